@@ -1,0 +1,34 @@
+"""prunekd: train on less data without losing accuracy.
+
+Prune the training set with a pruner, then train a student on what is kept
+with the soft predictions of a teacher fitted on the full data.
+"""
+
+from .distillation import DistillationClassifier, distillation_loss
+from .model_selection import best_alpha_per_fraction, smallest_fraction_within
+from .pipeline import Pipeline, make_pipeline
+from .pruning import (
+    BasePruner,
+    EL2NPruner,
+    ForgettingPruner,
+    GraNdPruner,
+    RandomPruner,
+    ScorePruner,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BasePruner",
+    "DistillationClassifier",
+    "EL2NPruner",
+    "ForgettingPruner",
+    "GraNdPruner",
+    "Pipeline",
+    "RandomPruner",
+    "ScorePruner",
+    "best_alpha_per_fraction",
+    "distillation_loss",
+    "make_pipeline",
+    "smallest_fraction_within",
+]

@@ -1,0 +1,72 @@
+"""Private helpers shared by the pruners and the distillation student."""
+
+from contextlib import contextmanager
+
+import joblib
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+
+_MAX_SEED = 2**31 - 1
+
+
+def _draw_seed(rng):
+    """Draw one integer seed from a numpy ``RandomState``."""
+    return int(rng.randint(_MAX_SEED))
+
+
+def _seed_from_random_state(random_state):
+    """Turn a scikit-learn ``random_state`` into an int seed, or None.
+
+    ``None`` stays ``None`` (use torch's global generator, as skorch does);
+    an int is used as is; a ``RandomState`` instance is drawn from.
+    """
+    if random_state is None:
+        return None
+    if isinstance(random_state, (int, np.integer)):
+        return int(random_state)
+    return _draw_seed(check_random_state(random_state))
+
+
+@contextmanager
+def _torch_seeded(seed):
+    """Run a block with torch's global generators seeded, then restore them.
+
+    skorch draws module initialisation and the shuffling of its DataLoader from
+    torch's global generator; forking it keeps a seeded fit reproducible without
+    changing the caller's random stream.
+    """
+    if seed is None:
+        yield
+        return
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def _fingerprint(*arrays):
+    """Content hash of arrays, used to recognise the data a pruner was fitted on."""
+    return joblib.hash([(np.shape(a), np.asarray(a)) for a in arrays])
+
+
+def _as_float_tensor(X):
+    """Convert an array to a float32 tensor without copying when possible."""
+    if isinstance(X, torch.Tensor):
+        return X.float()
+    return torch.as_tensor(np.asarray(X, dtype=np.float32))
+
+
+def _module_device(module, default="cpu"):
+    """Device of a module's first parameter or buffer (``default`` if it has none)."""
+    for tensor in module.parameters():
+        return tensor.device
+    for tensor in module.buffers():
+        return tensor.device
+    return torch.device(default)
+
+
+def _iter_batches(n, batch_size):
+    """Yield ``slice`` objects covering ``range(n)`` in chunks of ``batch_size``."""
+    for start in range(0, n, batch_size):
+        yield slice(start, min(start + batch_size, n))

@@ -1,0 +1,7 @@
+"""Knowledge distillation from a teacher fitted on the full data."""
+
+from ._alpha import AUTO_ALPHA_KNOTS, auto_alpha
+from ._classifier import DistillationClassifier
+from ._loss import distillation_loss
+
+__all__ = ["AUTO_ALPHA_KNOTS", "DistillationClassifier", "auto_alpha", "distillation_loss"]

@@ -1,0 +1,394 @@
+"""The distillation student: a skorch classifier that also learns from a teacher."""
+
+import copy
+from numbers import Real
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.utils import is_dataset, to_tensor
+from sklearn.base import clone
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+
+from .._utils import _seed_from_random_state, _torch_seeded
+from ._alpha import auto_alpha, current_train_fraction
+from ._loss import kd_objective
+from ._teacher import make_teacher
+
+
+class _WithTeacherLogits(torch.utils.data.Dataset):
+    """A training dataset whose targets carry the cached teacher logits."""
+
+    def __init__(self, dataset, logits):
+        self.dataset = dataset
+        self.logits = logits
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, i):
+        Xi, yi = self.dataset[i]
+        return Xi, {"y": yi, "teacher": self.logits[i]}
+
+
+class DistillationClassifier(NeuralNetClassifier):
+    """A skorch classifier trained on labels and on a teacher's soft predictions.
+
+    The loss on every batch is ``(1 - alpha) * criterion(s, y) + alpha *
+    tau**2 * KL(softmax(t / tau) || softmax(s / tau))``, where ``s`` are the
+    student's logits, ``t`` the teacher's and ``tau`` the temperature; the KL
+    term is averaged over the samples of the batch.
+
+    Everything else is skorch's :class:`skorch.NeuralNetClassifier`: the same
+    constructor, callbacks, ``device``, ``module__`` and ``optimizer__``
+    parameters, with three differences of default: the ``criterion`` is
+    cross-entropy (the module returns logits), there is no internal validation
+    split (``train_split=None``: the data is usually an already pruned subset),
+    and the training data is shuffled every epoch.
+
+    Parameters
+    ----------
+    module : torch module class or instance
+        The student; returns logits.
+    teacher : torch.nn.Module, skorch net, scikit-learn classifier or None, default=None
+        A teacher fitted on the full training data. A torch module must return
+        logits; a skorch net is used through its fitted module; a scikit-learn
+        classifier through ``predict_proba`` (log-probabilities serve as
+        logits). The teacher is never trained, is evaluated in eval mode
+        without gradients, and is shared, not copied, by :func:`sklearn.base.clone`.
+        ``None`` is allowed only with ``alpha=0``.
+    alpha : float in [0, 1] or "auto", default=0.5
+        Weight of the distillation term. ``0`` is plain training; ``"auto"``
+        picks alpha from the fraction of the data the student trains on (see
+        :func:`prunekd.distillation.auto_alpha`).
+    temperature : float, default=4.0
+        Softmax temperature ``tau`` of the distillation term (> 0).
+    cache_teacher : bool or "auto", default="auto"
+        Compute the teacher's logits once per ``fit`` (``True``) or on every
+        batch (``False``). ``"auto"`` caches for array inputs, whose batches do
+        not change from epoch to epoch, and not for ``torch`` Datasets, which
+        may augment their samples at random.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the module's initialisation and the data order of ``fit``
+        (through torch's generator, restored afterwards). ``None`` uses torch's
+        global generator, as skorch does.
+    criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
+        The loss on the labels.
+    train_split : None or callable, default=None
+        skorch's internal validation split; None trains on all of the data.
+    classes : array-like or None, default=None
+        All class labels. By default the teacher's classes when it knows them
+        (scikit-learn classifiers), else the labels of ``y``.
+    **kwargs
+        Any other argument of :class:`skorch.NeuralNetClassifier`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, in the order of the student's outputs.
+    alpha_ : float
+        The alpha used in the last ``fit``.
+    teacher_ : object
+        Internal frozen view of the teacher.
+    module_, criterion_, optimizer_, history_ :
+        As in skorch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from prunekd import DistillationClassifier
+    >>> from prunekd.models import MLP
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = (X / 16).astype("float32")
+    >>> teacher = LogisticRegression(max_iter=500).fit(X, y)
+    >>> student = DistillationClassifier(
+    ...     MLP, module__n_features=64, module__n_classes=10, teacher=teacher,
+    ...     alpha=0.5, max_epochs=5, lr=0.1, verbose=0, random_state=0)
+    >>> _ = student.fit(X[:200], y[:200])
+    >>> student.predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        teacher=None,
+        alpha=0.5,
+        temperature=4.0,
+        cache_teacher="auto",
+        random_state=None,
+        criterion=torch.nn.CrossEntropyLoss,
+        train_split=None,
+        classes=None,
+        **kwargs,
+    ):
+        kwargs.setdefault("iterator_train__shuffle", True)
+        super().__init__(
+            module, *args, criterion=criterion, train_split=train_split, classes=classes, **kwargs
+        )
+        self.teacher = teacher
+        self.alpha = alpha
+        self.temperature = temperature
+        self.cache_teacher = cache_teacher
+        self.random_state = random_state
+
+    def __setattr__(self, name, attr):
+        # The teacher is a parameter, not a component this net trains: skorch
+        # would otherwise register a torch module set after __init__ (and give
+        # its weights to the optimizer).
+        if name == "teacher":
+            object.__setattr__(self, name, attr)
+            return
+        super().__setattr__(name, attr)
+
+    def __sklearn_clone__(self):
+        """Clone every parameter except the teacher, which is shared as is.
+
+        A fitted teacher must survive ``clone`` (``GridSearchCV`` clones every
+        candidate): cloning it would return an unfitted copy or a deep copy.
+        """
+        params = self.get_params(deep=False)
+        teacher = params.pop("teacher")
+        params = {name: clone(value, safe=False) for name, value in params.items()}
+        new = type(self)(teacher=teacher, **params)
+        for attr in ("_metadata_request", "_sklearn_output_config"):
+            if attr in self.__dict__:
+                object.__setattr__(new, attr, copy.deepcopy(self.__dict__[attr]))
+        return new
+
+    # ------------------------------------------------------------------ checks
+
+    def _check_params(self):
+        alpha = self.alpha
+        if not (
+            alpha == "auto"
+            or (isinstance(alpha, Real) and not isinstance(alpha, bool) and 0 <= alpha <= 1)
+        ):
+            raise ValueError(f"alpha must be a float in [0, 1] or 'auto'; got {alpha!r}")
+        tau = self.temperature
+        if not (isinstance(tau, Real) and not isinstance(tau, bool) and np.isfinite(tau) and tau > 0):
+            raise ValueError(f"temperature must be a positive float; got {tau!r}")
+        if self.cache_teacher not in ("auto", True, False):
+            raise ValueError(
+                f"cache_teacher must be 'auto', True or False; got {self.cache_teacher!r}"
+            )
+        try:
+            check_random_state(self.random_state)
+        except ValueError:
+            raise ValueError(
+                "random_state must be None, an int or a numpy RandomState; "
+                f"got {self.random_state!r}"
+            ) from None
+        if self.teacher is None and alpha != 0:
+            raise ValueError(
+                f"alpha={alpha!r} needs a teacher: pass teacher= a model fitted on the "
+                "full training data, or set alpha=0 for plain training"
+            )
+
+    def _resolve_alpha(self):
+        if self.alpha != "auto":
+            return float(self.alpha)
+        fraction = current_train_fraction()
+        if fraction is None:
+            raise ValueError(
+                "alpha='auto' chooses alpha from the fraction of the data kept by a "
+                "pruner; fit the student inside a prunekd Pipeline after a pruner, or "
+                "set alpha to a number"
+            )
+        return auto_alpha(fraction)
+
+    @staticmethod
+    def _check_X(X):
+        if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
+            return X
+        return check_array(
+            X, allow_nd=True, dtype=np.float32, ensure_all_finite=True, input_name="X"
+        )
+
+    def _encode_labels(self, y, teacher):
+        if self.classes is not None:
+            classes = np.asarray(self.classes)
+        elif teacher is not None and teacher.classes is not None:
+            classes = np.sort(teacher.classes)
+        else:
+            classes = np.unique(y)
+        unknown = np.setdiff1d(np.unique(y), classes)
+        if len(unknown):
+            raise ValueError(
+                f"y has labels {unknown.tolist()[:5]} that are not among the classes "
+                f"{classes.tolist()[:10]} (from "
+                f"{'classes=' if self.classes is not None else 'the teacher'})"
+            )
+        order = np.argsort(classes, kind="stable")
+        codes = order[np.searchsorted(classes, y, sorter=order)]
+        return classes, codes.astype(np.int64)
+
+    def _teacher_columns(self, teacher, classes):
+        """Permutation of the teacher's output columns into the student's class order."""
+        if teacher is None or teacher.classes is None:
+            return None
+        if set(teacher.classes.tolist()) != set(classes.tolist()):
+            raise ValueError(
+                f"teacher classes {teacher.classes.tolist()[:10]} differ from the student's "
+                f"classes {classes.tolist()[:10]}"
+            )
+        columns = np.array([np.flatnonzero(teacher.classes == c)[0] for c in classes])
+        return None if np.array_equal(columns, np.arange(len(classes))) else columns
+
+    def _check_output(self, who, out, n_probe, n_classes, shape):
+        if tuple(out.shape) != (n_probe, n_classes):
+            raise ValueError(
+                f"the {who} returns outputs of shape {tuple(out.shape)} for inputs of "
+                f"shape {shape}; expected ({n_probe}, {n_classes}): one logit per class "
+                f"of {n_classes}. Check that teacher and student agree on the classes "
+                "and the input shape."
+            )
+
+    def _probe(self, X):
+        """First samples of X, for shape checks before training."""
+        if is_dataset(X):
+            return torch.stack([torch.as_tensor(X[i][0]) for i in range(min(2, len(X)))])
+        return X[:2]
+
+    # --------------------------------------------------------------- training
+
+    def fit(self, X, y, **fit_params):
+        """Train the student on ``X``, ``y`` and the teacher's predictions on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...) or torch Dataset
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Class labels (any labels scikit-learn accepts).
+        **fit_params : dict
+            Passed to skorch's ``fit`` (and from there to the module's forward).
+
+        Returns
+        -------
+        self : DistillationClassifier
+        """
+        self._check_params()
+        X = self._check_X(X)
+        if y is None:
+            raise ValueError("DistillationClassifier.fit needs the labels y")
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not is_dataset(X):
+            check_consistent_length(X, y)
+        if len(y) < 1:
+            raise ValueError("DistillationClassifier.fit needs at least one sample")
+        alpha = self._resolve_alpha()
+        teacher = make_teacher(self.teacher) if self.teacher is not None else None
+        classes, y_encoded = self._encode_labels(y, teacher)
+        columns = self._teacher_columns(teacher, classes)
+        probe = self._probe(X)
+        if teacher is not None:
+            try:
+                out = teacher.logits(probe)
+            except Exception as exc:
+                raise ValueError(
+                    f"the teacher could not predict inputs of shape {tuple(probe.shape)}: "
+                    f"{exc}"
+                ) from exc
+            self._check_output("teacher", out, len(probe), len(classes), tuple(probe.shape))
+        cache = self.cache_teacher if self.cache_teacher != "auto" else not is_dataset(X)
+        cached = None
+        if teacher is not None and alpha > 0 and cache and not is_dataset(X):
+            cached = teacher.logits_array(X, self.batch_size)
+            if columns is not None:
+                cached = cached[:, columns]
+
+        was_initialized = self.initialized_
+        before = set(vars(self))
+        try:
+            self.classes_inferred_ = classes
+            self.alpha_ = alpha
+            self.teacher_ = teacher
+            self._teacher_columns_ = columns
+            self._cached_teacher_logits_ = cached
+            with _torch_seeded(_seed_from_random_state(self.random_state)):
+                if not self.warm_start or not self.initialized_:
+                    self.initialize()
+                with torch.no_grad():
+                    self._set_training(False)
+                    out = self.infer(to_tensor(probe, device=self.device))
+                    if isinstance(out, (tuple, list)):
+                        out = out[0]
+                self._check_output("student", out, len(probe), len(classes), tuple(probe.shape))
+                self.partial_fit(X, y_encoded, _routing_method="fit", **fit_params)
+        except BaseException:
+            if not was_initialized:
+                for name in set(vars(self)) - before:
+                    delattr(self, name)
+                self.initialized_ = False
+            raise
+        finally:
+            self._cached_teacher_logits_ = None  # O(n) memory, needed only while training
+        return self
+
+    def check_data(self, X, y):
+        # The classes were set from the raw labels in fit; skorch would infer
+        # them again from the encoded ones.
+        if y is None and not is_dataset(X):
+            super().check_data(X, y)
+
+    def get_dataset(self, X, y=None):
+        dataset = super().get_dataset(X, y)
+        cached = getattr(self, "_cached_teacher_logits_", None)
+        if y is not None and cached is not None and len(cached) == len(dataset):
+            return _WithTeacherLogits(dataset, cached)
+        return dataset
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        teacher_logits = None
+        if isinstance(y_true, dict):
+            teacher_logits, y_true = y_true["teacher"], y_true["y"]
+        y_true = to_tensor(y_true, device=self.device)
+        alpha = getattr(self, "alpha_", self.alpha)
+        if alpha != 0 and teacher_logits is None:
+            teacher_logits = self._teacher_logits_on_the_fly(X)
+        if teacher_logits is not None:
+            teacher_logits = to_tensor(teacher_logits, device=self.device)
+        return kd_objective(
+            y_pred, y_true, teacher_logits, alpha, self.temperature, self.criterion_
+        )
+
+    def _teacher_logits_on_the_fly(self, X):
+        logits = self.teacher_.logits(X)
+        columns = self._teacher_columns_
+        return logits if columns is None else logits[:, columns]
+
+    # ------------------------------------------------------------- prediction
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...) or torch Dataset
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return super().predict_proba(self._check_X(X))
+
+    def predict(self, X):
+        """Predicted class labels (the labels given to ``fit``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...) or torch Dataset
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return np.asarray(self.classes_)[self.predict_proba(X).argmax(axis=1)]
+

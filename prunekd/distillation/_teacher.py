@@ -1,0 +1,110 @@
+"""One interface over the kinds of teacher a student can learn from."""
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from .._nets import module_logits, outputs_probabilities, to_logits
+from .._utils import _as_float_tensor, _module_device
+
+_EPS = 1e-12
+
+
+class _Teacher:
+    """Frozen teacher: logits for a batch or a whole array, never any gradient.
+
+    ``classes`` holds the labels of the teacher's output columns when the
+    teacher knows them (scikit-learn classifiers, prunekd students), else None.
+    """
+
+    classes = None
+
+    def logits(self, X):
+        """Logits of a batch (tensor or array), as a float tensor."""
+        raise NotImplementedError
+
+    def logits_array(self, X, batch_size):
+        """Logits of a whole array, batch by batch, as a float32 CPU tensor."""
+        outs = [
+            self.logits(X[start : start + batch_size]).float().cpu()
+            for start in range(0, len(X), batch_size)
+        ]
+        return torch.cat(outs)
+
+
+class _TorchTeacher(_Teacher):
+    def __init__(self, module, probabilities=False, classes=None):
+        self.module = module
+        self.probabilities = probabilities
+        self.classes = classes
+
+    @torch.no_grad()
+    def logits(self, X):
+        # Evaluated in eval mode and left in the mode it was in.
+        was_training = self.module.training
+        self.module.eval()
+        try:
+            x = _as_float_tensor(X).to(_module_device(self.module))
+            out = self.module(x)
+        finally:
+            self.module.train(was_training)
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        return to_logits(out, self.probabilities)
+
+    def logits_array(self, X, batch_size):
+        return module_logits(self.module, X, batch_size, self.probabilities)
+
+
+class _SklearnTeacher(_Teacher):
+    def __init__(self, estimator):
+        self.estimator = estimator
+        self.classes = np.asarray(estimator.classes_)
+        self.n_features = getattr(estimator, "n_features_in_", None)
+
+    def logits(self, X):
+        if isinstance(X, torch.Tensor):
+            X = X.detach().cpu().numpy()
+        X = np.asarray(X)
+        if X.ndim > 2:  # images for a flat-feature teacher
+            X = X.reshape(len(X), -1)
+        proba = self.estimator.predict_proba(X)
+        # log-probabilities are logits up to a per-row constant, to which softmax is blind
+        return torch.as_tensor(np.log(np.clip(proba, _EPS, None)), dtype=torch.float32)
+
+
+def make_teacher(teacher):
+    """Wrap a fitted teacher, or raise a clear error if it cannot serve as one."""
+    if isinstance(teacher, NeuralNet):
+        if not getattr(teacher, "initialized_", False) or not hasattr(teacher, "module_"):
+            raise ValueError(
+                "teacher is a skorch net that has not been fitted; fit it on the full "
+                "training data before passing it as teacher"
+            )
+        classes = None
+        if hasattr(teacher, "alpha") and hasattr(teacher, "classes_inferred_"):
+            classes = np.asarray(teacher.classes_)  # a prunekd student: real labels
+        return _TorchTeacher(teacher.module_, outputs_probabilities(teacher), classes)
+    if isinstance(teacher, torch.nn.Module):
+        return _TorchTeacher(teacher)
+    if hasattr(teacher, "predict_proba") and hasattr(teacher, "fit"):
+        try:
+            check_is_fitted(teacher)
+        except NotFittedError:
+            raise ValueError(
+                f"teacher {type(teacher).__name__} is not fitted; fit it on the full "
+                "training data (wrap it in sklearn.frozen.FrozenEstimator to keep it "
+                "fitted through clone)"
+            ) from None
+        if not hasattr(teacher, "classes_"):
+            raise ValueError(
+                f"teacher {type(teacher).__name__} has no classes_; it must be a "
+                "fitted classifier"
+            )
+        return _SklearnTeacher(teacher)
+    raise TypeError(
+        "teacher must be a torch.nn.Module returning logits, a fitted skorch net, or a "
+        f"fitted scikit-learn classifier with predict_proba; got {type(teacher).__name__}"
+    )

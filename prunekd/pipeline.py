@@ -1,0 +1,203 @@
+"""A scikit-learn Pipeline whose pruner steps drop training rows during fit only."""
+
+import copy
+
+from sklearn import pipeline as _skpipeline
+from sklearn.base import clone
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples, check_memory
+
+from .distillation._alpha import train_fraction
+from .pruning import BasePruner
+
+__all__ = ["Pipeline", "make_pipeline"]
+
+
+def _is_pruner(step):
+    return isinstance(step, BasePruner)
+
+
+def _fit_transform_step(transformer, X, y, params):
+    if hasattr(transformer, "fit_transform"):
+        return transformer.fit_transform(X, y, **params.get("fit_transform", {})), transformer
+    Xt = transformer.fit(X, y, **params.get("fit", {})).transform(X, **params.get("transform", {}))
+    return Xt, transformer
+
+
+def _subset_params(params, indices, n_samples):
+    """Subset every sample-aligned value (length ``n_samples``) of nested fit params."""
+    if isinstance(params, dict):
+        out = copy.copy(params)  # keeps scikit-learn's Bunch type
+        for key, value in params.items():
+            out[key] = _subset_params(value, indices, n_samples)
+        return out
+    try:
+        if _num_samples(params) == n_samples:
+            return _safe_indexing(params, indices)
+    except TypeError:
+        pass
+    return params
+
+
+class Pipeline(_skpipeline.Pipeline):
+    """A :class:`sklearn.pipeline.Pipeline` in which pruners remove training rows.
+
+    During ``fit`` a pruner step (any :class:`~prunekd.pruning.BasePruner`)
+    returns the indices of the samples it keeps, and the pipeline subsets
+    ``X``, ``y`` and every sample-aligned fit parameter (such as
+    ``sample_weight``) before the next step. ``predict``, ``predict_proba``,
+    ``score``, ``transform`` and friends skip pruners, so they see every row:
+    cross-validation scores are computed on untouched validation folds.
+
+    The final step is fitted knowing the fraction of the full data that
+    reaches it, which is how ``DistillationClassifier(alpha="auto")`` picks
+    its alpha.
+
+    Parameters
+    ----------
+    steps : list of (str, estimator) tuples
+        As in scikit-learn; pruners may appear anywhere but last.
+    transform_input : list of str, default=None
+        As in scikit-learn.
+    memory : str or joblib.Memory, default=None
+        Caches the fitted transformers that are not pruners. (Pruners cache
+        their scores themselves, independently of ``fraction``.)
+    verbose : bool, default=False
+        As in scikit-learn.
+
+    Attributes
+    ----------
+    n_samples_fit_ : int
+        Rows of ``X`` given to ``fit``.
+    n_samples_final_ : int
+        Rows that reached the final step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from prunekd import RandomPruner, make_pipeline
+    >>> X = np.random.RandomState(0).randn(100, 3)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> pipe = make_pipeline(RandomPruner(fraction=0.3, random_state=0), LogisticRegression())
+    >>> pipe.fit(X, y).n_samples_final_
+    30
+    >>> pipe.predict(X).shape  # prediction sees every row
+    (100,)
+    """
+
+    def _iter(self, with_final=True, filter_passthrough=True):
+        # Outside of fit, pruners are skipped like 'passthrough' steps.
+        for idx, name, trans in super()._iter(with_final, filter_passthrough):
+            if filter_passthrough and _is_pruner(trans):
+                continue
+            yield idx, name, trans
+
+    def _fit_prune(self, X, y, params):
+        """Fit every step but the last, pruning rows; return what the last step gets."""
+        self.steps = list(self.steps)
+        self._validate_steps()
+        routed = self._check_method_params(method="fit", props=params)
+        memory = check_memory(self.memory)
+        cached_fit_transform = memory.cache(_fit_transform_step)
+        n_total = _num_samples(X)
+        for idx, name, step in super()._iter(with_final=False, filter_passthrough=False):
+            if step is None or step == "passthrough":
+                continue
+            with _skpipeline._print_elapsed_time("Pipeline", self._log_message(idx)):
+                if _is_pruner(step):
+                    indices = step.fit_transform(X, y)
+                    n_before = _num_samples(X)
+                    X = _safe_indexing(X, indices)
+                    y = _safe_indexing(y, indices) if y is not None else None
+                    for later, _ in self.steps[idx + 1 :]:
+                        routed[later] = _subset_params(routed[later], indices, n_before)
+                    continue
+                if getattr(memory, "location", None) is not None:
+                    step = clone(step)
+                X, fitted = cached_fit_transform(step, X, y, routed[name])
+                self.steps[idx] = (name, fitted)
+        self.n_samples_fit_ = n_total
+        self.n_samples_final_ = _num_samples(X)
+        return X, y, routed[self.steps[-1][0]]
+
+    def _final_fit(self, method, X, y, params):
+        Xt, yt, last_params = self._fit_prune(X, y, params)
+        final = self._final_estimator
+        with _skpipeline._print_elapsed_time(
+            "Pipeline", self._log_message(len(self.steps) - 1)
+        ), train_fraction(self.n_samples_final_ / self.n_samples_fit_):
+            if final == "passthrough":
+                return Xt
+            if method == "fit":
+                final.fit(Xt, yt, **last_params.get("fit", {}))
+                return self
+            if method == "fit_transform" and not hasattr(final, "fit_transform"):
+                return final.fit(Xt, yt, **last_params.get("fit", {})).transform(Xt)
+            return getattr(final, method)(Xt, yt, **last_params.get(method, {}))
+
+    def fit(self, X, y=None, **params):
+        """Fit the steps in turn; pruners subset the rows the later steps see.
+
+        Parameters
+        ----------
+        X : iterable
+            Training data.
+        y : iterable, default=None
+            Training targets.
+        **params : dict
+            ``step__param`` fit parameters; sample-aligned ones are pruned with
+            the rows.
+
+        Returns
+        -------
+        self : Pipeline
+        """
+        return self._final_fit("fit", X, y, params)
+
+    def fit_transform(self, X, y=None, **params):
+        """Fit, then transform the rows that reached the last step.
+
+        Returns
+        -------
+        Xt : array-like of shape (n_kept_samples, n_transformed_features)
+        """
+        return self._final_fit("fit_transform", X, y, params)
+
+    def fit_predict(self, X, y=None, **params):
+        """Fit, then predict the rows that reached the last step.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_kept_samples,)
+        """
+        return self._final_fit("fit_predict", X, y, params)
+
+
+def make_pipeline(*steps, memory=None, transform_input=None, verbose=False):
+    """Build a prunekd :class:`Pipeline` from estimators, naming steps automatically.
+
+    Parameters
+    ----------
+    *steps : list of estimators
+    memory : str or joblib.Memory, default=None
+    transform_input : list of str, default=None
+    verbose : bool, default=False
+
+    Returns
+    -------
+    p : Pipeline
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from prunekd import EL2NPruner, make_pipeline
+    >>> make_pipeline(EL2NPruner(), LogisticRegression()).steps[0][0]
+    'el2npruner'
+    """
+    return Pipeline(
+        _skpipeline._name_estimators(steps),
+        memory=memory,
+        transform_input=transform_input,
+        verbose=verbose,
+    )

@@ -1,0 +1,24 @@
+"""Pruners: score every training sample and keep a fraction of them."""
+
+from ._base import BasePruner, ScorePruner, clear_score_cache
+from ._el2n import EL2NPruner, el2n_scores
+from ._forgetting import ForgettingPruner
+from ._grand import GraNdPruner, per_sample_grad_norms, per_sample_grad_norms_loop
+from ._proxy import ProxyPruner
+from ._random import RandomPruner
+from ._selection import class_quotas
+
+__all__ = [
+    "BasePruner",
+    "EL2NPruner",
+    "ForgettingPruner",
+    "GraNdPruner",
+    "ProxyPruner",
+    "RandomPruner",
+    "ScorePruner",
+    "class_quotas",
+    "clear_score_cache",
+    "el2n_scores",
+    "per_sample_grad_norms",
+    "per_sample_grad_norms_loop",
+]

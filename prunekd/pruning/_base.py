@@ -1,0 +1,286 @@
+"""The pruner contract shared by every pruner."""
+
+from collections import OrderedDict
+from numbers import Real
+
+import joblib
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._utils import _MAX_SEED, _fingerprint
+from ._selection import n_kept, select
+
+# Parameters that only decide which scored samples are kept: changing them
+# never changes the scores, so they are left out of the score cache key.
+_SELECTION_PARAMS = frozenset({"fraction", "class_balanced", "keep"})
+
+_SCORE_CACHE = OrderedDict()
+_SCORE_CACHE_SIZE = 32
+
+
+def clear_score_cache():
+    """Forget every cached score array.
+
+    Pruners with an integer ``random_state`` keep the scores they computed, in
+    memory, keyed by the data and by every parameter that affects the scores,
+    so that a search over ``fraction`` (or ``keep``, or ``class_balanced``)
+    scores each training set once. Call this to free that memory.
+
+    Examples
+    --------
+    >>> from prunekd.pruning import clear_score_cache
+    >>> clear_score_cache()
+    """
+    _SCORE_CACHE.clear()
+
+
+class BasePruner(TransformerMixin, BaseEstimator):
+    """Base class of the pruners: score every sample, keep a fraction of them.
+
+    A subclass only implements :meth:`compute_scores`; the base class validates
+    the data, caches the scores, splits the budget over the classes and ranks
+    the samples.
+
+    Parameters
+    ----------
+    fraction : float, default=0.5
+        Fraction of the samples kept, in (0, 1]. Exactly
+        ``round(fraction * n_samples)`` samples are kept (at least one).
+    class_balanced : bool, default=True
+        Keep the same fraction of every class (largest-remainder rounding, at
+        least one sample per class, exact total). If False, rank all samples
+        together.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the scoring (proxy initialisation, data order) and the order of
+        tied scores. With an int, results are reproducible and scores are
+        cached across fits on the same data.
+
+    Attributes
+    ----------
+    scores_ : ndarray of shape (n_samples,)
+        Difficulty of every sample of the fitted ``X`` (larger is harder).
+    sample_indices_ : ndarray of shape (n_kept,)
+        Sorted indices of the kept samples into the fitted ``X``.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    n_features_in_ : int
+        Number of features (second dimension) of the fitted ``X``.
+
+    Examples
+    --------
+    A pruner that keeps the samples with the largest first feature:
+
+    >>> import numpy as np
+    >>> from prunekd.pruning import BasePruner
+    >>> class FirstFeaturePruner(BasePruner):
+    ...     def compute_scores(self, X, y, random_state):
+    ...         return X[:, 0]
+    >>> X = np.arange(12.0).reshape(6, 2)
+    >>> FirstFeaturePruner(fraction=0.5, class_balanced=False).fit_transform(X, [0, 0, 0, 1, 1, 1])
+    array([3, 4, 5])
+    """
+
+    _parameter_constraints = {
+        "fraction": [Interval(Real, 0, 1, closed="right")],
+        "class_balanced": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, fraction=0.5, class_balanced=True, random_state=None):
+        self.fraction = fraction
+        self.class_balanced = class_balanced
+        self.random_state = random_state
+
+    def compute_scores(self, X, y, random_state):
+        """Difficulty score of every sample (larger is harder).
+
+        Subclasses implement this method and nothing else. It must not depend
+        on ``fraction``, ``keep`` or ``class_balanced``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, ...)
+            Validated training data.
+        y : ndarray of shape (n_samples,)
+            Class labels, as given to ``fit``.
+        random_state : RandomState
+            Generator for any randomness the scoring needs.
+
+        Returns
+        -------
+        scores : array-like of shape (n_samples,)
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement compute_scores(X, y, random_state)"
+        )
+
+    def _keep_direction(self):
+        return getattr(self, "keep", "hard")
+
+    def _cache_key(self, X, y):
+        if not isinstance(self.random_state, (int, np.integer)):
+            return None  # scores are meant to differ from fit to fit
+        params = {
+            k: v for k, v in self.get_params(deep=False).items() if k not in _SELECTION_PARAMS
+        }
+        try:
+            return (type(self).__qualname__, joblib.hash(params), _fingerprint(X, y))
+        except Exception:  # an unpicklable parameter: no caching, no harm
+            return None
+
+    def _scores(self, X, y, seed):
+        key = self._cache_key(X, y)
+        if key is not None and key in _SCORE_CACHE:
+            _SCORE_CACHE.move_to_end(key)
+            return _SCORE_CACHE[key].copy()
+        scores = np.asarray(
+            self.compute_scores(X, y, np.random.RandomState(seed)), dtype=np.float64
+        )
+        if scores.shape != (len(y),):
+            raise ValueError(
+                f"{type(self).__name__}.compute_scores returned shape {scores.shape}, "
+                f"expected ({len(y)},): one score per sample"
+            )
+        if not np.all(np.isfinite(scores)):
+            raise ValueError(
+                f"{type(self).__name__}.compute_scores returned non-finite scores"
+            )
+        if key is not None:
+            _SCORE_CACHE[key] = scores.copy()
+            if len(_SCORE_CACHE) > _SCORE_CACHE_SIZE:
+                _SCORE_CACHE.popitem(last=False)
+        return scores
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Score the samples of ``X`` and choose the ones kept.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            Training data; image arrays such as ``(n, channels, height,
+            width)`` are accepted.
+        y : array-like of shape (n_samples,)
+            Class labels (any labels scikit-learn accepts).
+
+        Returns
+        -------
+        self : object
+            The fitted pruner.
+        """
+        X, y = validate_data(self, X, y, allow_nd=True)
+        check_classification_targets(y)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        n_samples = len(y)
+        n_keep = n_kept(self.fraction, n_samples)
+        if self.class_balanced and n_keep < len(classes):
+            raise ValueError(
+                f"fraction={self.fraction} keeps {n_keep} of {n_samples} samples, "
+                f"fewer than the {len(classes)} classes; class_balanced=True keeps at "
+                "least one sample per class. Raise fraction or set class_balanced=False."
+            )
+        score_seed, tie_seed = check_random_state(self.random_state).randint(
+            _MAX_SEED, size=2
+        )
+        scores = self._scores(X, y, int(score_seed))
+        tiebreak = np.random.RandomState(tie_seed).permutation(n_samples)
+        indices = select(
+            scores, y_encoded, n_keep, self._keep_direction(), tiebreak, self.class_balanced
+        )
+        # Fitted state is set only once everything above succeeded.
+        self.classes_ = classes
+        self.scores_ = scores
+        self.sample_indices_ = indices
+        self._fit_fingerprint_ = _fingerprint(X)
+        return self
+
+    def transform(self, X):
+        """Indices of the kept samples into the ``X`` given to ``fit``.
+
+        Parameters
+        ----------
+        X : array-like
+            The data given to ``fit``. A pruner selects rows of its training
+            data; any other ``X`` is an error.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_kept,)
+            Sorted, unique integer indices.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, allow_nd=True)
+        if _fingerprint(X) != self._fit_fingerprint_:
+            raise ValueError(
+                f"{type(self).__name__}.transform only accepts the X it was fitted "
+                "on: it returns indices into that X. To prune other data, call "
+                "fit_transform(X, y) on it."
+            )
+        return self.sample_indices_.copy()
+
+    def fit_transform(self, X, y):
+        """Fit to ``X`` and ``y`` and return the indices of the kept samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_kept,)
+            Sorted, unique integer indices into ``X``.
+        """
+        return self.fit(X, y).sample_indices_.copy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
+
+
+class ScorePruner(BasePruner):
+    """Base class of the pruners whose scores measure difficulty.
+
+    Adds the ``keep`` direction to :class:`BasePruner`: keep the hardest samples
+    (largest scores, the default) or the easiest ones.
+
+    Parameters
+    ----------
+    fraction : float, default=0.5
+        Fraction of the samples kept, in (0, 1].
+    keep : {"hard", "easy"}, default="hard"
+        Which end of the score ranking is kept.
+    class_balanced : bool, default=True
+        Keep the same fraction of every class.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the scoring and the order of tied scores.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd.pruning import ScorePruner
+    >>> class NormPruner(ScorePruner):
+    ...     def compute_scores(self, X, y, random_state):
+    ...         return np.linalg.norm(X, axis=1)
+    >>> X = np.array([[0.0], [3.0], [1.0], [2.0]])
+    >>> NormPruner(fraction=0.5, keep="easy", class_balanced=False).fit_transform(X, [0, 1, 0, 1])
+    array([0, 2])
+    """
+
+    _parameter_constraints = {
+        **BasePruner._parameter_constraints,
+        "keep": [StrOptions({"hard", "easy"})],
+    }
+
+    def __init__(self, *, fraction=0.5, keep="hard", class_balanced=True, random_state=None):
+        super().__init__(
+            fraction=fraction, class_balanced=class_balanced, random_state=random_state
+        )
+        self.keep = keep

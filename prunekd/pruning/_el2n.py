@@ -1,0 +1,87 @@
+"""EL2N: error L2 norm of briefly trained proxies."""
+
+import numpy as np
+
+from .._nets import net_logits, onehot, softmax_np
+from ._proxy import ProxyPruner
+
+
+def el2n_scores(logits, y_encoded):
+    """EL2N score ``||softmax(logits) - onehot(y)||_2`` of every sample.
+
+    Parameters
+    ----------
+    logits : array-like of shape (n_samples, n_classes)
+    y_encoded : ndarray of shape (n_samples,)
+        Integer labels in ``[0, n_classes)``.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd.pruning import el2n_scores
+    >>> el2n_scores(np.zeros((1, 2)), np.array([0])).round(4)
+    array([0.7071])
+    """
+    probs = softmax_np(logits)
+    return np.linalg.norm(probs - onehot(y_encoded, probs.shape[1]), axis=1)
+
+
+class EL2NPruner(ProxyPruner):
+    """Prune by EL2N, the error L2 norm early in training.
+
+    Each proxy trains for ``max_epochs`` (a few, early in training), then every
+    sample is scored ``||softmax(f(x)) - onehot(y)||_2``; scores are averaged
+    over ``n_proxies`` independently seeded proxies. Large is hard.
+
+    Parameters
+    ----------
+    fraction : float, default=0.5
+        Fraction of the samples kept, in (0, 1].
+    keep : {"hard", "easy"}, default="hard"
+        Keep the largest scores (hard samples) or the smallest.
+    class_balanced : bool, default=True
+        Keep the same fraction of every class.
+    estimator : None, torch module class or instance, or skorch net, default=None
+        The proxy; ``None`` picks an MLP for flat features and a small CNN for
+        images. See :class:`~prunekd.pruning.ProxyPruner`.
+    n_proxies : int, default=3
+        Proxies averaged over.
+    max_epochs : int, default=10
+        Training epochs of each proxy before scoring.
+    batch_size : int, default=128
+        Mini-batch size of the proxies.
+    lr : float, default=1e-3
+        Learning rate (Adam).
+    device : str, default="cpu"
+        Device of the proxies.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the proxies and tie-breaking; an int also enables score caching.
+
+    Attributes
+    ----------
+    scores_ : ndarray of shape (n_samples,)
+        Mean EL2N score of every sample.
+    sample_indices_ : ndarray of shape (n_kept,)
+        Sorted indices of the kept samples.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    n_features_in_ : int
+        Number of features of the fitted ``X``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from prunekd import EL2NPruner
+    >>> X, y = load_digits(return_X_y=True)
+    >>> pruner = EL2NPruner(fraction=0.2, n_proxies=1, max_epochs=2, random_state=0)
+    >>> pruner.fit_transform(X / 16, y).shape
+    (359,)
+    """
+
+    def _proxy_scores(self, X, y_encoded, n_classes, seed):
+        net = self._train_proxy(X, y_encoded, n_classes, seed)
+        return el2n_scores(net_logits(net, X), y_encoded)

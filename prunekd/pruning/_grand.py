@@ -1,0 +1,143 @@
+"""GraNd: norm of the per-sample loss gradient early in training."""
+
+import torch
+from torch.func import functional_call, grad, vmap
+
+from .._nets import outputs_probabilities, to_logits
+from .._utils import _as_float_tensor, _iter_batches, _module_device
+from ._proxy import ProxyPruner
+
+
+def per_sample_grad_norms(module, X, y_encoded, batch_size=128, probabilities=False):
+    """L2 norm of each sample's cross-entropy gradient w.r.t. all trainable parameters.
+
+    Computed for a whole batch at once with ``torch.func`` (``vmap`` over
+    ``grad`` of a single-sample loss), so no per-sample Python loop and no
+    batch-mean rescaling. The module is evaluated in eval mode and left as it
+    was; its parameters are not modified and get no ``.grad``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Returns logits (or probabilities, with ``probabilities=True``).
+    X : ndarray of shape (n_samples, ...)
+    y_encoded : ndarray of shape (n_samples,)
+        Integer labels.
+    batch_size : int, default=128
+        Samples per vectorised chunk; bounds memory to ``batch_size`` gradients.
+    probabilities : bool, default=False
+        Whether the module ends in a softmax.
+
+    Returns
+    -------
+    norms : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from prunekd.pruning import per_sample_grad_norms
+    >>> lin = torch.nn.Linear(2, 2)
+    >>> per_sample_grad_norms(lin, np.ones((3, 2)), np.array([0, 1, 0])).shape
+    (3,)
+    """
+    device = _module_device(module)
+    params = {k: p.detach() for k, p in module.named_parameters() if p.requires_grad}
+    buffers = {k: b.detach() for k, b in module.named_buffers()}
+
+    def sample_loss(p, x, t):
+        out = functional_call(module, (p, buffers), (x.unsqueeze(0),))
+        return torch.nn.functional.cross_entropy(to_logits(out, probabilities), t.unsqueeze(0))
+
+    batched_grads = vmap(grad(sample_loss), in_dims=(None, 0, 0))
+    y_all = torch.as_tensor(y_encoded, dtype=torch.int64)
+    was_training = module.training
+    module.eval()
+    norms = []
+    try:
+        for batch in _iter_batches(len(X), batch_size):
+            xb = _as_float_tensor(X[batch]).to(device)
+            grads = batched_grads(params, xb, y_all[batch].to(device))
+            squared = sum(g.pow(2).flatten(1).sum(1) for g in grads.values())
+            norms.append(squared.sqrt().cpu())
+    finally:
+        module.train(was_training)
+    return torch.cat(norms).double().numpy()
+
+
+def per_sample_grad_norms_loop(module, X, y_encoded, probabilities=False):
+    """Slow reference for :func:`per_sample_grad_norms`: one backward pass per sample."""
+    device = _module_device(module)
+    was_training = module.training
+    module.eval()
+    params = [p for p in module.parameters() if p.requires_grad]
+    norms = []
+    try:
+        for i in range(len(X)):
+            x = _as_float_tensor(X[i : i + 1]).to(device)
+            t = torch.as_tensor(y_encoded[i : i + 1], dtype=torch.int64, device=device)
+            loss = torch.nn.functional.cross_entropy(to_logits(module(x), probabilities), t)
+            grads = torch.autograd.grad(loss, params)
+            norms.append(torch.sqrt(sum(g.pow(2).sum() for g in grads)).item())
+    finally:
+        module.train(was_training)
+    return torch.tensor(norms, dtype=torch.float64).numpy()
+
+
+class GraNdPruner(ProxyPruner):
+    """Prune by GraNd, the norm of each sample's loss gradient early in training.
+
+    Each proxy trains for ``max_epochs`` (``0`` scores at initialisation), then
+    the gradient norm of every sample's loss with respect to all trainable
+    parameters is computed, vectorised over the batch with ``torch.func``.
+    Norms are averaged over ``n_proxies`` proxies. Large is hard.
+
+    Parameters
+    ----------
+    fraction : float, default=0.5
+        Fraction of the samples kept, in (0, 1].
+    keep : {"hard", "easy"}, default="hard"
+        Keep the largest scores (hard samples) or the smallest.
+    class_balanced : bool, default=True
+        Keep the same fraction of every class.
+    estimator : None, torch module class or instance, or skorch net, default=None
+        The proxy; ``None`` picks an MLP for flat features and a small CNN for
+        images. See :class:`~prunekd.pruning.ProxyPruner`.
+    n_proxies : int, default=3
+        Proxies averaged over.
+    max_epochs : int, default=10
+        Training epochs of each proxy before scoring.
+    batch_size : int, default=128
+        Mini-batch size of the proxies, and of the vectorised gradient chunks.
+    lr : float, default=1e-3
+        Learning rate (Adam).
+    device : str, default="cpu"
+        Device of the proxies.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the proxies and tie-breaking; an int also enables score caching.
+
+    Attributes
+    ----------
+    scores_ : ndarray of shape (n_samples,)
+        Mean gradient norm of every sample.
+    sample_indices_ : ndarray of shape (n_kept,)
+        Sorted indices of the kept samples.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    n_features_in_ : int
+        Number of features of the fitted ``X``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from prunekd import GraNdPruner
+    >>> X, y = load_digits(return_X_y=True)
+    >>> pruner = GraNdPruner(fraction=0.3, n_proxies=1, max_epochs=2, random_state=0)
+    >>> pruner.fit_transform(X / 16, y).shape
+    (539,)
+    """
+
+    def _proxy_scores(self, X, y_encoded, n_classes, seed):
+        net = self._train_proxy(X, y_encoded, n_classes, seed)
+        return per_sample_grad_norms(
+            net.module_, X, y_encoded, self.batch_size, outputs_probabilities(net)
+        )

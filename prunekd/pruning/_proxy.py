@@ -1,0 +1,178 @@
+"""Proxy models: briefly trained networks whose behaviour scores the samples."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch import NeuralNet, NeuralNetClassifier
+from sklearn.base import clone
+from sklearn.utils._param_validation import Interval
+
+from .._utils import _draw_seed, _torch_seeded
+from ..models import MLP, SmallCNN
+from ._base import ScorePruner
+
+
+def _reset_parameters(module):
+    """Re-draw the weights of every submodule that knows how to."""
+    for sub in module.modules():
+        if hasattr(sub, "reset_parameters"):
+            sub.reset_parameters()
+    return module
+
+
+def default_proxy_module(X, n_classes):
+    """A proxy module class and its ``module__`` arguments, chosen by the shape of ``X``.
+
+    Flat features get an :class:`~prunekd.models.MLP`; images of shape
+    ``(n, H, W)`` or ``(n, C, H, W)`` get a :class:`~prunekd.models.SmallCNN`.
+    """
+    if X.ndim == 2:
+        return MLP, {"module__n_features": X.shape[1], "module__n_classes": n_classes}
+    if X.ndim in (3, 4):
+        in_channels = 1 if X.ndim == 3 else X.shape[1]
+        return SmallCNN, {"module__n_classes": n_classes, "module__in_channels": in_channels}
+    raise ValueError(
+        f"no default proxy for inputs of shape {X.shape}; pass estimator= a torch "
+        "module or a skorch net that accepts them"
+    )
+
+
+class ProxyPruner(ScorePruner):
+    """Base class of pruners that score samples with briefly trained proxy models.
+
+    ``n_proxies`` independently seeded proxies are trained for ``max_epochs``
+    each; the per-sample scores are averaged over them. Subclasses implement
+    :meth:`_proxy_scores`.
+
+    Parameters
+    ----------
+    fraction : float, default=0.5
+        Fraction of the samples kept, in (0, 1].
+    keep : {"hard", "easy"}, default="hard"
+        Which end of the score ranking is kept.
+    class_balanced : bool, default=True
+        Keep the same fraction of every class.
+    estimator : None, torch module class or instance, or skorch net, default=None
+        The proxy. ``None`` picks an MLP for flat features and a small CNN for
+        images. A module (returning logits) is trained with Adam and
+        cross-entropy using the parameters below; a module instance is copied
+        and re-initialised for every proxy. A skorch net is cloned and trained
+        with its own settings.
+    n_proxies : int, default=3
+        Number of independently initialised proxies the scores are averaged over.
+    max_epochs : int, default=10
+        Training epochs of each proxy.
+    batch_size : int, default=128
+        Mini-batch size of the proxies.
+    lr : float, default=1e-3
+        Learning rate of Adam.
+    device : str, default="cpu"
+        Device the proxies train on, such as ``"cuda"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the proxies' initialisation and data order, and the order of
+        tied scores.
+    """
+
+    _parameter_constraints = {
+        **ScorePruner._parameter_constraints,
+        "estimator": [None, torch.nn.Module, NeuralNet, type],
+        "n_proxies": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "device": [str, torch.device],
+    }
+
+    def __init__(
+        self,
+        *,
+        fraction=0.5,
+        keep="hard",
+        class_balanced=True,
+        estimator=None,
+        n_proxies=3,
+        max_epochs=10,
+        batch_size=128,
+        lr=1e-3,
+        device="cpu",
+        random_state=None,
+    ):
+        super().__init__(
+            fraction=fraction, keep=keep, class_balanced=class_balanced, random_state=random_state
+        )
+        self.estimator = estimator
+        self.n_proxies = n_proxies
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.device = device
+
+    def _make_proxy(self, X, n_classes, callbacks=()):
+        est = self.estimator
+        if isinstance(est, NeuralNet):
+            net = clone(est)
+            if callbacks:
+                net.set_params(callbacks=list(net.callbacks or []) + list(callbacks))
+            return net
+        if est is None:
+            module, module_kwargs = default_proxy_module(X, n_classes)
+        elif isinstance(est, torch.nn.Module):
+            module, module_kwargs = _reset_parameters(copy.deepcopy(est)), {}
+        elif isinstance(est, type) and issubclass(est, torch.nn.Module):
+            module, module_kwargs = est, {}
+        else:
+            raise ValueError(
+                "estimator must be None, a torch.nn.Module class or instance, or a "
+                f"skorch net; got {est!r}"
+            )
+        return NeuralNetClassifier(
+            module,
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            iterator_train__shuffle=True,
+            callbacks=list(callbacks) or None,
+            verbose=0,
+            device=self.device,
+            **module_kwargs,
+        )
+
+    def _train_proxy(self, X, y_encoded, n_classes, seed, callbacks=()):
+        """Build and train one proxy, seeded."""
+        with _torch_seeded(seed):
+            net = self._make_proxy(X, n_classes, callbacks)
+            net.fit(X, y_encoded)
+        return net
+
+    def compute_scores(self, X, y, random_state):
+        """Average of :meth:`_proxy_scores` over ``n_proxies`` trained proxies.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, ...)
+            Training data.
+        y : ndarray of shape (n_samples,)
+            Class labels.
+        random_state : RandomState
+            Seeds the proxies.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        Xf = np.asarray(X, dtype=np.float32)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        y_encoded = y_encoded.astype(np.int64)
+        total = np.zeros(len(y_encoded))
+        for _ in range(self.n_proxies):
+            total += self._proxy_scores(Xf, y_encoded, len(classes), _draw_seed(random_state))
+        return total / self.n_proxies
+
+    def _proxy_scores(self, X, y_encoded, n_classes, seed):
+        """Scores from one proxy: train it (seeded) and measure every sample."""
+        raise NotImplementedError

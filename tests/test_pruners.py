@@ -1,0 +1,287 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from prunekd import EL2NPruner, ForgettingPruner, GraNdPruner, RandomPruner
+from prunekd.callbacks import forgetting_counts
+from prunekd.models import MLP
+from prunekd.pruning import (
+    BasePruner,
+    ScorePruner,
+    el2n_scores,
+    per_sample_grad_norms,
+    per_sample_grad_norms_loop,
+)
+from prunekd.pruning._proxy import ProxyPruner
+
+
+class FirstFeaturePruner(ScorePruner):
+    """Difficulty is the first feature: the kept set is known exactly."""
+
+    def compute_scores(self, X, y, random_state):
+        return X[:, 0]
+
+
+FAST = dict(n_proxies=1, max_epochs=2, random_state=0)
+
+
+# ---------------------------------------------------------------- contract
+
+
+def test_subclass_with_only_a_scoring_method_keeps_known_indices():
+    X = np.array([[5.0], [1.0], [4.0], [2.0], [9.0], [8.0], [7.0], [0.0]])
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    hard = FirstFeaturePruner(fraction=0.5).fit(X, y)
+    assert hard.transform(X).tolist() == [0, 2, 4, 5]
+    assert hard.scores_.tolist() == X[:, 0].tolist()
+    assert FirstFeaturePruner(fraction=0.5, keep="easy").fit_transform(X, y).tolist() == [1, 3, 6, 7]
+    glob = FirstFeaturePruner(fraction=0.5, class_balanced=False).fit_transform(X, y)
+    assert glob.tolist() == [0, 4, 5, 6]
+
+
+def test_ties_are_broken_reproducibly_by_random_state():
+    X, y = np.zeros((40, 1)), np.zeros(40, dtype=int)
+    first = FirstFeaturePruner(fraction=0.25, random_state=3).fit_transform(X, y)
+    again = FirstFeaturePruner(fraction=0.25, random_state=3).fit_transform(X, y)
+    other = FirstFeaturePruner(fraction=0.25, random_state=4).fit_transform(X, y)
+    assert first.tolist() == again.tolist()
+    assert first.tolist() != other.tolist()
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.1, 0.33, 0.5, 0.77, 1.0])
+def test_random_pruner_exact_budget_and_class_balance(fraction):
+    y = np.repeat([0, 1, 2, 3], [50, 30, 15, 5])
+    X = np.arange(len(y), dtype=float)[:, None]
+    idx = RandomPruner(fraction=fraction, random_state=0).fit_transform(X, y)
+    assert len(idx) == max(1, round(fraction * len(y)))
+    assert np.all(np.diff(idx) > 0) and idx.dtype.kind == "i"
+    per_class = np.bincount(y[idx], minlength=4)
+    assert np.all(per_class >= 1)
+    assert np.all(np.abs(per_class - fraction * np.bincount(y)) <= 1.5)
+
+
+def test_random_pruner_is_reproducible_and_seed_dependent():
+    X, y = np.zeros((100, 2)), np.repeat([0, 1], 50)
+    a = RandomPruner(fraction=0.3, random_state=1).fit_transform(X, y)
+    b = RandomPruner(fraction=0.3, random_state=1).fit_transform(X, y)
+    c = RandomPruner(fraction=0.3, random_state=2).fit_transform(X, y)
+    assert a.tolist() == b.tolist() and a.tolist() != c.tolist()
+
+
+def test_string_labels_are_accepted(blobs):
+    X, y = blobs
+    labels = np.array(["cat", "dog", "emu"])[y]
+    idx = RandomPruner(fraction=0.5, random_state=0).fit_transform(X, labels)
+    assert sorted(set(labels[idx])) == ["cat", "dog", "emu"]
+
+
+def test_transform_rejects_any_other_X(blobs):
+    X, y = blobs
+    pruner = RandomPruner(fraction=0.5, random_state=0).fit(X, y)
+    assert pruner.transform(X.copy()).tolist() == pruner.sample_indices_.tolist()
+    other = X.copy()
+    other[0, 0] += 1
+    with pytest.raises(ValueError, match="only accepts the X it was fitted on"):
+        pruner.transform(other)
+    with pytest.raises(ValueError, match="only accepts the X"):
+        pruner.transform(X[:10])
+    with pytest.raises(NotFittedError):
+        RandomPruner().transform(X)
+
+
+def test_pruners_pickle_and_clone(blobs):
+    X, y = blobs
+    pruner = EL2NPruner(fraction=0.3, **FAST).fit(X, y)
+    restored = pickle.loads(pickle.dumps(pruner))
+    assert restored.transform(X).tolist() == pruner.sample_indices_.tolist()
+    assert clone(pruner).get_params() == pruner.get_params()
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"fraction": 0}, "fraction"),
+        ({"fraction": 1.5}, "fraction"),
+        ({"fraction": "half"}, "fraction"),
+        ({"keep": "middle"}, "keep"),
+        ({"class_balanced": "yes"}, "class_balanced"),
+        ({"n_proxies": 0}, "n_proxies"),
+        ({"max_epochs": -1}, "max_epochs"),
+        ({"lr": 0}, "lr"),
+        ({"estimator": "resnet"}, "estimator"),
+        ({"random_state": "seed"}, "random_state"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(blobs, params, match):
+    X, y = blobs
+    pruner = EL2NPruner(**{**FAST, **params})
+    with pytest.raises(ValueError, match=match):
+        pruner.fit(X, y)
+    assert not hasattr(pruner, "scores_") and not hasattr(pruner, "sample_indices_")
+
+
+def test_forgetting_needs_at_least_one_epoch(blobs):
+    with pytest.raises(ValueError, match="max_epochs"):
+        ForgettingPruner(max_epochs=0).fit(*blobs)
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.array([[0.0], [np.nan], [1.0]]), [0, 1, 0], "NaN"),
+        (np.array([[0.0], [np.inf], [1.0]]), [0, 1, 0], "infinity"),
+        (np.zeros((4, 2)), [0, 1, 0], "inconsistent numbers of samples"),
+        (np.zeros((4, 2)), [0.5, 1.5, 0.2, 0.1], "Unknown label type"),
+    ],
+)
+def test_bad_data_is_rejected_early(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        RandomPruner().fit(X, y)
+
+
+def test_too_few_samples_for_the_class_balance():
+    X, y = np.zeros((20, 1)), np.arange(20) % 5
+    with pytest.raises(ValueError, match="fewer than the 5 classes"):
+        RandomPruner(fraction=0.1).fit(X, y)
+    assert len(RandomPruner(fraction=0.1, class_balanced=False).fit_transform(X, y)) == 2
+
+
+def test_bad_scores_from_a_subclass_are_caught():
+    class Broken(BasePruner):
+        def compute_scores(self, X, y, random_state):
+            return np.ones(len(y) - 1)
+
+    with pytest.raises(ValueError, match="one score per sample"):
+        Broken().fit(np.zeros((4, 1)), [0, 1, 0, 1])
+
+
+# ---------------------------------------------------------------- scores
+
+
+def test_el2n_closed_form():
+    logits = np.array([[0.0, 0.0], [np.log(3.0), 0.0]])
+    # softmax = [.5, .5] and [.75, .25]; labels 0 and 1
+    expected = [np.sqrt(0.5), np.sqrt(0.75**2 + 0.75**2)]
+    np.testing.assert_allclose(el2n_scores(logits, np.array([0, 1])), expected)
+
+
+def _mislabeled_blobs():
+    rng = np.random.RandomState(0)
+    X = np.concatenate([rng.randn(60, 2) * 0.4 + c for c in ([-3, 0], [3, 0])]).astype(np.float32)
+    y = np.repeat([0, 1], 60)
+    flipped = np.array([3, 17, 70, 101])
+    y[flipped] = 1 - y[flipped]
+    return X, y, flipped
+
+
+@pytest.mark.parametrize(
+    "pruner",
+    [
+        EL2NPruner(n_proxies=2, max_epochs=15, lr=0.05, random_state=0),
+        GraNdPruner(n_proxies=2, max_epochs=15, lr=0.05, random_state=0),
+        ForgettingPruner(n_proxies=2, max_epochs=15, lr=0.05, random_state=0),
+    ],
+    ids=["el2n", "grand", "forgetting"],
+)
+def test_score_pruners_rank_mislabeled_samples_hardest(pruner):
+    X, y, flipped = _mislabeled_blobs()
+    pruner.set_params(fraction=4 / 120, class_balanced=False)
+    assert pruner.fit_transform(X, y).tolist() == flipped.tolist()
+    # keep="easy" never keeps them
+    easy = clone(pruner).set_params(keep="easy", fraction=0.5).fit_transform(X, y)
+    assert not set(easy) & set(flipped)
+
+
+def test_grand_vectorised_matches_per_sample_loop():
+    torch.manual_seed(0)
+    from prunekd.models import SmallCNN
+
+    X = np.random.RandomState(0).rand(37, 1, 8, 8).astype(np.float32)
+    y = np.random.RandomState(1).randint(0, 10, 37)
+    module = SmallCNN(n_classes=10, width=4)
+    fast = per_sample_grad_norms(module, X, y, batch_size=16)
+    slow = per_sample_grad_norms_loop(module, X, y)
+    np.testing.assert_allclose(fast, slow, rtol=1e-4)
+    assert all(p.grad is None for p in module.parameters())
+
+
+def test_grand_closed_form_for_a_linear_softmax_model():
+    # d CE / dW = (p - onehot) x^T and d CE / db = p - onehot, so the norm is
+    # ||p - onehot|| * sqrt(||x||^2 + 1).
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(3, 4)
+    X = np.random.RandomState(0).randn(10, 3).astype(np.float32)
+    y = np.random.RandomState(1).randint(0, 4, 10)
+    with torch.no_grad():
+        logits = lin(torch.as_tensor(X)).numpy()
+    expected = el2n_scores(logits, y) * np.sqrt((X.astype(float) ** 2).sum(1) + 1)
+    np.testing.assert_allclose(per_sample_grad_norms(lin, X, y, batch_size=4), expected, rtol=1e-5)
+
+
+def test_forgetting_counts_hand_made_record():
+    correct = np.array(
+        [
+            [1, 0, 1, 0],
+            [0, 0, 1, 1],
+            [1, 0, 0, 1],
+            [0, 0, 1, 1],
+        ],
+        dtype=bool,
+    )
+    # sample 0 forgotten twice; 1 never learned (= n_epochs = 4); 2 once; 3 never forgotten
+    assert forgetting_counts(correct).tolist() == [2, 4, 1, 0]
+
+
+# ---------------------------------------------------------------- caching
+
+
+def test_changing_only_fraction_does_not_train_proxies_again(blobs, monkeypatch):
+    X, y = blobs
+    calls = []
+    original = ProxyPruner._train_proxy
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProxyPruner, "_train_proxy", counting)
+    pruner = EL2NPruner(fraction=0.5, n_proxies=2, max_epochs=2, random_state=0)
+    first = pruner.fit(X, y).scores_
+    assert len(calls) == 2
+    for fraction in (0.1, 0.3, 0.9):
+        clone(pruner).set_params(fraction=fraction, keep="easy").fit(X, y)
+    assert len(calls) == 2  # scores reused for every fraction and keep direction
+    np.testing.assert_array_equal(clone(pruner).fit(X, y).scores_, first)
+    clone(pruner).set_params(max_epochs=3).fit(X, y)  # scoring changed: trains again
+    assert len(calls) == 4
+    clone(pruner).fit(X[:-1], y[:-1])  # other data: trains again
+    assert len(calls) == 6
+    EL2NPruner(n_proxies=1, max_epochs=1, random_state=None).fit(X, y)
+    EL2NPruner(n_proxies=1, max_epochs=1, random_state=None).fit(X, y)
+    assert len(calls) == 8  # no random_state, no cache
+
+
+def test_proxy_estimators_of_every_kind(blobs):
+    from skorch import NeuralNetClassifier
+
+    X, y = blobs
+    net = NeuralNetClassifier(
+        MLP,
+        module__n_features=2,
+        module__n_classes=3,
+        module__hidden=(8,),
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=2,
+        train_split=None,
+        verbose=0,
+    )
+    for estimator in (None, MLP(2, 3, hidden=(8,)), net):
+        scores = EL2NPruner(estimator=estimator, fraction=0.5, **FAST).fit(X, y).scores_
+        assert scores.shape == (60,) and np.all((scores >= 0) & (scores <= np.sqrt(2)))
