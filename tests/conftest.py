@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -7,7 +9,8 @@ from prunekd.datasets import load_digits
 from _helpers import make_student
 from prunekd.pruning import clear_score_cache
 
-torch.set_num_threads(2)
+# Under pytest-xdist each worker gets one core; more threads only oversubscribe.
+torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else 2)
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,8 @@ from numbers import Real
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
+from skorch.dataset import Dataset as _SkorchDataset
+from torch.utils.data import DataLoader
 from skorch.utils import is_dataset, to_tensor
 from sklearn.base import clone
 from sklearn.utils import check_random_state
@@ -14,23 +16,37 @@ from sklearn.utils.validation import check_array, check_consistent_length, colum
 
 from .._utils import _seed_from_random_state, _torch_seeded
 from ._alpha import auto_alpha, current_train_fraction
-from ._loss import kd_objective
+from ._loss import kd_objective, teacher_log_probs
 from ._teacher import make_teacher
 
 
-class _WithTeacherLogits(torch.utils.data.Dataset):
-    """A training dataset whose targets carry the cached teacher logits."""
+_INFERENCE_BATCH = 1024
 
-    def __init__(self, dataset, logits):
-        self.dataset = dataset
-        self.logits = logits
+
+class _BatchedArrays(torch.utils.data.Dataset):
+    """Array inputs and targets served a whole batch at a time.
+
+    skorch's Dataset indexes and collates sample by sample; with
+    ``__getitems__`` the DataLoader asks for a batch's indices at once, and one
+    fancy-indexing call replaces a Python call per sample. The sampler, hence
+    the batches and their order, are unchanged.
+    """
+
+    def __init__(self, X, y):
+        self.X, self.y = X, y
 
     def __len__(self):
-        return len(self.dataset)
+        return len(self.X)
 
     def __getitem__(self, i):
-        Xi, yi = self.dataset[i]
-        return Xi, {"y": yi, "teacher": self.logits[i]}
+        return torch.as_tensor(self.X[i]), self.y[i]
+
+    def __getitems__(self, indices):
+        return torch.as_tensor(self.X[indices]), self.y[indices]
+
+
+def _collate_batch(batch):
+    return batch  # _BatchedArrays already returns a collated batch
 
 
 class DistillationClassifier(NeuralNetClassifier):
@@ -298,11 +314,23 @@ class DistillationClassifier(NeuralNetClassifier):
                 ) from exc
             self._check_output("teacher", out, len(probe), len(classes), tuple(probe.shape))
         cache = self.cache_teacher if self.cache_teacher != "auto" else not is_dataset(X)
-        cached = None
+        packed = None
         if teacher is not None and alpha > 0 and cache and not is_dataset(X):
-            cached = teacher.logits_array(X, self.batch_size)
+            # Inference needs no gradients, so a larger batch is cheaper per sample.
+            logits = teacher.logits_array(X, max(self.batch_size, _INFERENCE_BATCH))
             if columns is not None:
-                cached = cached[:, columns]
+                logits = logits[:, columns]
+            # Label and teacher log-probabilities side by side in one float row:
+            # batches then cost what plain labels cost, and the teacher's
+            # softmax is computed once per fit instead of once per batch.
+            # A tensor, not an array: the DataLoader stacks tensor rows in one op.
+            packed = torch.cat(
+                [
+                    torch.as_tensor(y_encoded, dtype=torch.float32)[:, None],
+                    teacher_log_probs(logits, self.temperature),
+                ],
+                dim=1,
+            )
 
         was_initialized = self.initialized_
         before = set(vars(self))
@@ -311,7 +339,7 @@ class DistillationClassifier(NeuralNetClassifier):
             self.alpha_ = alpha
             self.teacher_ = teacher
             self._teacher_columns_ = columns
-            self._cached_teacher_logits_ = cached
+            self._packed_targets_ = packed
             with _torch_seeded(_seed_from_random_state(self.random_state)):
                 if not self.warm_start or not self.initialized_:
                     self.initialize()
@@ -329,7 +357,7 @@ class DistillationClassifier(NeuralNetClassifier):
                 self.initialized_ = False
             raise
         finally:
-            self._cached_teacher_logits_ = None  # O(n) memory, needed only while training
+            self._packed_targets_ = None  # O(n) memory, needed only while training
         return self
 
     def check_data(self, X, y):
@@ -338,25 +366,53 @@ class DistillationClassifier(NeuralNetClassifier):
         if y is None and not is_dataset(X):
             super().check_data(X, y)
 
-    def get_dataset(self, X, y=None):
-        dataset = super().get_dataset(X, y)
-        cached = getattr(self, "_cached_teacher_logits_", None)
-        if y is not None and cached is not None and len(cached) == len(dataset):
-            return _WithTeacherLogits(dataset, cached)
-        return dataset
+    def _can_batch(self, X, y):
+        """Whether training batches can be fetched whole (plain arrays, default loaders)."""
+        return (
+            isinstance(X, np.ndarray)
+            and y is not None
+            and not self.train_split
+            and self.dataset is _SkorchDataset
+            and not self.get_params_for("dataset")
+            and self.iterator_train is DataLoader
+            and "collate_fn" not in self.get_params_for("iterator_train")
+        )
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        packed = getattr(self, "_packed_targets_", None)
+        if self._can_batch(X, y):
+            targets = packed if packed is not None else torch.as_tensor(np.asarray(y))
+            return _BatchedArrays(X, targets), None
+        train, valid = super().get_split_datasets(X, y, **fit_params)
+        if packed is None or y is None:
+            return train, valid
+        # Training rows get the packed targets (label + cached teacher); the
+        # validation rows, if any, keep plain labels and an on-the-fly teacher.
+        rows = getattr(train, "indices", None)
+        if rows is None:
+            return self.get_dataset(X, packed), valid
+        return self.get_dataset(X[rows], packed[rows]), valid
+
+    def get_iterator(self, dataset, training=False):
+        if not isinstance(dataset, _BatchedArrays):
+            return super().get_iterator(dataset, training)
+        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        return DataLoader(dataset, collate_fn=_collate_batch, **kwargs)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        teacher_logits = None
-        if isinstance(y_true, dict):
-            teacher_logits, y_true = y_true["teacher"], y_true["y"]
         y_true = to_tensor(y_true, device=self.device)
         alpha = getattr(self, "alpha_", self.alpha)
-        if alpha != 0 and teacher_logits is None:
-            teacher_logits = self._teacher_logits_on_the_fly(X)
-        if teacher_logits is not None:
-            teacher_logits = to_tensor(teacher_logits, device=self.device)
+        teacher_log_p = None
+        if y_true.dim() == 2:  # packed: label, then the teacher's log-probabilities
+            y_true, teacher_log_p = y_true[:, 0].long(), y_true[:, 1:]
+        elif alpha != 0:
+            logits = to_tensor(self._teacher_logits_on_the_fly(X), device=self.device)
+            teacher_log_p = teacher_log_probs(logits, self.temperature)
         return kd_objective(
-            y_pred, y_true, teacher_logits, alpha, self.temperature, self.criterion_
+            y_pred, y_true, teacher_log_p, alpha, self.temperature, self.criterion_
         )
 
     def _teacher_logits_on_the_fly(self, X):

@@ -29,26 +29,33 @@ def distillation_loss(student_logits, teacher_logits, temperature=4.0):
     >>> float(distillation_loss(s, s))
     0.0
     """
+    return _kd_term(student_logits, teacher_log_probs(teacher_logits, temperature), temperature)
+
+
+def teacher_log_probs(teacher_logits, temperature):
+    """``log_softmax(t / tau)``: what the KD term needs of the teacher, computable once."""
+    return F.log_softmax(teacher_logits.float() / float(temperature), dim=1)
+
+
+def _kd_term(student_logits, teacher_log_p, temperature):
     tau = float(temperature)
     log_p_student = F.log_softmax(student_logits / tau, dim=1)
-    log_p_teacher = F.log_softmax(teacher_logits.to(student_logits.dtype) / tau, dim=1)
-    kl = F.kl_div(log_p_student, log_p_teacher, reduction="batchmean", log_target=True)
+    kl = F.kl_div(
+        log_p_student, teacher_log_p.to(log_p_student.dtype), reduction="batchmean", log_target=True
+    )
     return kl * tau**2
 
 
-def kd_objective(student_logits, y, teacher_logits, alpha, temperature, hard_loss):
-    """``(1 - alpha) * hard_loss(s, y) + alpha * distillation_loss(s, t, tau)``.
+def kd_objective(student_logits, y, teacher_log_p, alpha, temperature, hard_loss):
+    """``(1 - alpha) * hard_loss(s, y) + alpha * tau**2 * KL(p_teacher || p_student)``.
 
+    ``teacher_log_p`` is :func:`teacher_log_probs` of the teacher's logits.
     ``alpha == 0`` returns the hard loss itself, so that no teacher is needed
     and training is exactly plain training.
     """
-    hard = hard_loss(student_logits, y)
     if alpha == 0:
-        return hard
-    soft = distillation_loss(student_logits, teacher_logits, temperature)
+        return hard_loss(student_logits, y)
+    soft = _kd_term(student_logits, teacher_log_p, temperature)
     if alpha == 1:
         return soft
-    return (1.0 - alpha) * hard + alpha * soft
-
-
-__all__ = ["distillation_loss", "kd_objective"]
+    return (1.0 - alpha) * hard_loss(student_logits, y) + alpha * soft

@@ -1,0 +1,140 @@
+"""Side-by-side timings of the core estimators, measured in one run.
+
+Prints three ratios on the digits data (1,257 training images, small CNN):
+
+1. ``DistillationClassifier`` fit over plain skorch ``NeuralNetClassifier`` fit
+   (same module, data, optimizer, batch size and epochs; target <= 1.10);
+2. plain skorch fit over a bare PyTorch training loop (reported);
+3. the per-sample Python loop over batched GraNd scoring (the speed-up).
+
+Every timing is the best of ``--repeats`` runs (the least disturbed by other
+load on the machine), the contenders interleaved in alternating order so that noise hits them alike.
+
+Usage::
+
+    python benchmarks/bench_core.py [--epochs 30] [--repeats 5] [--threads 1] [--width 16]
+                                    [--device cpu]
+"""
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+
+from prunekd import DistillationClassifier
+from prunekd.datasets import load_digits
+from prunekd.models import SmallCNN
+from prunekd.pruning import per_sample_grad_norms, per_sample_grad_norms_loop
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _common(args):
+    return dict(
+        module__n_classes=10,
+        module__width=args.width,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=3e-3,
+        batch_size=args.batch_size,
+        max_epochs=args.epochs,
+        train_split=None,
+        iterator_train__shuffle=True,
+        verbose=0,
+        device=args.device,
+    )
+
+
+def bare_loop(X, y, args):
+    """The same training as skorch does, written as a bare PyTorch loop."""
+    torch.manual_seed(0)
+    module = SmallCNN(n_classes=10, width=args.width).to(args.device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=3e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt = torch.as_tensor(X, device=args.device)
+    yt = torch.as_tensor(y, device=args.device)
+    module.train()
+    for _ in range(args.epochs):
+        order = torch.randperm(len(Xt), device=args.device)
+        for start in range(0, len(Xt), args.batch_size):
+            batch = order[start : start + args.batch_size]
+            optimizer.zero_grad()
+            loss = loss_fn(module(Xt[batch]), yt[batch])
+            loss.backward()
+            optimizer.step()
+    if args.device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--grand-samples", type=int, default=512)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--width", type=int, default=16, help="SmallCNN width (16 = default)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    X, y = load_digits()
+    X, y = X[:1257], y[:1257]
+    teacher = NeuralNetClassifier(SmallCNN, **{**_common(args), "max_epochs": 5}).fit(X, y)
+
+    def plain():
+        torch.manual_seed(0)
+        NeuralNetClassifier(SmallCNN, **_common(args)).fit(X, y)
+
+    def kd():
+        DistillationClassifier(
+            SmallCNN, teacher=teacher, alpha=0.5, random_state=0, **_common(args)
+        ).fit(X, y)
+
+    def bare():
+        bare_loop(X, y, args)
+
+    contenders = {"kd": kd, "plain": plain, "bare": bare}
+    times = {name: [] for name in contenders}
+    for repeat in range(args.repeats):
+        # Alternate the order (ABC, CBA, ...) so that no contender always runs first.
+        order = list(contenders) if repeat % 2 == 0 else list(contenders)[::-1]
+        for name in order:
+            times[name].append(_timed(contenders[name]))
+    med = {k: min(v) for k, v in times.items()}
+
+    torch.manual_seed(0)
+    module = SmallCNN(n_classes=10).to(args.device)
+    Xg, yg = X[: args.grand_samples], y[: args.grand_samples]
+    t_batched = min(
+        _timed(lambda: per_sample_grad_norms(module, Xg, yg, batch_size=128))
+        for _ in range(args.repeats)
+    )
+    t_loop = min(
+        _timed(lambda: per_sample_grad_norms_loop(module, Xg, yg)) for _ in range(args.repeats)
+    )
+    agree = np.allclose(
+        per_sample_grad_norms(module, Xg, yg), per_sample_grad_norms_loop(module, Xg, yg), rtol=1e-4
+    )
+
+    print(f"device={args.device} SmallCNN(width={args.width}) epochs={args.epochs} "
+          f"batch_size={args.batch_size} "
+          f"n_train={len(X)} repeats={args.repeats} torch_threads={torch.get_num_threads()}")
+    print(f"DistillationClassifier fit : {med['kd']:.3f} s")
+    print(f"skorch NeuralNetClassifier : {med['plain']:.3f} s")
+    print(f"bare PyTorch loop          : {med['bare']:.3f} s")
+    print(f"KD fit / plain skorch fit  : {med['kd'] / med['plain']:.3f}  (target <= 1.10)")
+    print(f"plain skorch / bare loop   : {med['plain'] / med['bare']:.3f}")
+    print(f"GraNd on {len(Xg)} samples   : batched {t_batched:.3f} s, per-sample loop "
+          f"{t_loop:.3f} s, speed-up {t_loop / t_batched:.1f}x (same norms: {agree})")
+
+
+if __name__ == "__main__":
+    main()
