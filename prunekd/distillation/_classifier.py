@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 from .._utils import _seed_from_random_state, _torch_seeded
+from ..datasets._labels import dataset_labels
 from ._alpha import auto_alpha, current_train_fraction
 from ._loss import kd_objective, teacher_log_probs
 from ._teacher import make_teacher
@@ -273,15 +274,17 @@ class DistillationClassifier(NeuralNetClassifier):
 
     # --------------------------------------------------------------- training
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y=None, **fit_params):
         """Train the student on ``X``, ``y`` and the teacher's predictions on ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, ...) or torch Dataset
             Training inputs.
-        y : array-like of shape (n_samples,)
-            Class labels (any labels scikit-learn accepts).
+        y : array-like of shape (n_samples,), default=None
+            Class labels (any labels scikit-learn accepts). May be omitted for a
+            Dataset, whose labels are then read from its ``targets``,
+            ``labels`` or ``y`` attribute (the integers ``0..n_classes-1``).
         **fit_params : dict
             Passed to skorch's ``fit`` (and from there to the module's forward).
 
@@ -291,6 +294,8 @@ class DistillationClassifier(NeuralNetClassifier):
         """
         self._check_params()
         X = self._check_X(X)
+        if y is None and is_dataset(X):
+            y = dataset_labels(X)
         if y is None:
             raise ValueError("DistillationClassifier.fit needs the labels y")
         y = column_or_1d(y, warn=True)
@@ -303,6 +308,12 @@ class DistillationClassifier(NeuralNetClassifier):
         teacher = make_teacher(self.teacher) if self.teacher is not None else None
         classes, y_encoded = self._encode_labels(y, teacher)
         columns = self._teacher_columns(teacher, classes)
+        if is_dataset(X) and not np.array_equal(classes, np.arange(len(classes))):
+            # The Dataset yields its own labels, which the loss uses as class indices.
+            raise ValueError(
+                "with a torch Dataset as X the labels must be the integers 0..n_classes-1; "
+                f"got classes {classes.tolist()[:10]}"
+            )
         probe = self._probe(X)
         if teacher is not None:
             try:

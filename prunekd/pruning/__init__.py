@@ -3,6 +3,7 @@
 from ._base import BasePruner, ScorePruner, clear_score_cache
 from ._el2n import EL2NPruner, el2n_scores
 from ._forgetting import ForgettingPruner
+from ._precomputed import PrecomputedPruner
 from ._grand import GraNdPruner, per_sample_grad_norms, per_sample_grad_norms_loop
 from ._proxy import ProxyPruner
 from ._random import RandomPruner
@@ -13,6 +14,7 @@ __all__ = [
     "EL2NPruner",
     "ForgettingPruner",
     "GraNdPruner",
+    "PrecomputedPruner",
     "ProxyPruner",
     "RandomPruner",
     "ScorePruner",

@@ -1,0 +1,33 @@
+"""Datasets and networks the sweep can use, by name."""
+
+import numpy as np
+
+from ..datasets import load_digits
+from ..models import MLP, SmallCNN
+
+DATASETS = ("digits", "cifar10", "cifar100", "svhn")
+MODELS = ("smallcnn", "mlp")
+
+
+def load_dataset(name, data_dir="data", download=False):
+    """All images and labels of a dataset, as float32 arrays ``(n, C, H, W)``."""
+    if name == "digits":
+        return load_digits()
+    if name in ("cifar10", "cifar100", "svhn"):
+        from ..datasets import load_torchvision_arrays
+
+        parts = [load_torchvision_arrays(name, data_dir, split, download) for split in ("train", "test")]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    raise ValueError(f"dataset must be one of {DATASETS}; got {name!r}")
+
+
+def make_module(model, n_classes, in_shape, width):
+    """A module class and its ``module__`` arguments for a named model."""
+    if model == "smallcnn":
+        channels = in_shape[0] if len(in_shape) == 3 else 1
+        return SmallCNN, dict(module__n_classes=n_classes, module__in_channels=channels,
+                              module__width=width)  # fmt: skip
+    if model == "mlp":
+        return MLP, dict(module__n_features=int(np.prod(in_shape)), module__n_classes=n_classes,
+                         module__hidden=(4 * width,))  # fmt: skip
+    raise ValueError(f"model must be one of {MODELS}; got {model!r}")

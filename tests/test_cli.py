@@ -1,0 +1,130 @@
+import csv
+import os
+
+import pytest
+
+from prunekd import cli
+from prunekd.experiments import SweepConfig, plan_runs, write_summary
+from prunekd.experiments import _sweep
+
+TINY = [
+    "--pruners", "random,el2n", "--fractions", "0.2,1.0", "--alphas", "1.0", "--seeds", "0",
+    "--steps", "15", "--teacher-epochs", "2", "--n-proxies", "1", "--proxy-epochs", "1",
+    "--jobs", "1", "--teachers", "small=2,equal=4,large=8", "--width", "4", "--no-progress",
+]  # fmt: skip
+
+
+def _rows(out):
+    with open(os.path.join(out, "results.csv"), newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_plan_runs_counts():
+    config = SweepConfig(
+        pruners=("random", "el2n"), fractions=(0.2, 1.0), alphas=(1.0,), seeds=(0, 1),
+        capacity_alpha=0.5,
+    )  # fmt: skip
+    runs = plan_runs(config)
+    # per seed: f=0.2: 2 pruners x (alpha 0, 1) = 4; f=1: one run per alpha = 2;
+    # capacity at alpha 0.5 (not in the grid): 2 fractions x 3 teachers = 6
+    assert len(runs) == 2 * 12
+    assert len({tuple(sorted(r.items())) for r in runs}) == len(runs)
+    assert {r["pruner"] for r in runs if r["fraction"] == 1.0} == {"random"}
+
+
+def test_tiny_sweep_end_to_end(tmp_path, capsys):
+    out = str(tmp_path / "out")
+    assert cli.main(["--out", out, *TINY]) == 0
+    rows = _rows(out)
+    assert len(rows) == 12
+    for row in rows:
+        assert 0 <= float(row["test_accuracy"]) <= 1
+        assert int(row["n_kept"]) == round(float(row["fraction"]) * 1257)
+    for name in ("accuracy_vs_fraction.png", "alpha_heatmap.png", "teacher_capacity.png"):
+        with open(os.path.join(out, name), "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    summary = open(os.path.join(out, "summary.md")).read()
+    assert "| EL2N | no KD |" in summary and "## The paper's findings on this run" in summary
+    assert "prunekd --out" in summary  # the command that regenerates it
+    assert "Done in" in capsys.readouterr().out
+
+
+def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, monkeypatch):
+    out = str(tmp_path / "out")
+    cli.main(["--out", out, *TINY])
+    rows = _rows(out)
+    with open(os.path.join(out, "results.csv"), "w", newline="") as f:  # keep 5 of 12 runs
+        writer = csv.DictWriter(f, fieldnames=rows[0].keys())
+        writer.writeheader()
+        writer.writerows(rows[:5])
+    calls = []
+    original = _sweep._run
+    monkeypatch.setattr(_sweep, "_run", lambda *a, **k: calls.append(1) or original(*a, **k))
+    cli.main(["--out", out, *TINY])
+    assert len(calls) == 7
+    assert len(_rows(out)) == 12
+    cli.main(["--out", out, *TINY])  # complete: nothing to do
+    assert len(calls) == 7
+    cli.main(["--out", out, *TINY, "--restart"])
+    assert len(calls) == 19
+
+
+def test_other_settings_in_the_same_folder_are_refused(tmp_path):
+    out = str(tmp_path / "out")
+    cli.main(["--out", out, *TINY])
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--out", out, *TINY, "--lr", "0.01"])
+    assert exc.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--fractions", "0,0.5"], ["--alphas", "1.5"], ["--pruners", "magic"], ["--steps", "0"],
+     ["--teachers", "small=4"], ["--dataset", "mnist"]],
+)  # fmt: skip
+def test_bad_options_exit_with_a_message(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(args)
+    assert exc.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_help_lists_every_option(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = capsys.readouterr().out
+    for option in ("--quick", "--dataset", "--model", "--teachers", "--fractions", "--alphas",
+                   "--seeds", "--device", "--jobs", "--out", "--restart"):  # fmt: skip
+        assert option in text
+
+
+def _synthetic(tmp_path, gain_small, gain_large, best_small, best_large):
+    """results.csv where KD gains and best alphas are set by hand."""
+    out = tmp_path / "syn"
+    out.mkdir(parents=True)
+    rows = []
+    for seed in (0, 1):
+        for f, gain, best in ((0.1, gain_small, best_small), (0.5, gain_large, best_large)):
+            for alpha in (0.0, 0.5, 1.0):
+                acc = 0.8 if alpha == 0 else (0.8 + gain if alpha == best else 0.8 + gain - 0.01)
+                rows.append(dict(study="main", pruner="random", fraction=f, alpha=alpha, seed=seed,
+                                 teacher="equal" if alpha else "none", teacher_width=16 if alpha else 0,
+                                 n_kept=1, epochs=1, val_accuracy=acc, test_accuracy=acc,
+                                 fit_seconds=0))  # fmt: skip
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=_sweep.RESULT_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    import dataclasses
+
+    return write_summary(str(out), dataclasses.asdict(SweepConfig()))
+
+
+def test_findings_verdicts_follow_the_numbers(tmp_path):
+    text = _synthetic(tmp_path, gain_small=0.10, gain_large=0.02, best_small=1.0, best_large=0.5)
+    assert "most at small fractions: reproduced" in text
+    assert "+10.0 at f=0.1 vs +2.0 at f=0.5" in text
+    assert "larger at small fractions: reproduced" in text
+    text = _synthetic(tmp_path / "b", gain_small=-0.02, gain_large=0.05, best_small=0.5, best_large=1.0)
+    assert "most at small fractions: not reproduced" in text
+    assert "larger at small fractions: not reproduced" in text
