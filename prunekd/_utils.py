@@ -70,3 +70,23 @@ def _iter_batches(n, batch_size):
     """Yield ``slice`` objects covering ``range(n)`` in chunks of ``batch_size``."""
     for start in range(0, n, batch_size):
         yield slice(start, min(start + batch_size, n))
+
+
+def _input_batches(X, batch_size):
+    """Yield ``(slice, float tensor)`` batches of an array or a torch Dataset, in order.
+
+    A Dataset is read through a DataLoader, so only one batch of inputs is in
+    memory at a time.
+    """
+    from skorch.utils import is_dataset
+    from torch.utils.data import DataLoader
+
+    if not is_dataset(X):
+        for batch in _iter_batches(len(X), batch_size):
+            yield batch, _as_float_tensor(X[batch])
+        return
+    start = 0
+    for items in DataLoader(X, batch_size=batch_size, shuffle=False):
+        xb = items[0] if isinstance(items, (tuple, list)) else items
+        yield slice(start, start + len(xb)), xb.float()
+        start += len(xb)

@@ -6,6 +6,8 @@ from sklearn import pipeline as _skpipeline
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples, check_memory
+from skorch.utils import is_dataset
+from torch.utils.data import Subset
 
 from .distillation._alpha import train_fraction
 from .pruning import BasePruner
@@ -15,6 +17,13 @@ __all__ = ["Pipeline", "make_pipeline"]
 
 def _is_pruner(step):
     return isinstance(step, BasePruner)
+
+
+def _take(X, indices):
+    """Rows ``indices`` of X; a torch Dataset is subset lazily, nothing is decoded."""
+    if is_dataset(X):
+        return Subset(X, indices)
+    return _safe_indexing(X, indices)
 
 
 def _fit_transform_step(transformer, X, y, params):
@@ -108,7 +117,7 @@ class Pipeline(_skpipeline.Pipeline):
                 if _is_pruner(step):
                     indices = step.fit_transform(X, y)
                     n_before = _num_samples(X)
-                    X = _safe_indexing(X, indices)
+                    X = _take(X, indices)
                     y = _safe_indexing(y, indices) if y is not None else None
                     for later, _ in self.steps[idx + 1 :]:
                         routed[later] = _subset_params(routed[later], indices, n_before)

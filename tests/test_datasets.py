@@ -157,3 +157,83 @@ def test_bad_dataset_names(tmp_path):
         load_torchvision_arrays("imagenet", str(tmp_path))
     with pytest.raises(ValueError, match="split must be"):
         load_torchvision_dataset("cifar10", str(tmp_path), "valid")
+
+
+# --------------------------------------------------------- pruners on Datasets
+
+
+def test_pruners_on_a_dataset_match_pruners_on_its_arrays(blobs):
+    from prunekd import EL2NPruner, GraNdPruner, RandomPruner
+
+    X, y = blobs
+    ds = TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+    for pruner in (
+        RandomPruner(fraction=0.3, random_state=0),
+        EL2NPruner(fraction=0.3, n_proxies=1, max_epochs=3, random_state=0),
+        GraNdPruner(fraction=0.3, n_proxies=1, max_epochs=3, batch_size=7, random_state=0),
+    ):
+        on_arrays = pruner.fit(X, y).scores_
+        on_dataset = pruner.fit(ds).scores_  # labels read from the dataset
+        np.testing.assert_allclose(on_dataset, on_arrays, rtol=1e-5)
+        assert pruner.transform(ds).tolist() == pruner.sample_indices_.tolist()
+        with pytest.raises(ValueError, match="only accepts the X"):
+            pruner.transform(TensorDataset(torch.as_tensor(X[::-1].copy()), torch.as_tensor(y)))
+
+
+class CifarShaped(Dataset):
+    """Synthetic 3x32x32 images of 10 classes (a colour and a stripe per class),
+    with the standard CIFAR augmentation applied at every access."""
+
+    def __init__(self, n=600, seed=0):
+        from torchvision import transforms
+
+        rng = np.random.RandomState(seed)
+        self.targets = rng.randint(0, 10, n).tolist()
+        colours = rng.rand(10, 3, 1, 1).astype(np.float32)
+        images = rng.rand(n, 3, 32, 32).astype(np.float32) * 0.5
+        for i, c in enumerate(self.targets):
+            images[i] += colours[c]
+            images[i, :, 3 * c : 3 * c + 3, :] += 1.0
+        self.images = torch.as_tensor(images)
+        self.augment = transforms.Compose(
+            [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()]
+        )
+
+    def __len__(self):
+        return len(self.targets)
+
+    def __getitem__(self, i):
+        return self.augment(self.images[i]), self.targets[i]
+
+
+def test_cifar_shaped_grid_search_with_augmented_dataset_el2n_and_resnet_teacher():
+    """Dataset input + random crop/flip + EL2N pruning + KD from a CIFAR ResNet, in GridSearchCV."""
+    from skorch.helper import SliceDataset
+    from sklearn.model_selection import GridSearchCV
+
+    from prunekd import EL2NPruner, best_alpha_per_fraction, make_pipeline
+    from prunekd.models import ResNetCIFAR, SmallCNN
+
+    torch.manual_seed(0)
+    ds = CifarShaped()
+    y = np.array(ds.targets)
+    teacher = DistillationClassifier(
+        ResNetCIFAR, module__depth=8, module__width=8, alpha=0.0, optimizer=torch.optim.Adam,
+        lr=3e-3, max_epochs=4, batch_size=64, verbose=0, random_state=0,
+    ).fit(ds)  # fmt: skip
+    assert teacher.score(SliceDataset(ds), y) > 0.5
+    pipe = make_pipeline(
+        EL2NPruner(n_proxies=1, max_epochs=1, random_state=0),
+        DistillationClassifier(SmallCNN, module__in_channels=3, module__width=8, teacher=teacher,
+                               optimizer=torch.optim.Adam, lr=3e-3, max_epochs=3, batch_size=32,
+                               verbose=0, random_state=0),
+    )  # fmt: skip
+    search = GridSearchCV(
+        pipe, {"el2npruner__fraction": [0.3, 0.6], "distillationclassifier__alpha": [0.0, 0.7]},
+        cv=2,
+    ).fit(SliceDataset(ds), y)  # fmt: skip
+    table = best_alpha_per_fraction(search)
+    assert table.fraction.tolist() == [0.3, 0.6]
+    assert np.all(table.mean_test_score > 0.1)  # better than chance on 10 classes
+    student = search.best_estimator_[-1]
+    assert student.cache_teacher == "auto" and student.teacher is teacher

@@ -180,3 +180,17 @@ def test_smallest_fraction_within_handmade():
 def test_pipeline_clone_keeps_the_teacher(digits_teacher):
     pipe = make_pipeline(RandomPruner(), make_student(teacher=digits_teacher))
     assert clone(pipe)[-1].teacher is digits_teacher
+
+
+def test_pipeline_pickle_and_set_params(blobs):
+    import pickle
+
+    X, y = blobs
+    pipe = make_pipeline(RandomPruner(fraction=0.5, random_state=0), LogisticRegression())
+    pipe.set_params(randompruner__fraction=0.2, logisticregression__C=0.5)
+    assert pipe[0].fraction == 0.2 and pipe[-1].C == 0.5
+    pipe.fit(X, y)
+    assert pipe.n_samples_final_ == 12
+    restored = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_array_equal(restored.predict_proba(X), pipe.predict_proba(X))
+    assert restored[0].sample_indices_.tolist() == pipe[0].sample_indices_.tolist()

@@ -285,3 +285,29 @@ def test_proxy_estimators_of_every_kind(blobs):
     for estimator in (None, MLP(2, 3, hidden=(8,)), net):
         scores = EL2NPruner(estimator=estimator, fraction=0.5, **FAST).fit(X, y).scores_
         assert scores.shape == (60,) and np.all((scores >= 0) & (scores <= np.sqrt(2)))
+
+
+def test_scores_for_free_from_the_teachers_training_dynamics():
+    """A teacher's recorded dynamics rank the mislabeled samples hardest, no proxy needed."""
+    from prunekd import DistillationClassifier
+    from prunekd.callbacks import TrainingDynamics
+    from prunekd.pruning import PrecomputedPruner
+
+    X, y, flipped = _mislabeled_blobs()
+    record = TrainingDynamics(keep_logits_at=(5,))
+    teacher = DistillationClassifier(
+        MLP, module__n_features=2, module__n_classes=2, module__hidden=(16,), alpha=0.0,
+        optimizer=torch.optim.Adam, lr=0.05, max_epochs=15, batch_size=16, verbose=0,
+        random_state=0, callbacks=[("dynamics", record)],
+    )  # fmt: skip
+    teacher.fit(X, y)
+    assert record.correct_.shape == (15, 120) and record.y_.tolist() == y.tolist()
+    for scores in (record.forgetting_counts(), record.aum_scores(), record.el2n_scores(5)):
+        kept = PrecomputedPruner(scores, fraction=4 / 120, class_balanced=False).fit_transform(X, y)
+        assert kept.tolist() == flipped.tolist()
+    # AUM is the negated mean margin, computed from the record
+    np.testing.assert_allclose(record.aum_scores(), -record.margins_.mean(0))
+    with pytest.raises(ValueError, match="keep_logits_at"):
+        record.el2n_scores(3)
+    with pytest.raises(ValueError, match="one value per sample"):
+        PrecomputedPruner(record.aum_scores()[:-1]).fit(X, y)

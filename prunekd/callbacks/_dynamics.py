@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from .._nets import net_logits
+from .._nets import net_logits, onehot, softmax_np
 
 
 class TrainingDynamics(Callback):
@@ -29,6 +29,8 @@ class TrainingDynamics(Callback):
         Margin of each sample after each epoch.
     logits_ : dict of int to ndarray of shape (n_samples, n_classes)
         Logits at the epochs listed in ``keep_logits_at``.
+    y_ : ndarray of shape (n_samples,)
+        The (encoded) training labels.
 
     Examples
     --------
@@ -43,6 +45,8 @@ class TrainingDynamics(Callback):
     >>> _ = net.fit(X, y)
     >>> rec.correct_.shape
     (4, 40)
+    >>> rec.forgetting_counts().shape, rec.aum_scores().shape
+    ((40,), (40,))
     """
 
     def __init__(self, keep_logits_at=()):
@@ -68,9 +72,44 @@ class TrainingDynamics(Callback):
             self.logits_[epoch] = logits.numpy()
 
     def on_train_end(self, net, **kwargs):
-        self.correct_ = np.array(self._correct, dtype=bool)
-        self.margins_ = np.array(self._margins, dtype=np.float64)
+        n = len(self._y)
+        self.correct_ = np.array(self._correct, dtype=bool).reshape(-1, n)
+        self.margins_ = np.array(self._margins, dtype=np.float64).reshape(-1, n)
+        self.y_ = self._y.numpy()
         del self._X, self._y, self._correct, self._margins
+
+    def aum_scores(self):
+        """Area under the margin, negated so that larger is harder.
+
+        The mean over epochs of each sample's margin; mislabeled samples keep a
+        negative margin (the net prefers another class) and get the largest
+        scores.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return -self.margins_.mean(axis=0)
+
+    def el2n_scores(self, epoch):
+        """EL2N scores, ``||softmax - onehot(y)||_2``, from the logits of ``epoch``.
+
+        Parameters
+        ----------
+        epoch : int
+            An epoch listed in ``keep_logits_at``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        if epoch not in self.logits_:
+            raise ValueError(
+                f"no logits were kept at epoch {epoch}; kept: {sorted(self.logits_)}. "
+                "List the epoch in keep_logits_at."
+            )
+        probs = softmax_np(self.logits_[epoch])
+        return np.linalg.norm(probs - onehot(self.y_, probs.shape[1]), axis=1)
 
     def forgetting_counts(self):
         """Forgetting events per sample; never-learned samples get ``n_epochs``.
@@ -88,7 +127,25 @@ class TrainingDynamics(Callback):
 
 
 def forgetting_counts(correct):
-    """Forgetting events per sample from a (n_epochs, n_samples) correctness record."""
+    """Forgetting events per sample from a (n_epochs, n_samples) correctness record.
+
+    A forgetting event is a change from correct to incorrect between
+    consecutive epochs; never-learned samples get ``n_epochs``.
+
+    Parameters
+    ----------
+    correct : array-like of bool of shape (n_epochs, n_samples)
+
+    Returns
+    -------
+    counts : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> from prunekd.callbacks import forgetting_counts
+    >>> forgetting_counts([[1, 0, 1], [0, 0, 1], [1, 0, 1]]).tolist()
+    [1.0, 3.0, 0.0]
+    """
     correct = np.asarray(correct, dtype=bool)
     n_epochs = correct.shape[0]
     events = (correct[:-1] & ~correct[1:]).sum(axis=0).astype(np.float64)

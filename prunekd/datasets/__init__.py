@@ -1,7 +1,7 @@
 """Data loaders: the embedded digits, and CIFAR-10/100 and SVHN through torchvision."""
 
 from ._digits import load_digits
-from ._labels import dataset_labels
+from ._labels import as_torch_dataset, dataset_labels
 from ._torchvision import load_torchvision_arrays, load_torchvision_dataset
 
-__all__ = ["dataset_labels", "load_digits", "load_torchvision_arrays", "load_torchvision_dataset"]
+__all__ = ["as_torch_dataset", "dataset_labels", "load_digits", "load_torchvision_arrays", "load_torchvision_dataset"]

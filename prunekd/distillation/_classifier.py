@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
 from .._utils import _seed_from_random_state, _torch_seeded
-from ..datasets._labels import dataset_labels
+from ..datasets._labels import as_torch_dataset, dataset_labels
 from ._alpha import auto_alpha, current_train_fraction
 from ._loss import kd_objective, teacher_log_probs
 from ._teacher import make_teacher
@@ -221,6 +221,7 @@ class DistillationClassifier(NeuralNetClassifier):
 
     @staticmethod
     def _check_X(X):
+        X = as_torch_dataset(X)
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return X
         return check_array(

@@ -3,10 +3,10 @@
 import numpy as np
 
 from ..datasets import load_digits
-from ..models import MLP, SmallCNN
+from ..models import MLP, ResNetCIFAR, SmallCNN
 
 DATASETS = ("digits", "cifar10", "cifar100", "svhn")
-MODELS = ("smallcnn", "mlp")
+MODELS = ("smallcnn", "mlp", "resnet20", "resnet32", "resnet56", "resnet110")
 
 
 def load_dataset(name, data_dir="data", download=False):
@@ -30,4 +30,9 @@ def make_module(model, n_classes, in_shape, width):
     if model == "mlp":
         return MLP, dict(module__n_features=int(np.prod(in_shape)), module__n_classes=n_classes,
                          module__hidden=(4 * width,))  # fmt: skip
+    if model.startswith("resnet") and model in MODELS:
+        # --width is the first stage's channel count (16 in the original ResNets)
+        return ResNetCIFAR, dict(module__depth=int(model[len("resnet"):]),
+                                 module__n_classes=n_classes, module__in_channels=in_shape[0],
+                                 module__width=width)  # fmt: skip
     raise ValueError(f"model must be one of {MODELS}; got {model!r}")

@@ -12,7 +12,25 @@ PRUNER_LABELS = {"random": "Random", "el2n": "EL2N", "grand": "GraNd", "forgetti
 
 
 def load_results(out):
-    """Rows of ``out/results.csv`` with numbers parsed."""
+    """Rows of ``out/results.csv`` with numbers parsed.
+
+    Parameters
+    ----------
+    out : str
+        A sweep's output folder.
+
+    Returns
+    -------
+    rows : list of dict
+
+    Examples
+    --------
+    See :func:`prunekd.experiments.run_sweep`:
+
+    >>> from prunekd.experiments import load_results
+    >>> load_results("docs/results")[0]["study"]  # doctest: +SKIP
+    'main'
+    """
     with open(os.path.join(out, "results.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     for r in rows:
@@ -71,12 +89,32 @@ def _header(first, fractions):
     return [_row(cols), _row(["---"] * len(cols))]
 
 
-def suggest_auto_alpha(table):
+def suggest_auto_alpha(rows):
     """A non-increasing alpha(fraction) fitted to the best alphas of a sweep.
 
     Per fraction, the mean over pruners of the validation-chosen alpha; then an
-    isotonic (non-increasing) regression. Returns ``[(fraction, alpha), ...]``.
+    isotonic (non-increasing) regression.
+
+    Parameters
+    ----------
+    rows : list of dict
+        A sweep's results, as :func:`load_results` returns them.
+
+    Returns
+    -------
+    knots : list of (fraction, alpha)
+
+    Examples
+    --------
+    >>> from prunekd.experiments import suggest_auto_alpha
+    >>> rows = [dict(study="main", pruner="random", fraction=f, alpha=a, seed=0,
+    ...              teacher="equal" if a else "none", val_accuracy=acc, test_accuracy=acc)
+    ...         for f, a, acc in [(0.1, 0.0, .8), (0.1, 0.5, .9), (0.1, 1.0, .95),
+    ...                           (0.5, 0.0, .9), (0.5, 0.5, .96), (0.5, 1.0, .94)]]
+    >>> suggest_auto_alpha(rows)
+    [(0.1, 1.0), (0.5, 0.5)]
     """
+    table = rows if isinstance(rows, _Table) else _Table(rows)
     fractions, alphas = [], []
     for f in table.fractions:
         best = [table.best_alpha(p, f) for p in table.pruners]
@@ -178,7 +216,32 @@ def _findings(t, capacity_alpha):
 
 
 def write_summary(out, config=None, command=None):
-    """Write ``out/summary.md`` from ``out/results.csv``; return its text."""
+    """Write ``out/summary.md`` from ``out/results.csv``; return its text.
+
+    Tables of accuracy by pruner, fraction and alpha, the best alpha per
+    fraction (chosen on validation), the teacher-capacity study, a verdict on
+    each of the paper's findings, and suggested ``alpha="auto"`` knots.
+
+    Parameters
+    ----------
+    out : str
+        A sweep's output folder.
+    config : dict, default=None
+        The sweep's settings; read from ``out/config.json`` if None.
+    command : str, default=None
+        The command that regenerates the sweep, quoted in the summary.
+
+    Returns
+    -------
+    text : str
+
+    Examples
+    --------
+    See :func:`prunekd.experiments.run_sweep`:
+
+    >>> from prunekd.experiments import write_summary
+    >>> text = write_summary("prunekd-results", command="prunekd")  # doctest: +SKIP
+    """
     rows = load_results(out)
     t = _Table(rows)
     info = {}
@@ -261,7 +324,30 @@ def write_summary(out, config=None, command=None):
 
 
 def write_figures(out, config=None):
-    """Write the sweep's PNG figures into ``out``; return their paths."""
+    """Write the sweep's PNG figures into ``out``; return their paths.
+
+    ``accuracy_vs_fraction.png`` (per pruner, with and without KD),
+    ``alpha_heatmap.png`` (accuracy over fraction x alpha, best alpha starred)
+    and ``teacher_capacity.png``.
+
+    Parameters
+    ----------
+    out : str
+        A sweep's output folder.
+    config : dict, default=None
+        The sweep's settings; read from ``out/config.json`` if None.
+
+    Returns
+    -------
+    paths : list of str
+
+    Examples
+    --------
+    See :func:`prunekd.experiments.run_sweep`:
+
+    >>> from prunekd.experiments import write_figures
+    >>> paths = write_figures("prunekd-results")  # doctest: +SKIP
+    """
     import matplotlib
 
     matplotlib.use("Agg")

@@ -28,7 +28,18 @@ RESULT_FIELDS = (
 
 @dataclass
 class SweepConfig:
-    """Everything that defines a sweep; saved next to its results for resuming."""
+    """Everything that defines a sweep; saved next to its results for resuming.
+
+    The defaults are those of the ``prunekd`` command; see ``prunekd --help``
+    for the meaning of each field.
+
+    Examples
+    --------
+    >>> from prunekd.experiments import SweepConfig
+    >>> config = SweepConfig(fractions=(0.1, 1.0), seeds=(0,))
+    >>> config.dataset, config.teacher_widths["equal"] == config.width
+    ('digits', True)
+    """
 
     dataset: str = "digits"
     data_dir: str = "data"
@@ -136,7 +147,28 @@ def _run_key(row):
 
 
 def plan_runs(config):
-    """Every student run of a sweep, as dicts of settings (no results yet)."""
+    """Every student run of a sweep, as dicts of settings (no results yet).
+
+    At fraction 1.0 all pruners keep everything, so it is run once (as
+    "random"); the teacher-capacity study reuses the main study's runs where
+    they coincide.
+
+    Parameters
+    ----------
+    config : SweepConfig
+
+    Returns
+    -------
+    runs : list of dict
+
+    Examples
+    --------
+    >>> from prunekd.experiments import SweepConfig, plan_runs
+    >>> runs = plan_runs(SweepConfig(pruners=("random",), fractions=(0.5,), alphas=(1.0,),
+    ...                              seeds=(0,), teacher_widths={"equal": 16}))
+    >>> [(r["study"], r["alpha"], r["teacher"]) for r in runs]
+    [('main', 0.0, 'none'), ('main', 1.0, 'equal'), ('capacity', 0.5, 'equal')]
+    """
     runs = []
     fractions = sorted(set(config.fractions))
     for seed in config.seeds:
@@ -185,7 +217,15 @@ def _prepare_out(out, config, restart):
 
 
 def split_data(X, y, seed=0):
-    """70% train, 15% validation (for choosing alpha), 15% test, stratified."""
+    """70% train, 15% validation (for choosing alpha), 15% test, stratified.
+
+    Examples
+    --------
+    >>> from prunekd.datasets import load_digits
+    >>> from prunekd.experiments import split_data
+    >>> [len(part) for part in split_data(*load_digits())[3:]]
+    [1257, 270, 270]
+    """
     X_train, X_rest, y_train, y_rest = train_test_split(
         X, y, test_size=0.3, random_state=seed, stratify=y
     )
@@ -219,6 +259,24 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     -------
     info : dict
         Teacher accuracies and data sizes, also saved to ``out/info.json``.
+
+    Examples
+    --------
+    A tiny sweep (a few seconds), its summary and figures:
+
+    >>> import tempfile
+    >>> from prunekd.experiments import (SweepConfig, load_results, run_sweep,
+    ...                                  write_figures, write_summary)
+    >>> config = SweepConfig(pruners=("random",), fractions=(0.5,), alphas=(1.0,), seeds=(0,),
+    ...                      teacher_widths={"equal": 4}, width=4, steps=5, teacher_epochs=1)
+    >>> out = tempfile.mkdtemp()
+    >>> info = run_sweep(config, out, progress=False)
+    >>> len(load_results(out)), sorted(info["teacher_test_accuracy"])
+    (3, ['equal'])
+    >>> "## Accuracy by pruner and kept fraction" in write_summary(out)
+    True
+    >>> [p.rsplit("/", 1)[-1] for p in write_figures(out)]
+    ['accuracy_vs_fraction.png', 'alpha_heatmap.png', 'teacher_capacity.png']
     """
     results_path = _prepare_out(out, config, restart)
     X, y = load_dataset(config.dataset, config.data_dir, config.download)

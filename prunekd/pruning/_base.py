@@ -9,9 +9,11 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
+from skorch.utils import is_dataset
 
 from .._utils import _MAX_SEED, _fingerprint
+from ..datasets._labels import as_torch_dataset, dataset_labels
 from ._selection import n_kept, select
 
 # Parameters that only decide which scored samples are kept: changing them
@@ -36,6 +38,21 @@ def clear_score_cache():
     >>> clear_score_cache()
     """
     _SCORE_CACHE.clear()
+
+
+def _dataset_fingerprint(dataset, y):
+    """Content hash of a torch Dataset: its pickled state (file paths, arrays, transforms)."""
+    return joblib.hash((type(dataset).__qualname__, dataset, np.asarray(y)))
+
+
+def _input_fingerprint(X):
+    """What identifies the X a pruner was fitted on, for transform."""
+    if is_dataset(X):
+        try:
+            return joblib.hash((type(X).__qualname__, X))
+        except Exception:  # an unpicklable dataset: the very same object then
+            return ("id", id(X), len(X))
+    return _fingerprint(X)
 
 
 class BasePruner(TransformerMixin, BaseEstimator):
@@ -128,8 +145,9 @@ class BasePruner(TransformerMixin, BaseEstimator):
             k: v for k, v in self.get_params(deep=False).items() if k not in _SELECTION_PARAMS
         }
         try:
-            return (type(self).__qualname__, joblib.hash(params), _fingerprint(X, y))
-        except Exception:  # an unpicklable parameter: no caching, no harm
+            data = _dataset_fingerprint(X, y) if is_dataset(X) else _fingerprint(X, y)
+            return (type(self).__qualname__, joblib.hash(params), data)
+        except Exception:  # an unpicklable parameter or dataset: no caching, no harm
             return None
 
     def _scores(self, X, y, seed):
@@ -156,23 +174,31 @@ class BasePruner(TransformerMixin, BaseEstimator):
         return scores
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y=None):
         """Score the samples of ``X`` and choose the ones kept.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...), or torch Dataset
             Training data; image arrays such as ``(n, channels, height,
-            width)`` are accepted.
-        y : array-like of shape (n_samples,)
-            Class labels (any labels scikit-learn accepts).
+            width)`` are accepted, and so are torch Datasets yielding
+            ``(input, label)`` pairs (scored batch by batch).
+        y : array-like of shape (n_samples,), default=None
+            Class labels (any labels scikit-learn accepts). For a Dataset they
+            may be omitted and are then read from its ``targets``, ``labels``
+            or ``y`` attribute.
 
         Returns
         -------
         self : object
             The fitted pruner.
         """
-        X, y = validate_data(self, X, y, allow_nd=True)
+        X = as_torch_dataset(X)
+        if is_dataset(X):
+            y = np.asarray(dataset_labels(X) if y is None else y)
+            check_consistent_length(range(len(X)), y)
+        else:
+            X, y = validate_data(self, X, y, allow_nd=True)
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
         n_samples = len(y)
@@ -195,7 +221,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
         self.classes_ = classes
         self.scores_ = scores
         self.sample_indices_ = indices
-        self._fit_fingerprint_ = _fingerprint(X)
+        self._fit_fingerprint_ = _input_fingerprint(X)
         return self
 
     def transform(self, X):
@@ -213,8 +239,10 @@ class BasePruner(TransformerMixin, BaseEstimator):
             Sorted, unique integer indices.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, allow_nd=True)
-        if _fingerprint(X) != self._fit_fingerprint_:
+        X = as_torch_dataset(X)
+        if not is_dataset(X):
+            X = validate_data(self, X, reset=False, allow_nd=True)
+        if _input_fingerprint(X) != self._fit_fingerprint_:
             raise ValueError(
                 f"{type(self).__name__}.transform only accepts the X it was fitted "
                 "on: it returns indices into that X. To prune other data, call "
@@ -222,7 +250,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
             )
         return self.sample_indices_.copy()
 
-    def fit_transform(self, X, y):
+    def fit_transform(self, X, y=None):
         """Fit to ``X`` and ``y`` and return the indices of the kept samples.
 
         Parameters

@@ -4,7 +4,7 @@ import torch
 from torch.func import functional_call, grad, vmap
 
 from .._nets import outputs_probabilities, to_logits
-from .._utils import _as_float_tensor, _iter_batches, _module_device
+from .._utils import _as_float_tensor, _input_batches, _module_device
 from ._proxy import ProxyPruner
 
 
@@ -20,7 +20,8 @@ def per_sample_grad_norms(module, X, y_encoded, batch_size=128, probabilities=Fa
     ----------
     module : torch.nn.Module
         Returns logits (or probabilities, with ``probabilities=True``).
-    X : ndarray of shape (n_samples, ...)
+    X : ndarray of shape (n_samples, ...) or torch Dataset
+        A Dataset is read through a DataLoader, one batch in memory at a time.
     y_encoded : ndarray of shape (n_samples,)
         Integer labels.
     batch_size : int, default=128
@@ -54,8 +55,8 @@ def per_sample_grad_norms(module, X, y_encoded, batch_size=128, probabilities=Fa
     module.eval()
     norms = []
     try:
-        for batch in _iter_batches(len(X), batch_size):
-            xb = _as_float_tensor(X[batch]).to(device)
+        for batch, xb in _input_batches(X, batch_size):
+            xb = xb.to(device)
             grads = batched_grads(params, xb, y_all[batch].to(device))
             squared = sum(g.pow(2).flatten(1).sum(1) for g in grads.values())
             norms.append(squared.sqrt().cpu())
@@ -65,7 +66,19 @@ def per_sample_grad_norms(module, X, y_encoded, batch_size=128, probabilities=Fa
 
 
 def per_sample_grad_norms_loop(module, X, y_encoded, probabilities=False):
-    """Slow reference for :func:`per_sample_grad_norms`: one backward pass per sample."""
+    """Slow reference for :func:`per_sample_grad_norms`: one backward pass per sample.
+
+    The test oracle of the vectorised version; the arguments are the same.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from prunekd.pruning import per_sample_grad_norms, per_sample_grad_norms_loop
+    >>> lin = torch.nn.Linear(2, 3)
+    >>> X, y = np.random.RandomState(0).randn(5, 2), np.array([0, 1, 2, 0, 1])
+    >>> bool(np.allclose(per_sample_grad_norms_loop(lin, X, y), per_sample_grad_norms(lin, X, y)))
+    True
+    """
     device = _module_device(module)
     was_training = module.training
     module.eval()

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from skorch import NeuralNet, NeuralNetClassifier
 from sklearn.base import clone
+from skorch.utils import is_dataset
 from sklearn.utils._param_validation import Interval
 
 from .._utils import _draw_seed, _torch_seeded
@@ -20,6 +21,13 @@ def _reset_parameters(module):
         if hasattr(sub, "reset_parameters"):
             sub.reset_parameters()
     return module
+
+
+def _first_input(X):
+    """An array with the shape of ``X``: ``X`` itself, or a Dataset's first input, batched."""
+    if is_dataset(X):
+        return np.asarray(X[0][0])[None]
+    return X
 
 
 def default_proxy_module(X, n_classes):
@@ -73,6 +81,24 @@ class ProxyPruner(ScorePruner):
     random_state : int, RandomState instance or None, default=None
         Seeds the proxies' initialisation and data order, and the order of
         tied scores.
+
+    Examples
+    --------
+    A pruner scoring each sample by the proxy's loss on it:
+
+    >>> import numpy as np, torch
+    >>> from prunekd.pruning import ProxyPruner
+    >>> from prunekd._nets import net_logits
+    >>> class LossPruner(ProxyPruner):
+    ...     def _proxy_scores(self, X, y_encoded, n_classes, seed):
+    ...         net = self._train_proxy(X, y_encoded, n_classes, seed)
+    ...         logits = net_logits(net, X)
+    ...         return torch.nn.functional.cross_entropy(
+    ...             logits, torch.as_tensor(y_encoded), reduction="none").numpy()
+    >>> X = np.random.RandomState(0).randn(40, 2)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> LossPruner(fraction=0.25, n_proxies=1, max_epochs=2, random_state=0).fit_transform(X, y).shape
+    (10,)
     """
 
     _parameter_constraints = {
@@ -117,7 +143,7 @@ class ProxyPruner(ScorePruner):
                 net.set_params(callbacks=list(net.callbacks or []) + list(callbacks))
             return net
         if est is None:
-            module, module_kwargs = default_proxy_module(X, n_classes)
+            module, module_kwargs = default_proxy_module(_first_input(X), n_classes)
         elif isinstance(est, torch.nn.Module):
             module, module_kwargs = _reset_parameters(copy.deepcopy(est)), {}
         elif isinstance(est, type) and issubclass(est, torch.nn.Module):
@@ -165,9 +191,18 @@ class ProxyPruner(ScorePruner):
         -------
         scores : ndarray of shape (n_samples,)
         """
-        Xf = np.asarray(X, dtype=np.float32)
         classes, y_encoded = np.unique(y, return_inverse=True)
         y_encoded = y_encoded.astype(np.int64)
+        if is_dataset(X):
+            if not np.array_equal(classes, np.arange(len(classes))):
+                # The proxy trains on the labels the Dataset yields, as class indices.
+                raise ValueError(
+                    "with a torch Dataset as X the labels must be the integers "
+                    f"0..n_classes-1; got classes {classes.tolist()[:10]}"
+                )
+            Xf = X
+        else:
+            Xf = np.asarray(X, dtype=np.float32)
         total = np.zeros(len(y_encoded))
         for _ in range(self.n_proxies):
             total += self._proxy_scores(Xf, y_encoded, len(classes), _draw_seed(random_state))

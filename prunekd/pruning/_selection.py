@@ -28,6 +28,13 @@ def class_quotas(counts, n_keep):
     quotas : ndarray of shape (n_classes,)
         Samples to keep per class; ``1 <= quotas <= counts`` and
         ``quotas.sum() == n_keep``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd.pruning import class_quotas
+    >>> class_quotas(np.array([50, 30, 20]), 7)  # exact shares 3.5, 2.1, 1.4
+    array([4, 2, 1])
     """
     counts = np.asarray(counts, dtype=np.int64)
     n_classes = len(counts)
