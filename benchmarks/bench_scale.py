@@ -110,8 +110,8 @@ def main(argv=None):
                   f"imports, {r['seconds']:6.1f} s")
         (n0, r0), (n1, r1) = rows[0], rows[-1]
         per_sample = ((r1["peak_mib"] - r0["peak_mib"]) * 2**20) / (n1 - n0)
-        print(f"  {name:5s} growth: {per_sample:.0f} bytes per extra sample "
-              f"(O(n) arrays: labels 8 + scores 8 + logits 40 + float64 copies = ~100 bytes)")
+        print(f"  {name:5s} growth: {per_sample:.0f} bytes per extra sample (the per-sample arrays: "
+              "labels, their codes, scores, tie-break order, kept flags: ~8 bytes each)")
 
     times = _kd_overhead(args.repeats)
     print(f"KD fit, digits, SmallCNN, 30 epochs (best of {args.repeats}, 1257 samples):")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._nets import net_logits, onehot, softmax_np
+from .._nets import onehot, outputs_probabilities, softmax_np, to_logits
 from ._proxy import ProxyPruner
 
 
@@ -84,4 +84,13 @@ class EL2NPruner(ProxyPruner):
 
     def _proxy_scores(self, X, y_encoded, n_classes, seed):
         net = self._train_proxy(X, y_encoded, n_classes, seed)
-        return el2n_scores(net_logits(net, X), y_encoded)
+        probabilities = outputs_probabilities(net)
+        # Batch by batch, so that only the scores (not all logits) grow with n.
+        scores, start = [], 0
+        for output in net.forward_iter(X, training=False):
+            output = output[0] if isinstance(output, (tuple, list)) else output
+            stop = start + len(output)
+            logits = to_logits(output.float(), probabilities)
+            scores.append(el2n_scores(logits, y_encoded[start:stop]))
+            start = stop
+        return np.concatenate(scores)
