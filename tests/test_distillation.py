@@ -304,3 +304,26 @@ def test_kd_beats_plain_training_at_ten_percent_on_digits(digits_split, digits_t
         )
     gain = np.mean(kd) - np.mean(plain)
     assert gain >= 0.05, (plain, kd)
+
+
+def test_mixed_precision_trains_in_bfloat16(blobs, lr_teacher):
+    X, y = blobs
+    dtypes = []
+
+    class Probe(MLP):
+        def forward(self, x):
+            out = super().forward(x)
+            if self.training:
+                dtypes.append(out.dtype)
+            return out
+
+    student = DistillationClassifier(
+        Probe, module__n_features=2, module__n_classes=3, module__hidden=(16,),
+        teacher=lr_teacher, alpha=0.5, mixed_precision=True, optimizer=torch.optim.Adam,
+        lr=0.01, max_epochs=20, batch_size=16, verbose=0, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert set(dtypes) == {torch.bfloat16}
+    assert all(p.dtype == torch.float32 for p in student.module_.parameters())
+    assert student.score(X, y) > 0.9
+    with pytest.raises(ValueError, match="mixed_precision"):
+        mlp_student(teacher=lr_teacher, mixed_precision="fp8").fit(X, y)

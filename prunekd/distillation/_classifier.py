@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from skorch import NeuralNetClassifier
 from skorch.dataset import Dataset as _SkorchDataset
+from skorch.dataset import unpack_data
 from torch.utils.data import DataLoader
 from skorch.utils import is_dataset, to_tensor
 from sklearn.base import clone
@@ -87,6 +88,12 @@ class DistillationClassifier(NeuralNetClassifier):
         batch (``False``). ``"auto"`` caches for array inputs, whose batches do
         not change from epoch to epoch, and not for ``torch`` Datasets, which
         may augment their samples at random.
+    mixed_precision : bool, default=False
+        Run the training forward pass and loss (an on-the-fly teacher
+        included) under ``torch.autocast`` in bfloat16, on the net's device.
+        bfloat16 keeps float32's range, so no loss scaling is needed; weights
+        and optimiser state stay in float32. Pays off on GPUs with bfloat16
+        tensor cores.
     random_state : int, RandomState instance or None, default=None
         Seeds the module's initialisation and the data order of ``fit``
         (through torch's generator, restored afterwards). ``None`` uses torch's
@@ -138,6 +145,7 @@ class DistillationClassifier(NeuralNetClassifier):
         alpha=0.5,
         temperature=4.0,
         cache_teacher="auto",
+        mixed_precision=False,
         random_state=None,
         criterion=torch.nn.CrossEntropyLoss,
         train_split=None,
@@ -152,6 +160,7 @@ class DistillationClassifier(NeuralNetClassifier):
         self.alpha = alpha
         self.temperature = temperature
         self.cache_teacher = cache_teacher
+        self.mixed_precision = mixed_precision
         self.random_state = random_state
 
     def __setattr__(self, name, attr):
@@ -190,6 +199,8 @@ class DistillationClassifier(NeuralNetClassifier):
         tau = self.temperature
         if not (isinstance(tau, Real) and not isinstance(tau, bool) and np.isfinite(tau) and tau > 0):
             raise ValueError(f"temperature must be a positive float; got {tau!r}")
+        if self.mixed_precision not in (True, False):
+            raise ValueError(f"mixed_precision must be True or False; got {self.mixed_precision!r}")
         if self.cache_teacher not in ("auto", True, False):
             raise ValueError(
                 f"cache_teacher must be 'auto', True or False; got {self.cache_teacher!r}"
@@ -404,6 +415,18 @@ class DistillationClassifier(NeuralNetClassifier):
         if rows is None:
             return self.get_dataset(X, packed), valid
         return self.get_dataset(X[rows], packed[rows]), valid
+
+    def train_step_single(self, batch, **fit_params):
+        if not self.mixed_precision:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
     def get_iterator(self, dataset, training=False):
         if not isinstance(dataset, _BatchedArrays):
