@@ -51,6 +51,10 @@ def _teachers(text):
     return out
 
 
+def _default_teachers(width):
+    return {"small": max(1, width // 4), "equal": width, "large": 4 * width}
+
+
 def build_parser():
     d = SweepConfig()
     p = argparse.ArgumentParser(
@@ -74,22 +78,29 @@ def build_parser():
     p.add_argument("--download", action="store_true", help="let torchvision download the data")
     p.add_argument("--model", choices=MODELS, default=d.model, help="student (and teacher) network")
     p.add_argument("--width", type=int, default=d.width, help="student width")
-    p.add_argument("--teachers", type=_teachers,
-                   default=",".join(f"{k}={v}" for k, v in d.teacher_widths.items()),
-                   help="teacher name=width list for the capacity study; 'equal' is the KD teacher")
-    p.add_argument("--pruners", type=_names(PRUNERS), default=",".join(d.pruners))
-    p.add_argument("--fractions", type=_floats, default=",".join(map(str, d.fractions)))
+    p.add_argument("--teachers", type=_teachers, default=argparse.SUPPRESS,
+                   help="teacher name=width list for the capacity study; 'equal' is the KD "
+                        "teacher of the main study (default: small=W/4,equal=W,large=4W for "
+                        "--width W)")
+    p.add_argument("--pruners", type=_names(PRUNERS), default=",".join(d.pruners),
+                   help=f"comma-separated pruners, from {', '.join(PRUNERS)}")
+    p.add_argument("--fractions", type=_floats, default=",".join(map(str, d.fractions)),
+                   help="kept fractions, in (0, 1]")
     p.add_argument("--alphas", type=_floats, default=",".join(map(str, d.alphas)),
                    help="KD weights tried (no KD, alpha=0, is always run)")
     p.add_argument("--capacity-alpha", type=float, default=d.capacity_alpha,
                    help="alpha of the teacher-capacity study")
-    p.add_argument("--seeds", type=_ints, default=",".join(map(str, d.seeds)))
+    p.add_argument("--seeds", type=_ints, default=",".join(map(str, d.seeds)),
+                   help="seeds of pruning, initialisation and data order; results are "
+                        "averaged over them")
     p.add_argument("--steps", type=int, default=d.steps,
                    help="optimiser steps per student, whatever its fraction")
-    p.add_argument("--teacher-epochs", type=int, default=d.teacher_epochs)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--temperature", type=float, default=d.temperature)
+    p.add_argument("--teacher-epochs", type=int, default=d.teacher_epochs,
+                   help="epochs of every teacher on the full training split")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="mini-batch size")
+    p.add_argument("--lr", type=float, default=d.lr, help="learning rate (Adam)")
+    p.add_argument("--temperature", type=float, default=d.temperature,
+                   help="softmax temperature of the distillation term")
     p.add_argument("--n-proxies", type=int, default=d.n_proxies, help="proxies per score pruner")
     p.add_argument("--proxy-epochs", type=int, default=d.proxy_epochs,
                    help="proxy training epochs (Forgetting uses twice as many)")
@@ -123,7 +134,8 @@ def main(argv=None):
     _validate(args, parser)
     config = SweepConfig(
         dataset=args.dataset, data_dir=args.data_dir, download=args.download, model=args.model,
-        width=args.width, teacher_widths=args.teachers, pruners=args.pruners,
+        width=args.width, teacher_widths=getattr(args, "teachers", None) or _default_teachers(args.width),
+        pruners=args.pruners,
         fractions=args.fractions, alphas=args.alphas, capacity_alpha=args.capacity_alpha,
         seeds=args.seeds, steps=args.steps, teacher_epochs=args.teacher_epochs,
         batch_size=args.batch_size, lr=args.lr, temperature=args.temperature,
