@@ -1,4 +1,8 @@
-"""GridSearchCV over a prunekd Pipeline on a local dask.distributed cluster."""
+"""GridSearchCV over a prunekd Pipeline on a local dask.distributed cluster.
+
+One test, one cluster of two worker processes: starting several clusters at
+once on a 2-core machine only makes the suite slow and fragile.
+"""
 
 import joblib
 import numpy as np
@@ -9,11 +13,22 @@ from sklearn.model_selection import GridSearchCV
 
 from prunekd import DistillationClassifier, RandomPruner, make_pipeline
 from prunekd.models import MLP
+from prunekd.parallel import shared_teachers
+
+PICKLED = []
 
 
-def test_dask_grid_search_matches_the_serial_one(blobs):
+class CountingTeacher(LogisticRegression):
+    """Counts how often it is pickled in this process."""
+
+    def __getstate__(self):
+        PICKLED.append(1)
+        return super().__getstate__()
+
+
+def test_dask_grid_search_matches_serial_and_shares_the_teacher(blobs):
     X, y = blobs
-    teacher = LogisticRegression().fit(X, y)
+    teacher = CountingTeacher().fit(X, y)
     pipe = make_pipeline(
         RandomPruner(random_state=0),
         DistillationClassifier(MLP, module__n_features=2, module__n_classes=3, module__hidden=(8,),
@@ -26,9 +41,20 @@ def test_dask_grid_search_matches_the_serial_one(blobs):
                       dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
         assert len(client.scheduler_info()["workers"]) == 2
         with joblib.parallel_config(backend="dask"):
+            PICKLED.clear()
             distributed = GridSearchCV(pipe, grid, cv=3, n_jobs=-1).fit(X, y)
+            per_candidate = len(PICKLED)
+            PICKLED.clear()
+            with shared_teachers(teacher):
+                shared = GridSearchCV(pipe, grid, cv=3, n_jobs=-1, refit=False).fit(X, y)
+            once = len(PICKLED)
+    # same search, same results, wherever it runs
     assert distributed.best_params_ == serial.best_params_
-    np.testing.assert_allclose(
-        distributed.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
-    )
+    for search in (distributed, shared):
+        np.testing.assert_allclose(
+            search.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
+        )
     assert distributed.best_estimator_[-1].teacher is teacher  # refit in this process
+    # without sharing the teacher travels with every task; shared, it is scattered once
+    assert per_candidate >= 12  # 4 candidates x 3 folds
+    assert once == 1

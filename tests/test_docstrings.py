@@ -13,6 +13,7 @@ PUBLIC_MODULES = [
     "prunekd.datasets",
     "prunekd.models",
     "prunekd.experiments",
+    "prunekd.parallel",
 ]
 
 

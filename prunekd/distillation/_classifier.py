@@ -20,6 +20,7 @@ from ..datasets._labels import as_torch_dataset, dataset_labels
 from ._alpha import auto_alpha, current_train_fraction
 from ._loss import kd_objective, teacher_log_probs
 from ._teacher import make_teacher
+from ..parallel import _SharedTeacher, shared_key
 
 
 _INFERENCE_BATCH = 1024
@@ -187,6 +188,17 @@ class DistillationClassifier(NeuralNetClassifier):
                 object.__setattr__(new, attr, copy.deepcopy(self.__dict__[attr]))
         return new
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        key = shared_key(state.get("teacher"))
+        if key is not None:  # inside prunekd.parallel.shared_teachers
+            state["teacher"] = _SharedTeacher(key)
+        return state
+
+    def _teacher_object(self):
+        teacher = self.teacher
+        return teacher.resolve() if isinstance(teacher, _SharedTeacher) else teacher
+
     # ------------------------------------------------------------------ checks
 
     def _check_params(self):
@@ -317,7 +329,7 @@ class DistillationClassifier(NeuralNetClassifier):
         if len(y) < 1:
             raise ValueError("DistillationClassifier.fit needs at least one sample")
         alpha = self._resolve_alpha()
-        teacher = make_teacher(self.teacher) if self.teacher is not None else None
+        teacher = make_teacher(self._teacher_object()) if self.teacher is not None else None
         classes, y_encoded = self._encode_labels(y, teacher)
         columns = self._teacher_columns(teacher, classes)
         if is_dataset(X) and not np.array_equal(classes, np.arange(len(classes))):
