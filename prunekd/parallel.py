@@ -1,33 +1,43 @@
 """Sharing fitted teachers with the workers of a dask.distributed cluster."""
 
+import uuid
 from contextlib import contextmanager
 
 __all__ = ["shared_teachers"]
 
-# id(teacher) -> (key of its copy in the workers' memory, the teacher)
+# In the process that runs the search: id(teacher) -> (key, teacher)
 _SHARED = {}
+# In every worker process: key -> teacher, installed by shared_teachers
+_INSTALLED = {}
 
 
 class _SharedTeacher:
-    """What a student pickles in place of a shared teacher: the key of its copy."""
+    """What a student pickles in place of a shared teacher: the teacher's key."""
 
     def __init__(self, key):
         self.key = key
 
     def resolve(self):
-        """The teacher: the worker's scattered copy, or this process's original."""
-        try:
-            from distributed import get_worker
-
-            return get_worker().data[self.key]
-        except (ImportError, ValueError, KeyError):
-            pass
+        """The teacher: this process's original, or the copy installed in this worker."""
         for key, teacher in _SHARED.values():
             if key == self.key:
                 return teacher
-        from distributed import Future, get_client
+        try:
+            return _INSTALLED[self.key]
+        except KeyError:
+            raise RuntimeError(
+                "this dask worker has no copy of the shared teacher; workers that join "
+                "the cluster after shared_teachers() started do not get one"
+            ) from None
 
-        return get_client().gather(Future(self.key))
+
+def _install(key, teacher):
+    _INSTALLED[key] = teacher
+
+
+def _uninstall(keys):
+    for key in keys:
+        _INSTALLED.pop(key, None)
 
 
 def shared_key(teacher):
@@ -40,10 +50,11 @@ def shared_key(teacher):
 def shared_teachers(*teachers, client=None):
     """Send teachers to every dask worker once, not once per search candidate.
 
-    Inside the block, a :class:`~prunekd.DistillationClassifier` whose teacher
-    is one of ``teachers`` pickles a reference to the workers' copy instead of
-    the teacher itself, so a ``GridSearchCV`` run through joblib's dask
-    backend ships each teacher to each worker once.
+    Each teacher is installed in every worker process of the cluster (one copy
+    per worker). Inside the block, a :class:`~prunekd.DistillationClassifier`
+    whose teacher is one of ``teachers`` pickles a small reference instead of
+    the teacher, so a ``GridSearchCV`` run through joblib's dask backend no
+    longer ships the teacher with every candidate and fold.
 
     Parameters
     ----------
@@ -62,16 +73,15 @@ def shared_teachers(*teachers, client=None):
     from distributed import get_client
 
     client = client or get_client()
-    futures = []
+    keys = []
     for teacher in teachers:
-        # hash=False: a random key, and no pickling of the teacher just to name it
-        future = client.scatter(teacher, broadcast=True, hash=False)
-        futures.append(future)
-        _SHARED[id(teacher)] = (future.key, teacher)
+        key = f"prunekd-teacher-{uuid.uuid4().hex}"
+        client.run(_install, key, teacher)
+        _SHARED[id(teacher)] = (key, teacher)
+        keys.append(key)
     try:
         yield
     finally:
         for teacher in teachers:
             _SHARED.pop(id(teacher), None)
-        for future in futures:
-            future.release()
+        client.run(_uninstall, keys)
