@@ -4,7 +4,6 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 
-from ._utils import _as_float_tensor, _iter_batches, _module_device
 
 _EPS = 1e-12
 
@@ -23,26 +22,6 @@ def to_logits(output, probabilities):
     if probabilities:
         return torch.log(output.clamp_min(_EPS))
     return output
-
-
-@torch.no_grad()
-def module_logits(module, X, batch_size=256, probabilities=False):
-    """Logits of a torch module on an array, batch by batch, in eval mode.
-
-    The module's train/eval mode is restored afterwards, and it is never
-    given gradients. Returns a float32 CPU tensor.
-    """
-    device = _module_device(module)
-    was_training = module.training
-    module.eval()
-    try:
-        outs = []
-        for batch in _iter_batches(len(X), batch_size):
-            xb = _as_float_tensor(X[batch]).to(device)
-            outs.append(to_logits(module(xb), probabilities).float().cpu())
-    finally:
-        module.train(was_training)
-    return torch.cat(outs) if outs else torch.empty(0)
 
 
 def net_logits(net, X):
@@ -67,3 +46,27 @@ def onehot(y_encoded, n_classes):
     out = np.zeros((len(y_encoded), n_classes))
     out[np.arange(len(y_encoded)), y_encoded] = 1.0
     return out
+
+
+def el2n_scores(logits, y_encoded):
+    """EL2N score ``||softmax(logits) - onehot(y)||_2`` of every sample.
+
+    Parameters
+    ----------
+    logits : array-like of shape (n_samples, n_classes)
+    y_encoded : ndarray of shape (n_samples,)
+        Integer labels in ``[0, n_classes)``.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd.pruning import el2n_scores
+    >>> el2n_scores(np.zeros((1, 2)), np.array([0])).round(4)
+    array([0.7071])
+    """
+    probs = softmax_np(logits)
+    return np.linalg.norm(probs - onehot(y_encoded, probs.shape[1]), axis=1)

@@ -136,11 +136,12 @@ class Pipeline(_skpipeline.Pipeline):
         with _skpipeline._print_elapsed_time(
             "Pipeline", self._log_message(len(self.steps) - 1)
         ), train_fraction(self.n_samples_final_ / self.n_samples_fit_):
+            if method == "fit":
+                if final != "passthrough":
+                    final.fit(Xt, yt, **last_params.get("fit", {}))
+                return self
             if final == "passthrough":
                 return Xt
-            if method == "fit":
-                final.fit(Xt, yt, **last_params.get("fit", {}))
-                return self
             if method == "fit_transform" and not hasattr(final, "fit_transform"):
                 return final.fit(Xt, yt, **last_params.get("fit", {})).transform(Xt)
             return getattr(final, method)(Xt, yt, **last_params.get(method, {}))

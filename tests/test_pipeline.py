@@ -194,3 +194,11 @@ def test_pipeline_pickle_and_set_params(blobs):
     restored = pickle.loads(pickle.dumps(pipe))
     np.testing.assert_array_equal(restored.predict_proba(X), pipe.predict_proba(X))
     assert restored[0].sample_indices_.tolist() == pipe[0].sample_indices_.tolist()
+
+
+def test_passthrough_final_step_fit_returns_the_pipeline(blobs):
+    X, y = blobs
+    pipe = Pipeline([("prune", RandomPruner(fraction=0.5, random_state=0)), ("last", "passthrough")])
+    assert pipe.fit(X, y) is pipe
+    assert pipe.n_samples_final_ == 30
+    assert pipe.fit_transform(X, y).shape == (30, 2)

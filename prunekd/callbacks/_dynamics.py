@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from .._nets import net_logits, onehot, softmax_np
+from .._nets import el2n_scores, net_logits
 
 
 class TrainingDynamics(Callback):
@@ -108,8 +108,7 @@ class TrainingDynamics(Callback):
                 f"no logits were kept at epoch {epoch}; kept: {sorted(self.logits_)}. "
                 "List the epoch in keep_logits_at."
             )
-        probs = softmax_np(self.logits_[epoch])
-        return np.linalg.norm(probs - onehot(self.y_, probs.shape[1]), axis=1)
+        return el2n_scores(self.logits_[epoch], self.y_)
 
     def forgetting_counts(self):
         """Forgetting events per sample; never-learned samples get ``n_epochs``.

@@ -8,19 +8,19 @@ import torch
 from skorch import NeuralNetClassifier
 from skorch.dataset import Dataset as _SkorchDataset
 from skorch.dataset import unpack_data
-from torch.utils.data import DataLoader
 from skorch.utils import is_dataset, to_tensor
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+from torch.utils.data import DataLoader
 
 from .._utils import _seed_from_random_state, _torch_seeded
 from ..datasets._labels import as_torch_dataset, dataset_labels
+from ..parallel import _SharedTeacher, shared_key
 from ._alpha import auto_alpha, current_train_fraction
 from ._loss import kd_objective, teacher_log_probs
 from ._teacher import make_teacher
-from ..parallel import _SharedTeacher, shared_key
 
 
 _INFERENCE_BATCH = 1024

@@ -6,7 +6,7 @@ from skorch import NeuralNet
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from .._nets import module_logits, outputs_probabilities, to_logits
+from .._nets import outputs_probabilities, to_logits
 from .._utils import _as_float_tensor, _module_device
 
 _EPS = 1e-12
@@ -53,9 +53,6 @@ class _TorchTeacher(_Teacher):
         if isinstance(out, (tuple, list)):
             out = out[0]
         return to_logits(out, self.probabilities)
-
-    def logits_array(self, X, batch_size):
-        return module_logits(self.module, X, batch_size, self.probabilities)
 
 
 class _SklearnTeacher(_Teacher):

@@ -97,13 +97,13 @@ def _limit_threads(n_jobs):
         torch.set_num_threads(1)
 
 
-def _fit_teacher(config, data, width, n_jobs):
+def _fit_teacher(config, data, name, width, n_jobs):
     _limit_threads(n_jobs)
     X, y = data["X_train"], data["y_train"]
     teacher = _student(
         config, data["n_classes"], X.shape[1:], width, config.teacher_epochs, alpha=0.0, random_state=0
     ).fit(X, y)
-    return teacher, float(teacher.score(data["X_test"], data["y_test"]))
+    return name, teacher, float(teacher.score(data["X_test"], data["y_test"]))
 
 
 def _score(config, data, name, seed, n_jobs):
@@ -114,7 +114,7 @@ def _score(config, data, name, seed, n_jobs):
         device=config.device,
         random_state=seed,
     )
-    return pruner.fit(data["X_train"], data["y_train"]).scores_
+    return name, seed, pruner.fit(data["X_train"], data["y_train"]).scores_
 
 
 def _run(config, data, spec, indices, teacher, n_jobs):
@@ -288,16 +288,15 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     bar = dict(disable=not progress, leave=False)
 
-    widths = {name: w for name, w in config.teacher_widths.items()}
     teachers, teacher_acc = {}, {}
     needed = {r["teacher"] for r in todo} - {"none"}
-    jobs = [(name, widths[name]) for name in widths if name in needed]
-    tasks = (delayed(lambda n, w: (n, *_fit_teacher(config, data, w, n_jobs)))(n, w) for n, w in jobs)
+    jobs = [(name, w) for name, w in config.teacher_widths.items() if name in needed]
+    tasks = (delayed(_fit_teacher)(config, data, n, w, n_jobs) for n, w in jobs)
     for name, teacher, acc in tqdm(parallel(tasks), total=len(jobs), desc="teachers", **bar):
         teachers[name], teacher_acc[name] = teacher, acc
 
     needed_scores = sorted({(r["pruner"], r["seed"]) for r in todo if r["pruner"] in SCORE_PRUNERS})
-    tasks = (delayed(lambda p, s: (p, s, _score(config, data, p, s, n_jobs)))(p, s) for p, s in needed_scores)
+    tasks = (delayed(_score)(config, data, p, s, n_jobs) for p, s in needed_scores)
     scores = {}
     for p, s, sc in tqdm(parallel(tasks), total=len(needed_scores), desc="scoring", **bar):
         scores[p, s] = sc

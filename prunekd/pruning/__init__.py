@@ -1,7 +1,8 @@
 """Pruners: score every training sample and keep a fraction of them."""
 
 from ._base import BasePruner, ScorePruner, clear_score_cache
-from ._el2n import EL2NPruner, el2n_scores
+from .._nets import el2n_scores
+from ._el2n import EL2NPruner
 from ._forgetting import ForgettingPruner
 from ._precomputed import PrecomputedPruner
 from ._grand import GraNdPruner, per_sample_grad_norms, per_sample_grad_norms_loop

@@ -40,13 +40,13 @@ def clear_score_cache():
     _SCORE_CACHE.clear()
 
 
-def _dataset_fingerprint(dataset, y):
-    """Content hash of a torch Dataset: its pickled state (file paths, arrays, transforms)."""
-    return joblib.hash((type(dataset).__qualname__, dataset, np.asarray(y)))
-
-
 def _input_fingerprint(X):
-    """What identifies the X a pruner was fitted on, for transform."""
+    """What identifies the X a pruner is fitted on: a content hash.
+
+    A torch Dataset is hashed through its pickled state (file paths, arrays,
+    transforms); one that cannot be pickled is identified by the object itself,
+    which is good enough for ``transform`` but not for the score cache.
+    """
     if is_dataset(X):
         try:
             return joblib.hash((type(X).__qualname__, X))
@@ -138,20 +138,21 @@ class BasePruner(TransformerMixin, BaseEstimator):
     def _keep_direction(self):
         return getattr(self, "keep", "hard")
 
-    def _cache_key(self, X, y):
+    def _cache_key(self, fingerprint, y):
         if not isinstance(self.random_state, (int, np.integer)):
             return None  # scores are meant to differ from fit to fit
+        if isinstance(fingerprint, tuple):
+            return None  # an object identity can be reused by another object
         params = {
             k: v for k, v in self.get_params(deep=False).items() if k not in _SELECTION_PARAMS
         }
         try:
-            data = _dataset_fingerprint(X, y) if is_dataset(X) else _fingerprint(X, y)
-            return (type(self).__qualname__, joblib.hash(params), data)
-        except Exception:  # an unpicklable parameter or dataset: no caching, no harm
+            return (type(self).__qualname__, joblib.hash(params), fingerprint, joblib.hash(y))
+        except Exception:  # an unpicklable parameter: no caching, no harm
             return None
 
-    def _scores(self, X, y, seed):
-        key = self._cache_key(X, y)
+    def _scores(self, X, y, seed, fingerprint):
+        key = self._cache_key(fingerprint, y)
         if key is not None and key in _SCORE_CACHE:
             _SCORE_CACHE.move_to_end(key)
             return _SCORE_CACHE[key].copy()
@@ -212,7 +213,8 @@ class BasePruner(TransformerMixin, BaseEstimator):
         score_seed, tie_seed = check_random_state(self.random_state).randint(
             _MAX_SEED, size=2
         )
-        scores = self._scores(X, y, int(score_seed))
+        fingerprint = _input_fingerprint(X)
+        scores = self._scores(X, y, int(score_seed), fingerprint)
         tiebreak = np.random.RandomState(tie_seed).permutation(n_samples)
         indices = select(
             scores, y_encoded, n_keep, self._keep_direction(), tiebreak, self.class_balanced
@@ -221,7 +223,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
         self.classes_ = classes
         self.scores_ = scores
         self.sample_indices_ = indices
-        self._fit_fingerprint_ = _input_fingerprint(X)
+        self._fit_fingerprint_ = fingerprint
         return self
 
     def transform(self, X):

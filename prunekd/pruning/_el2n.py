@@ -2,32 +2,8 @@
 
 import numpy as np
 
-from .._nets import onehot, outputs_probabilities, softmax_np, to_logits
+from .._nets import el2n_scores, outputs_probabilities, to_logits
 from ._proxy import ProxyPruner
-
-
-def el2n_scores(logits, y_encoded):
-    """EL2N score ``||softmax(logits) - onehot(y)||_2`` of every sample.
-
-    Parameters
-    ----------
-    logits : array-like of shape (n_samples, n_classes)
-    y_encoded : ndarray of shape (n_samples,)
-        Integer labels in ``[0, n_classes)``.
-
-    Returns
-    -------
-    scores : ndarray of shape (n_samples,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from prunekd.pruning import el2n_scores
-    >>> el2n_scores(np.zeros((1, 2)), np.array([0])).round(4)
-    array([0.7071])
-    """
-    probs = softmax_np(logits)
-    return np.linalg.norm(probs - onehot(y_encoded, probs.shape[1]), axis=1)
 
 
 class EL2NPruner(ProxyPruner):

@@ -66,5 +66,5 @@ class PrecomputedPruner(ScorePruner):
             )
         return scores
 
-    def _cache_key(self, X, y):
+    def _cache_key(self, fingerprint, y):
         return None  # nothing to save: the scores are given
