@@ -5,7 +5,10 @@ Prints three ratios on the digits data (1,257 training images, small CNN):
 1. ``DistillationClassifier`` fit over plain skorch ``NeuralNetClassifier`` fit
    (same module, data, optimizer, batch size and epochs; target <= 1.10);
 2. plain skorch fit over a bare PyTorch training loop (reported);
-3. the per-sample Python loop over batched GraNd scoring (the speed-up).
+3. the per-sample Python loop over batched GraNd scoring (the speed-up);
+4. the same distillation fit with ``mixed_precision=True`` over float32
+   (bfloat16 autocast: expect a gain on GPUs with bfloat16 tensor cores, a
+   loss on most CPUs).
 
 Every timing is the best of ``--repeats`` runs (the least disturbed by other
 load on the machine), the contenders interleaved in alternating order so that noise hits them alike.
@@ -98,10 +101,16 @@ def main(argv=None):
             SmallCNN, teacher=teacher, alpha=0.5, random_state=0, **_common(args)
         ).fit(X, y)
 
+    def kd_bf16():
+        DistillationClassifier(
+            SmallCNN, teacher=teacher, alpha=0.5, random_state=0, mixed_precision=True,
+            **_common(args),
+        ).fit(X, y)
+
     def bare():
         bare_loop(X, y, args)
 
-    contenders = {"kd": kd, "plain": plain, "bare": bare}
+    contenders = {"kd": kd, "plain": plain, "bare": bare, "kd_bf16": kd_bf16}
     times = {name: [] for name in contenders}
     for repeat in range(args.repeats):
         # Alternate the order (ABC, CBA, ...) so that no contender always runs first.
@@ -132,6 +141,7 @@ def main(argv=None):
     print(f"bare PyTorch loop          : {med['bare']:.3f} s")
     print(f"KD fit / plain skorch fit  : {med['kd'] / med['plain']:.3f}  (target <= 1.10)")
     print(f"plain skorch / bare loop   : {med['plain'] / med['bare']:.3f}")
+    print(f"KD fit, bfloat16 / float32 : {med['kd_bf16'] / med['kd']:.3f}")
     print(f"GraNd on {len(Xg)} samples   : batched {t_batched:.3f} s, per-sample loop "
           f"{t_loop:.3f} s, speed-up {t_loop / t_batched:.1f}x (same norms: {agree})")
 

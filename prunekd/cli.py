@@ -105,6 +105,9 @@ def build_parser():
     p.add_argument("--proxy-epochs", type=int, default=d.proxy_epochs,
                    help="proxy training epochs (Forgetting uses twice as many)")
     p.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1, ...")
+    p.add_argument("--mixed-precision", action="store_true",
+                   help="train students, teachers and proxies under bfloat16 autocast "
+                        "(for GPUs with bfloat16 tensor cores)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="parallel worker processes (one torch thread each)")
     p.add_argument("--restart", action="store_true", help="discard results already in --out")
@@ -140,6 +143,7 @@ def main(argv=None):
         seeds=args.seeds, steps=args.steps, teacher_epochs=args.teacher_epochs,
         batch_size=args.batch_size, lr=args.lr, temperature=args.temperature,
         n_proxies=args.n_proxies, proxy_epochs=args.proxy_epochs, device=args.device,
+        mixed_precision=args.mixed_precision,
     )  # fmt: skip
     if args.quick:
         explicit = {a.lstrip("-").split("=")[0].replace("-", "_") for a in argv if a.startswith("--")}

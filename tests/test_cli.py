@@ -49,6 +49,25 @@ def test_tiny_sweep_end_to_end(tmp_path, capsys):
     assert "Done in" in capsys.readouterr().out
 
 
+def test_mixed_precision_reaches_teachers_students_and_proxies(tmp_path, monkeypatch):
+    from prunekd._skorch import _Classifier
+
+    seen = []
+    original = _Classifier.train_step_single
+
+    def recording(self, batch, **fit_params):
+        seen.append((type(self).__name__, self.mixed_precision))
+        return original(self, batch, **fit_params)
+
+    monkeypatch.setattr(_Classifier, "train_step_single", recording)
+    out = str(tmp_path / "out")
+    cli.main(["--out", out, *TINY, "--pruners", "el2n", "--mixed-precision"])
+    # EL2N proxies are plain _Classifier nets; teachers and students distil.
+    assert {name for name, _ in seen} == {"_Classifier", "DistillationClassifier"}
+    assert all(mixed for _, mixed in seen)
+    assert len(_rows(out)) == 10
+
+
 def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, monkeypatch):
     out = str(tmp_path / "out")
     cli.main(["--out", out, *TINY])
@@ -94,7 +113,7 @@ def test_help_lists_every_option(capsys):
         cli.main(["--help"])
     text = capsys.readouterr().out
     for option in ("--quick", "--dataset", "--model", "--teachers", "--fractions", "--alphas",
-                   "--seeds", "--device", "--jobs", "--out", "--restart"):  # fmt: skip
+                   "--seeds", "--device", "--mixed-precision", "--jobs", "--out", "--restart"):  # fmt: skip
         assert option in text
 
 

@@ -116,6 +116,7 @@ def test_pruners_pickle_and_clone(blobs):
         ({"max_epochs": -1}, "max_epochs"),
         ({"lr": 0}, "lr"),
         ({"estimator": "resnet"}, "estimator"),
+        ({"mixed_precision": "bf16"}, "mixed_precision"),
         ({"random_state": "seed"}, "random_state"),
     ],
 )
@@ -285,6 +286,58 @@ def test_proxy_estimators_of_every_kind(blobs):
     for estimator in (None, MLP(2, 3, hidden=(8,)), net):
         scores = EL2NPruner(estimator=estimator, fraction=0.5, **FAST).fit(X, y).scores_
         assert scores.shape == (60,) and np.all((scores >= 0) & (scores <= np.sqrt(2)))
+
+
+def test_built_proxies_train_exactly_as_plain_skorch(blobs):
+    # The proxies the pruner builds fetch whole batches from arrays; the
+    # batches, hence the weights and scores, are skorch's.
+    from skorch import NeuralNetClassifier
+
+    X, y = blobs
+    net = NeuralNetClassifier(
+        MLP, module__n_features=2, module__n_classes=3, criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam, lr=1e-3, max_epochs=3, batch_size=16, train_split=None,
+        iterator_train__shuffle=True, verbose=0,
+    )  # fmt: skip
+    common = dict(fraction=0.5, n_proxies=2, max_epochs=3, batch_size=16, random_state=0)
+    built = EL2NPruner(**common).fit(X, y).scores_
+    plain = EL2NPruner(estimator=net, **common).fit(X, y).scores_
+    np.testing.assert_array_equal(built, plain)
+
+
+@pytest.mark.parametrize("pruner_class", [EL2NPruner, GraNdPruner, ForgettingPruner])
+def test_mixed_precision_proxies_train_in_bfloat16(blobs, pruner_class):
+    X, y = blobs
+    dtypes = []
+
+    class Probe(MLP):
+        def __init__(self):
+            super().__init__(2, 3, hidden=(16,))
+
+        def forward(self, x):
+            out = super().forward(x)
+            if self.training:
+                dtypes.append(out.dtype)
+            return out
+
+    common = dict(estimator=Probe, fraction=0.5, n_proxies=2, max_epochs=10, lr=0.05, random_state=0)
+    mixed = pruner_class(mixed_precision=True, **common).fit(X, y)
+    assert dtypes and set(dtypes) == {torch.bfloat16}
+    dtypes.clear()
+    full = pruner_class(mixed_precision=False, **common).fit(X, y)
+    assert set(dtypes) == {torch.float32}
+    # Same seeds, same batches: the scores differ only by rounding in training.
+    assert mixed.scores_.dtype == full.scores_.dtype == np.float64
+    assert np.corrcoef(mixed.scores_, full.scores_)[0, 1] > 0.99
+
+
+def test_mixed_precision_is_refused_for_a_given_skorch_net(blobs):
+    from skorch import NeuralNetClassifier
+
+    X, y = blobs
+    net = NeuralNetClassifier(MLP, module__n_features=2, module__n_classes=3, max_epochs=1)
+    with pytest.raises(ValueError, match="mixed_precision=True applies to the proxies"):
+        EL2NPruner(estimator=net, mixed_precision=True, **FAST).fit(X, y)
 
 
 def test_scores_for_free_from_the_teachers_training_dynamics():

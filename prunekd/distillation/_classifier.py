@@ -5,16 +5,13 @@ from numbers import Real
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier
-from skorch.dataset import Dataset as _SkorchDataset
-from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_tensor
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
-from torch.utils.data import DataLoader
 
+from .._skorch import _Classifier
 from .._utils import _seed_from_random_state, _torch_seeded
 from ..datasets._labels import as_torch_dataset, dataset_labels
 from ..parallel import _SharedTeacher, shared_key
@@ -26,33 +23,7 @@ from ._teacher import make_teacher
 _INFERENCE_BATCH = 1024
 
 
-class _BatchedArrays(torch.utils.data.Dataset):
-    """Array inputs and targets served a whole batch at a time.
-
-    skorch's Dataset indexes and collates sample by sample; with
-    ``__getitems__`` the DataLoader asks for a batch's indices at once, and one
-    fancy-indexing call replaces a Python call per sample. The sampler, hence
-    the batches and their order, are unchanged.
-    """
-
-    def __init__(self, X, y):
-        self.X, self.y = X, y
-
-    def __len__(self):
-        return len(self.X)
-
-    def __getitem__(self, i):
-        return torch.as_tensor(self.X[i]), self.y[i]
-
-    def __getitems__(self, indices):
-        return torch.as_tensor(self.X[indices]), self.y[indices]
-
-
-def _collate_batch(batch):
-    return batch  # _BatchedArrays already returns a collated batch
-
-
-class DistillationClassifier(NeuralNetClassifier):
+class DistillationClassifier(_Classifier):
     """A skorch classifier trained on labels and on a teacher's soft predictions.
 
     The loss on every batch is ``(1 - alpha) * criterion(s, y) + alpha *
@@ -155,13 +126,18 @@ class DistillationClassifier(NeuralNetClassifier):
     ):
         kwargs.setdefault("iterator_train__shuffle", True)
         super().__init__(
-            module, *args, criterion=criterion, train_split=train_split, classes=classes, **kwargs
+            module,
+            *args,
+            criterion=criterion,
+            train_split=train_split,
+            classes=classes,
+            mixed_precision=mixed_precision,
+            **kwargs,
         )
         self.teacher = teacher
         self.alpha = alpha
         self.temperature = temperature
         self.cache_teacher = cache_teacher
-        self.mixed_precision = mixed_precision
         self.random_state = random_state
 
     def __setattr__(self, name, attr):
@@ -211,8 +187,7 @@ class DistillationClassifier(NeuralNetClassifier):
         tau = self.temperature
         if not (isinstance(tau, Real) and not isinstance(tau, bool) and np.isfinite(tau) and tau > 0):
             raise ValueError(f"temperature must be a positive float; got {tau!r}")
-        if self.mixed_precision not in (True, False):
-            raise ValueError(f"mixed_precision must be True or False; got {self.mixed_precision!r}")
+        self._check_mixed_precision()
         if self.cache_teacher not in ("auto", True, False):
             raise ValueError(
                 f"cache_teacher must be 'auto', True or False; got {self.cache_teacher!r}"
@@ -401,53 +376,21 @@ class DistillationClassifier(NeuralNetClassifier):
         if y is None and not is_dataset(X):
             super().check_data(X, y)
 
-    def _can_batch(self, X, y):
-        """Whether training batches can be fetched whole (plain arrays, default loaders)."""
-        return (
-            isinstance(X, np.ndarray)
-            and y is not None
-            and not self.train_split
-            and self.dataset is _SkorchDataset
-            and not self.get_params_for("dataset")
-            and self.iterator_train is DataLoader
-            and "collate_fn" not in self.get_params_for("iterator_train")
-        )
+    def _batch_targets(self, y):
+        packed = getattr(self, "_packed_targets_", None)
+        return packed if packed is not None else super()._batch_targets(y)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         packed = getattr(self, "_packed_targets_", None)
-        if self._can_batch(X, y):
-            targets = packed if packed is not None else torch.as_tensor(np.asarray(y))
-            return _BatchedArrays(X, targets), None
+        if packed is None or y is None or self._can_batch(X, y):
+            return super().get_split_datasets(X, y, **fit_params)
         train, valid = super().get_split_datasets(X, y, **fit_params)
-        if packed is None or y is None:
-            return train, valid
         # Training rows get the packed targets (label + cached teacher); the
         # validation rows, if any, keep plain labels and an on-the-fly teacher.
         rows = getattr(train, "indices", None)
         if rows is None:
             return self.get_dataset(X, packed), valid
         return self.get_dataset(X[rows], packed[rows]), valid
-
-    def train_step_single(self, batch, **fit_params):
-        if not self.mixed_precision:
-            return super().train_step_single(batch, **fit_params)
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        device_type = torch.device(self.device).type
-        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
-            y_pred = self.infer(Xi, **fit_params)
-            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
-
-    def get_iterator(self, dataset, training=False):
-        if not isinstance(dataset, _BatchedArrays):
-            return super().get_iterator(dataset, training)
-        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
-        kwargs.setdefault("batch_size", self.batch_size)
-        if kwargs["batch_size"] == -1:
-            kwargs["batch_size"] = len(dataset)
-        return DataLoader(dataset, collate_fn=_collate_batch, **kwargs)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)

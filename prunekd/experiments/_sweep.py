@@ -60,6 +60,7 @@ class SweepConfig:
     n_proxies: int = 2
     proxy_epochs: int = 10
     device: str = "cpu"
+    mixed_precision: bool = False
 
     def key(self):
         """The settings a stored result depends on (not the grid, which may grow)."""
@@ -86,6 +87,7 @@ def _student(config, n_classes, in_shape, width, epochs, **kwargs):
         max_epochs=epochs,
         temperature=config.temperature,
         device=config.device,
+        mixed_precision=config.mixed_precision,
         verbose=0,
         **module_kwargs,
         **kwargs,
@@ -112,6 +114,7 @@ def _score(config, data, name, seed, n_jobs):
         n_proxies=config.n_proxies,
         max_epochs=config.proxy_epochs * (2 if name == "forgetting" else 1),
         device=config.device,
+        mixed_precision=config.mixed_precision,
         random_state=seed,
     )
     return name, seed, pruner.fit(data["X_train"], data["y_train"]).scores_

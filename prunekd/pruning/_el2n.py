@@ -34,6 +34,8 @@ class EL2NPruner(ProxyPruner):
         Learning rate (Adam).
     device : str, default="cpu"
         Device of the proxies.
+    mixed_precision : bool, default=False
+        Train the proxies under bfloat16 autocast; scores are computed in float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the proxies and tie-breaking; an int also enables score caching.
 

@@ -37,6 +37,8 @@ class ForgettingPruner(ProxyPruner):
         Learning rate (Adam).
     device : str, default="cpu"
         Device of the proxies.
+    mixed_precision : bool, default=False
+        Train the proxies under bfloat16 autocast; correctness is recorded in float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the proxies and tie-breaking; an int also enables score caching.
 
@@ -82,6 +84,7 @@ class ForgettingPruner(ProxyPruner):
         batch_size=128,
         lr=1e-3,
         device="cpu",
+        mixed_precision=False,
         random_state=None,
     ):
         super().__init__(
@@ -94,6 +97,7 @@ class ForgettingPruner(ProxyPruner):
             batch_size=batch_size,
             lr=lr,
             device=device,
+            mixed_precision=mixed_precision,
             random_state=random_state,
         )
 

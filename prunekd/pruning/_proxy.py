@@ -5,11 +5,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch import NeuralNet, NeuralNetClassifier
+from skorch import NeuralNet
 from sklearn.base import clone
 from skorch.utils import is_dataset
 from sklearn.utils._param_validation import Interval
 
+from .._skorch import _Classifier
 from .._utils import _draw_seed, _torch_seeded
 from ..models import MLP, SmallCNN
 from ._base import ScorePruner
@@ -78,6 +79,11 @@ class ProxyPruner(ScorePruner):
         Learning rate of Adam.
     device : str, default="cpu"
         Device the proxies train on, such as ``"cuda"``.
+    mixed_precision : bool, default=False
+        Train the proxies' forward pass and loss under bfloat16 autocast (see
+        :class:`~prunekd.DistillationClassifier`); scores are computed in
+        float32. Applies to the proxies the pruner builds: a skorch net given as
+        ``estimator`` trains with its own settings.
     random_state : int, RandomState instance or None, default=None
         Seeds the proxies' initialisation and data order, and the order of
         tied scores.
@@ -109,6 +115,7 @@ class ProxyPruner(ScorePruner):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "device": [str, torch.device],
+        "mixed_precision": ["boolean"],
     }
 
     def __init__(
@@ -123,6 +130,7 @@ class ProxyPruner(ScorePruner):
         batch_size=128,
         lr=1e-3,
         device="cpu",
+        mixed_precision=False,
         random_state=None,
     ):
         super().__init__(
@@ -134,10 +142,17 @@ class ProxyPruner(ScorePruner):
         self.batch_size = batch_size
         self.lr = lr
         self.device = device
+        self.mixed_precision = mixed_precision
 
     def _make_proxy(self, X, n_classes, callbacks=()):
         est = self.estimator
         if isinstance(est, NeuralNet):
+            if self.mixed_precision:
+                raise ValueError(
+                    "mixed_precision=True applies to the proxies the pruner builds; with a "
+                    "skorch net as estimator, set it on the net instead, e.g. "
+                    "DistillationClassifier(module, alpha=0, mixed_precision=True)"
+                )
             net = clone(est)
             if callbacks:
                 net.set_params(callbacks=list(net.callbacks or []) + list(callbacks))
@@ -153,7 +168,7 @@ class ProxyPruner(ScorePruner):
                 "estimator must be None, a torch.nn.Module class or instance, or a "
                 f"skorch net; got {est!r}"
             )
-        return NeuralNetClassifier(
+        return _Classifier(
             module,
             criterion=torch.nn.CrossEntropyLoss,
             optimizer=torch.optim.Adam,
@@ -165,6 +180,7 @@ class ProxyPruner(ScorePruner):
             callbacks=list(callbacks) or None,
             verbose=0,
             device=self.device,
+            mixed_precision=self.mixed_precision,
             **module_kwargs,
         )
 
