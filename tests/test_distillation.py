@@ -16,7 +16,7 @@ from prunekd.models import MLP
 from _helpers import make_student
 
 
-def mlp_student(**kwargs):
+def mlp_student(cls=DistillationClassifier, **kwargs):
     params = dict(
         module__n_features=2,
         module__n_classes=3,
@@ -29,7 +29,7 @@ def mlp_student(**kwargs):
         random_state=0,
     )
     params.update(kwargs)
-    return DistillationClassifier(MLP, **params)
+    return cls(MLP, **params)
 
 
 @pytest.fixture
@@ -148,6 +148,43 @@ def test_on_the_fly_teacher_matches_cached_teacher(blobs, lr_teacher):
     np.testing.assert_allclose(cached.predict_proba(X), fresh.predict_proba(X), atol=1e-5)
 
 
+def test_float16_teacher_cache_halves_memory_and_keeps_the_fit(blobs, lr_teacher):
+    X, y = blobs
+    stored = {}
+
+    class Recording(DistillationClassifier):
+        def _batch_targets(self, y):
+            targets = super()._batch_targets(y)
+            stored[self.teacher_cache_dtype] = targets
+            return targets
+
+    fits = {
+        dtype: mlp_student(Recording, teacher=lr_teacher, teacher_cache_dtype=dtype, alpha=0.7)
+        .fit(X, y)
+        for dtype in ("float32", "float16")
+    }
+    full, half = stored["float32"], stored["float16"]
+    assert half.dtype == torch.float16 and half.element_size() * 2 == full.element_size()
+    # Labels exact; log-probabilities rounded, not changed.
+    torch.testing.assert_close(half[:, 0].float(), full[:, 0], rtol=0, atol=0)
+    torch.testing.assert_close(half[:, 1:].float(), full[:, 1:], rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(
+        fits["float16"].predict_proba(X), fits["float32"].predict_proba(X), atol=1e-2
+    )
+
+
+def test_float16_teacher_cache_refuses_more_classes_than_it_stores_exactly():
+    n_classes = 2049
+    X = np.random.RandomState(0).randn(4, 2).astype(np.float32)
+    student = mlp_student(
+        teacher=MLP(2, n_classes), module__n_classes=n_classes, classes=np.arange(n_classes),
+        teacher_cache_dtype="float16",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="up to 2048 classes; got 2049"):
+        student.fit(X, np.arange(4))
+    assert not student.initialized_
+
+
 @pytest.mark.parametrize("kind", ["torch", "skorch", "sklearn", "frozen"])
 def test_teacher_kinds(blobs, lr_teacher, kind):
     X, y = blobs
@@ -247,6 +284,7 @@ def test_grid_search_and_cross_val_score(blobs, lr_teacher):
         ({"temperature": 0}, "temperature must be"),
         ({"temperature": "warm"}, "temperature must be"),
         ({"cache_teacher": "sometimes"}, "cache_teacher must be"),
+        ({"teacher_cache_dtype": "int8"}, r"teacher_cache_dtype must be one of \['float16', 'float32'\]"),
         ({"random_state": "x"}, "random_state must be"),
         ({"teacher": None, "alpha": 0.5}, "needs a teacher"),
         ({"teacher": "a teacher"}, "teacher must be"),
