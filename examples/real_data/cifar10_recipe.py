@@ -37,6 +37,7 @@ def net(module, epochs, **kwargs):
         module, module__n_classes=10, optimizer=torch.optim.SGD, lr=0.1,
         optimizer__momentum=0.9, optimizer__weight_decay=5e-4, optimizer__nesterov=True,
         batch_size=128, max_epochs=epochs, device=DEVICE, random_state=0,
+        mixed_precision=DEVICE == "cuda",  # bfloat16 autocast on the GPU's tensor cores
         iterator_train__num_workers=4, iterator_valid__num_workers=4,
         callbacks=[("lr", LRScheduler("CosineAnnealingLR", T_max=epochs))], **kwargs,
     )
@@ -50,7 +51,8 @@ print("teacher test accuracy", teacher.score(test, np.array(test.targets)))
 # %%
 # 2. EL2N scores from proxies trained 20 epochs, on the unaugmented arrays; keep 30%
 pruner = EL2NPruner(fraction=0.3, estimator=resnet20(), n_proxies=4, max_epochs=20,
-                    batch_size=256, lr=1e-3, device=DEVICE, random_state=0)
+                    batch_size=256, lr=1e-3, device=DEVICE, mixed_precision=DEVICE == "cuda",
+                    random_state=0)
 kept = pruner.fit_transform(X_train, y_train)
 
 # %%
