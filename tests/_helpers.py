@@ -1,6 +1,8 @@
 """Shared builders for the tests."""
 
+import numpy as np
 import torch
+from torch.utils.data import Dataset
 
 from prunekd import DistillationClassifier
 from prunekd.models import SmallCNN
@@ -18,3 +20,54 @@ def make_student(**kwargs):
     )
     params.update(kwargs)
     return DistillationClassifier(SmallCNN, **params)
+
+
+class NoisyDataset(Dataset):
+    """Adds fresh random noise at every access: an augmentation that never repeats."""
+
+    def __init__(self, X, y):
+        self.X, self.targets = torch.as_tensor(X), list(y)
+        self.decoded = 0
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        self.decoded += 1
+        return self.X[i] + torch.randn_like(self.X[i]), self.targets[i]
+
+
+class Recording(torch.nn.Module):
+    def __init__(self, module):
+        super().__init__()
+        self.module, self.seen = module, []
+
+    def forward(self, x):
+        self.seen.append(x.detach().clone())
+        return self.module(x)
+
+
+class CifarShaped(Dataset):
+    """Synthetic 3x32x32 images of 10 classes (a colour and a stripe per class),
+    with the standard CIFAR augmentation applied at every access."""
+
+    def __init__(self, n=600, seed=0):
+        from torchvision import transforms
+
+        rng = np.random.RandomState(seed)
+        self.targets = rng.randint(0, 10, n).tolist()
+        colours = rng.rand(10, 3, 1, 1).astype(np.float32)
+        images = rng.rand(n, 3, 32, 32).astype(np.float32) * 0.5
+        for i, c in enumerate(self.targets):
+            images[i] += colours[c]
+            images[i, :, 3 * c : 3 * c + 3, :] += 1.0
+        self.images = torch.as_tensor(images)
+        self.augment = transforms.Compose(
+            [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()]
+        )
+
+    def __len__(self):
+        return len(self.targets)
+
+    def __getitem__(self, i):
+        return self.augment(self.images[i]), self.targets[i]

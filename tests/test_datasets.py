@@ -7,36 +7,13 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from torch.utils.data import Dataset, Subset, TensorDataset
+from torch.utils.data import Subset, TensorDataset
 
 from prunekd import DistillationClassifier
 from prunekd.datasets import dataset_labels, load_torchvision_arrays, load_torchvision_dataset
 from prunekd.models import MLP
 
-
-class NoisyDataset(Dataset):
-    """Adds fresh random noise at every access: an augmentation that never repeats."""
-
-    def __init__(self, X, y):
-        self.X, self.targets = torch.as_tensor(X), list(y)
-        self.decoded = 0
-
-    def __len__(self):
-        return len(self.X)
-
-    def __getitem__(self, i):
-        self.decoded += 1
-        return self.X[i] + torch.randn_like(self.X[i]), self.targets[i]
-
-
-class Recording(torch.nn.Module):
-    def __init__(self, module):
-        super().__init__()
-        self.module, self.seen = module, []
-
-    def forward(self, x):
-        self.seen.append(x.detach().clone())
-        return self.module(x)
+from _helpers import CifarShaped, NoisyDataset, Recording
 
 
 def test_labels_are_read_without_decoding(blobs):
@@ -178,32 +155,6 @@ def test_pruners_on_a_dataset_match_pruners_on_its_arrays(blobs):
         assert pruner.transform(ds).tolist() == pruner.sample_indices_.tolist()
         with pytest.raises(ValueError, match="only accepts the X"):
             pruner.transform(TensorDataset(torch.as_tensor(X[::-1].copy()), torch.as_tensor(y)))
-
-
-class CifarShaped(Dataset):
-    """Synthetic 3x32x32 images of 10 classes (a colour and a stripe per class),
-    with the standard CIFAR augmentation applied at every access."""
-
-    def __init__(self, n=600, seed=0):
-        from torchvision import transforms
-
-        rng = np.random.RandomState(seed)
-        self.targets = rng.randint(0, 10, n).tolist()
-        colours = rng.rand(10, 3, 1, 1).astype(np.float32)
-        images = rng.rand(n, 3, 32, 32).astype(np.float32) * 0.5
-        for i, c in enumerate(self.targets):
-            images[i] += colours[c]
-            images[i, :, 3 * c : 3 * c + 3, :] += 1.0
-        self.images = torch.as_tensor(images)
-        self.augment = transforms.Compose(
-            [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()]
-        )
-
-    def __len__(self):
-        return len(self.targets)
-
-    def __getitem__(self, i):
-        return self.augment(self.images[i]), self.targets[i]
 
 
 def test_cifar_shaped_grid_search_with_augmented_dataset_el2n_and_resnet_teacher():
