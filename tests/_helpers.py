@@ -22,6 +22,20 @@ def make_student(**kwargs):
     return DistillationClassifier(SmallCNN, **params)
 
 
+def dtype_probe(module_class):
+    """A subclass of ``module_class`` and the list of the dtypes of its training outputs."""
+    dtypes = []
+
+    class Probe(module_class):
+        def forward(self, x):
+            out = super().forward(x)
+            if self.training:
+                dtypes.append(out.dtype)
+            return out
+
+    return Probe, dtypes
+
+
 class NoisyDataset(Dataset):
     """Adds fresh random noise at every access: an augmentation that never repeats."""
 

@@ -28,7 +28,7 @@ from prunekd import (
 from prunekd.models import MLP, SmallCNN
 from prunekd.pruning import per_sample_grad_norms, per_sample_grad_norms_loop
 
-from _helpers import CifarShaped, NoisyDataset, Recording, make_student
+from _helpers import CifarShaped, NoisyDataset, Recording, dtype_probe, make_student
 
 DEVICE = os.environ.get("PRUNEKD_TEST_DEVICE", "cuda")
 pytestmark = pytest.mark.skipif(
@@ -93,15 +93,7 @@ def test_augmented_dataset_on_the_device_feeds_teacher_and_student_the_same_batc
 
 def test_mixed_precision_on_the_device(subset, digits_teacher):
     Xs, ys, X_test, y_test = subset
-    dtypes = []
-
-    class Probe(SmallCNN):
-        def forward(self, x):
-            out = super().forward(x)
-            if self.training:
-                dtypes.append(out.dtype)
-            return out
-
+    Probe, dtypes = dtype_probe(SmallCNN)
     for cache in (True, False):
         dtypes.clear()
         student = DistillationClassifier(

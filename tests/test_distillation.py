@@ -13,7 +13,7 @@ from prunekd import DistillationClassifier, RandomPruner, distillation_loss
 from prunekd.distillation._loss import kd_objective, teacher_log_probs
 from prunekd.models import MLP
 
-from _helpers import make_student
+from _helpers import dtype_probe, make_student
 
 
 def mlp_student(cls=DistillationClassifier, **kwargs):
@@ -346,15 +346,7 @@ def test_kd_beats_plain_training_at_ten_percent_on_digits(digits_split, digits_t
 
 def test_mixed_precision_trains_in_bfloat16(blobs, lr_teacher):
     X, y = blobs
-    dtypes = []
-
-    class Probe(MLP):
-        def forward(self, x):
-            out = super().forward(x)
-            if self.training:
-                dtypes.append(out.dtype)
-            return out
-
+    Probe, dtypes = dtype_probe(MLP)
     student = DistillationClassifier(
         Probe, module__n_features=2, module__n_classes=3, module__hidden=(16,),
         teacher=lr_teacher, alpha=0.5, mixed_precision=True, optimizer=torch.optim.Adam,

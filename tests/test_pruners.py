@@ -18,6 +18,8 @@ from prunekd.pruning import (
 )
 from prunekd.pruning._proxy import ProxyPruner
 
+from _helpers import dtype_probe
+
 
 class FirstFeaturePruner(ScorePruner):
     """Difficulty is the first feature: the kept set is known exactly."""
@@ -308,19 +310,8 @@ def test_built_proxies_train_exactly_as_plain_skorch(blobs):
 @pytest.mark.parametrize("pruner_class", [EL2NPruner, GraNdPruner, ForgettingPruner])
 def test_mixed_precision_proxies_train_in_bfloat16(blobs, pruner_class):
     X, y = blobs
-    dtypes = []
-
-    class Probe(MLP):
-        def __init__(self):
-            super().__init__(2, 3, hidden=(16,))
-
-        def forward(self, x):
-            out = super().forward(x)
-            if self.training:
-                dtypes.append(out.dtype)
-            return out
-
-    common = dict(estimator=Probe, fraction=0.5, n_proxies=2, max_epochs=10, lr=0.05, random_state=0)
+    Probe, dtypes = dtype_probe(MLP)
+    common = dict(estimator=Probe(2, 3, hidden=(16,)), fraction=0.5, n_proxies=2, max_epochs=10, lr=0.05, random_state=0)
     mixed = pruner_class(mixed_precision=True, **common).fit(X, y)
     assert dtypes and set(dtypes) == {torch.bfloat16}
     dtypes.clear()

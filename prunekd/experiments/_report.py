@@ -73,6 +73,14 @@ class _Table:
         return kd[int(np.nanargmax(vals))]
 
 
+def _config(out, config):
+    """The sweep's settings: ``config`` itself, or those stored in ``out/config.json``."""
+    if config is not None:
+        return config
+    with open(os.path.join(out, "config.json")) as f:
+        return json.load(f)["config"]
+
+
 def _fmt(values):
     if len(values) == 0:
         return "–"
@@ -248,9 +256,7 @@ def write_summary(out, config=None, command=None):
     if os.path.exists(os.path.join(out, "info.json")):
         with open(os.path.join(out, "info.json")) as f:
             info = json.load(f)
-    if config is None:
-        with open(os.path.join(out, "config.json")) as f:
-            config = json.load(f)["config"]
+    config = _config(out, config)
     capacity_alpha = config["capacity_alpha"]
     lines = [f"# prunekd sweep on {config['dataset']}", ""]
     if command:
@@ -355,9 +361,7 @@ def write_figures(out, config=None):
 
     rows = load_results(out)
     t = _Table(rows)
-    if config is None:
-        with open(os.path.join(out, "config.json")) as f:
-            config = json.load(f)["config"]
+    config = _config(out, config)
     paths = []
 
     def errorbar(ax, values_per_f, label, **kw):
