@@ -26,8 +26,10 @@ class _SharedTeacher:
             return _INSTALLED[self.key]
         except KeyError:
             raise RuntimeError(
-                "this dask worker has no copy of the shared teacher; workers that join "
-                "the cluster after shared_teachers() started do not get one"
+                "the shared teacher is not in this process: a student pickled inside "
+                "prunekd.parallel.shared_teachers() holds only a reference to it, valid in "
+                "the cluster's workers (those present when the block started) and, while "
+                "the block is open, in the process that opened it"
             ) from None
 
 
@@ -62,6 +64,15 @@ def shared_teachers(*teachers, client=None):
         Fitted teachers.
     client : distributed.Client, default=None
         The cluster's client; the current one if None.
+
+    Notes
+    -----
+    Why a block and not automatic: joblib's dask backend shares (scatters)
+    only the top-level arguments of a task, and a teacher sits inside each
+    candidate's estimator, which is pickled with it. Nothing at pickling time
+    says whether a student is bound for a worker or for a file, so the search
+    states it. Only inside the block do students pickle a reference; a student
+    saved there with :mod:`pickle` can be loaded only while the block is open.
 
     Examples
     --------

@@ -1,10 +1,12 @@
 """GridSearchCV over a prunekd Pipeline on a local dask.distributed cluster.
 
 One test, one cluster of two worker processes: starting several clusters at
-once on a 2-core machine only makes the suite slow and fragile.
+once on a 2-core machine only makes the suite slow and fragile. The life of a
+shared teacher's reference is tested with an in-process stand-in for the client.
 """
 
 import joblib
+import pytest
 import numpy as np
 import torch
 from distributed import Client, LocalCluster
@@ -72,3 +74,29 @@ def test_dask_grid_search_matches_serial_and_shares_the_teacher(blobs):
     assert once <= 2  # to the two workers, once each
     assert list(held.values()) == ["CountingTeacher"] * 2
     assert list(after.values()) == [None, None]
+
+
+class _InProcessClient:
+    """Stands in for a dask client: ``run`` calls the function here, as one worker."""
+
+    def run(self, function, *args):
+        return {"here": function(*args)}
+
+
+def test_a_student_pickled_inside_the_block_holds_only_a_reference(blobs):
+    import pickle
+
+    X, y = blobs
+    teacher = LogisticRegression().fit(X, y)
+    student = DistillationClassifier(
+        MLP, module__n_features=2, module__n_classes=3, teacher=teacher, max_epochs=1, verbose=0,
+    )  # fmt: skip
+    with shared_teachers(teacher, client=_InProcessClient()):
+        payload = pickle.dumps(student)
+        inside = pickle.loads(payload)
+        assert isinstance(inside.teacher, _SharedTeacher)
+        inside.fit(X, y)  # resolves to the original teacher
+        assert inside.teacher_.estimator is teacher
+    assert len(pickle.dumps(student)) > len(payload)  # the teacher travels again
+    with pytest.raises(RuntimeError, match="holds only a reference"):
+        pickle.loads(payload).fit(X, y)
