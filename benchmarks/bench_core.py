@@ -1,6 +1,6 @@
 """Side-by-side timings of the core estimators, measured in one run.
 
-Prints three ratios on the digits data (1,257 training images, small CNN):
+Prints four ratios on the digits data (1,257 training images, small CNN):
 
 1. ``DistillationClassifier`` fit over plain skorch ``NeuralNetClassifier`` fit
    (same module, data, optimizer, batch size and epochs; target <= 1.10);

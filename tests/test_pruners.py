@@ -130,6 +130,28 @@ def test_bad_parameters_name_the_parameter(blobs, params, match):
     assert not hasattr(pruner, "scores_") and not hasattr(pruner, "sample_indices_")
 
 
+def test_a_failed_fit_leaves_the_pruner_as_it_was(blobs):
+    from skorch import NeuralNetClassifier
+
+    X, y = blobs
+    fresh = RandomPruner(fraction=2 / 60, random_state=0)  # fewer than the 3 classes
+    with pytest.raises(ValueError, match="fewer than the 3 classes"):
+        fresh.fit(X, y)
+    assert not [name for name in vars(fresh) if name.endswith("_")]
+    fitted = RandomPruner(fraction=0.5, random_state=0).fit(X, y)
+    before = {k: v.copy() if hasattr(v, "copy") else v for k, v in vars(fitted).items()}
+    with pytest.raises(ValueError, match="fewer than the 3 classes"):
+        fitted.set_params(fraction=2 / 60).fit(X[:, :1], y)  # other X, too few kept
+    assert fitted.n_features_in_ == 2
+    assert fitted.sample_indices_.tolist() == before["sample_indices_"].tolist()
+    assert fitted.transform(X).tolist() == before["sample_indices_"].tolist()
+    net = NeuralNetClassifier(MLP, module__n_features=2, module__n_classes=3, max_epochs=1)
+    refused = EL2NPruner(estimator=net, mixed_precision=True, **FAST)
+    with pytest.raises(ValueError, match="mixed_precision"):
+        refused.fit(X, y)
+    assert not [name for name in vars(refused) if name.endswith("_")]
+
+
 def test_forgetting_needs_at_least_one_epoch(blobs):
     with pytest.raises(ValueError, match="max_epochs"):
         ForgettingPruner(max_epochs=0).fit(*blobs)

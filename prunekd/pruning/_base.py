@@ -194,6 +194,17 @@ class BasePruner(TransformerMixin, BaseEstimator):
         self : object
             The fitted pruner.
         """
+        # validate_data sets n_features_in_ before later checks can fail: a
+        # failed fit restores the pruner as it was, fitted or not.
+        state = dict(vars(self))
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(state)
+            raise
+
+    def _fit(self, X, y):
         X = as_torch_dataset(X)
         if is_dataset(X):
             y = np.asarray(dataset_labels(X) if y is None else y)
@@ -219,7 +230,6 @@ class BasePruner(TransformerMixin, BaseEstimator):
         indices = select(
             scores, y_encoded, n_keep, self._keep_direction(), tiebreak, self.class_balanced
         )
-        # Fitted state is set only once everything above succeeded.
         self.classes_ = classes
         self.scores_ = scores
         self.sample_indices_ = indices
