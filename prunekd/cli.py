@@ -104,6 +104,9 @@ def build_parser():
     p.add_argument("--n-proxies", type=int, default=d.n_proxies, help="proxies per score pruner")
     p.add_argument("--proxy-epochs", type=int, default=d.proxy_epochs,
                    help="proxy training epochs (Forgetting uses twice as many)")
+    p.add_argument("--label-noise", type=float, default=d.label_noise,
+                   help="fraction of training labels changed to another class (teachers and "
+                        "students see the same noisy labels; validation and test stay clean)")
     p.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1, ...")
     p.add_argument("--mixed-precision", action="store_true",
                    help="train students, teachers and proxies under bfloat16 autocast "
@@ -125,6 +128,8 @@ def _validate(args, parser):
     for name in ("steps", "teacher_epochs", "batch_size", "n_proxies", "proxy_epochs", "jobs", "width"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 <= args.label_noise < 1:
+        parser.error("--label-noise must lie in [0, 1)")
     if args.lr <= 0 or args.temperature <= 0:
         parser.error("--lr and --temperature must be positive")
 
@@ -142,7 +147,8 @@ def main(argv=None):
         fractions=args.fractions, alphas=args.alphas, capacity_alpha=args.capacity_alpha,
         seeds=args.seeds, steps=args.steps, teacher_epochs=args.teacher_epochs,
         batch_size=args.batch_size, lr=args.lr, temperature=args.temperature,
-        n_proxies=args.n_proxies, proxy_epochs=args.proxy_epochs, device=args.device,
+        n_proxies=args.n_proxies, proxy_epochs=args.proxy_epochs, label_noise=args.label_noise,
+        device=args.device,
         mixed_precision=args.mixed_precision,
     )  # fmt: skip
     if args.quick:

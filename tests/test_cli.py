@@ -62,8 +62,8 @@ def test_mixed_precision_reaches_teachers_students_and_proxies(tmp_path, monkeyp
     monkeypatch.setattr(_Classifier, "train_step_single", recording)
     out = str(tmp_path / "out")
     cli.main(["--out", out, *TINY, "--pruners", "el2n", "--mixed-precision"])
-    # EL2N proxies are plain _Classifier nets; teachers and students distil.
-    assert {name for name, _ in seen} == {"_Classifier", "DistillationClassifier"}
+    # EL2N proxies are plain _Classifier nets, teachers distil, students train in groups.
+    assert {name for name, _ in seen} == {"_Classifier", "DistillationClassifier", "_StudentGroup"}
     assert all(mixed for _, mixed in seen)
     assert len(_rows(out)) == 10
 
@@ -77,15 +77,16 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, monkeypatch):
         writer.writeheader()
         writer.writerows(rows[:5])
     calls = []
-    original = _sweep._run
-    monkeypatch.setattr(_sweep, "_run", lambda *a, **k: calls.append(1) or original(*a, **k))
+    original = _sweep._run_group
+    monkeypatch.setattr(_sweep, "_run_group", lambda *a, **k: calls.append(1) or original(*a, **k))
     cli.main(["--out", out, *TINY])
-    assert len(calls) == 7
+    # The 5 rows kept are f=0.2's group of 7; only its 2 missing rows are written.
+    assert len(calls) == 2
     assert len(_rows(out)) == 12
     cli.main(["--out", out, *TINY])  # complete: nothing to do
-    assert len(calls) == 7
+    assert len(calls) == 2
     cli.main(["--out", out, *TINY, "--restart"])
-    assert len(calls) == 19
+    assert len(calls) == 4
 
 
 def test_other_settings_in_the_same_folder_are_refused(tmp_path):

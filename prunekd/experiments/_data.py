@@ -36,3 +36,29 @@ def make_module(model, n_classes, in_shape, width):
                                  module__n_classes=n_classes, module__in_channels=in_shape[0],
                                  module__width=width)  # fmt: skip
     raise ValueError(f"model must be one of {MODELS}; got {model!r}")
+
+
+def flip_labels(y, rate, n_classes, seed=0):
+    """Class indices ``y`` with a fraction ``rate`` of them changed to another class.
+
+    The flipped samples and their new classes are drawn uniformly with
+    ``seed``; used to study pruning and distillation under label noise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd.experiments import flip_labels
+    >>> y = np.repeat(np.arange(5), 20)
+    >>> int((flip_labels(y, 0.2, 5) != y).sum())
+    20
+    """
+    if not 0 <= rate < 1:
+        raise ValueError(f"label_noise must lie in [0, 1); got {rate!r}")
+    y = np.array(y)
+    if rate == 0:
+        return y
+    rng = np.random.RandomState(seed)
+    flip = rng.choice(len(y), size=round(rate * len(y)), replace=False)
+    # An offset in 1..n_classes-1 always lands on another class.
+    y[flip] = (y[flip] + rng.randint(1, n_classes, size=len(flip))) % n_classes
+    return y

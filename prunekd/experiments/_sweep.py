@@ -2,10 +2,13 @@
 
 import csv
 import dataclasses
+import io
 import json
 import math
 import os
+import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,15 +18,22 @@ from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
 from ..distillation import DistillationClassifier
+from ..distillation._loss import teacher_log_probs
+from ..distillation._teacher import make_teacher
 from ..pruning import EL2NPruner, ForgettingPruner, GraNdPruner, PrecomputedPruner, RandomPruner
-from ._data import load_dataset, make_module
+from ._data import flip_labels, load_dataset, make_module
+from ._group import _StudentGroup, vectorisable
 
 SCORE_PRUNERS = {"el2n": EL2NPruner, "grand": GraNdPruner, "forgetting": ForgettingPruner}
 PRUNERS = ("random", *SCORE_PRUNERS)
+_INFERENCE_BATCH = 1024
 RESULT_FIELDS = (
     "study", "pruner", "fraction", "alpha", "seed", "teacher", "teacher_width",
     "n_kept", "epochs", "val_accuracy", "test_accuracy", "fit_seconds",
 )  # fmt: skip
+
+
+_SCHEMA = 2
 
 
 @dataclass
@@ -51,7 +61,7 @@ class SweepConfig:
     fractions: tuple = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
     alphas: tuple = (0.25, 0.5, 0.75, 1.0)
     capacity_alpha: float = 0.5
-    seeds: tuple = (0, 1, 2)
+    seeds: tuple = (0, 1, 2, 3, 4)
     steps: int = 800
     teacher_epochs: int = 30
     batch_size: int = 32
@@ -59,13 +69,17 @@ class SweepConfig:
     temperature: float = 4.0
     n_proxies: int = 2
     proxy_epochs: int = 10
+    label_noise: float = 0.0
     device: str = "cpu"
     mixed_precision: bool = False
 
     def key(self):
         """The settings a stored result depends on (not the grid, which may grow)."""
         grid = {"pruners", "fractions", "alphas", "seeds", "teacher_widths", "data_dir", "download"}
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in grid}
+        key = {k: v for k, v in dataclasses.asdict(self).items() if k not in grid}
+        # Rows of another way of training (before students were trained in
+        # groups) are not mixed with these.
+        return {**key, "schema": _SCHEMA}
 
 
 def _epochs_for(n_kept, config):
@@ -77,10 +91,9 @@ def _epochs_for(n_kept, config):
     return max(1, math.ceil(config.steps / math.ceil(n_kept / config.batch_size)))
 
 
-def _student(config, n_classes, in_shape, width, epochs, **kwargs):
+def _net_kwargs(config, n_classes, in_shape, width, epochs):
     module, module_kwargs = make_module(config.model, n_classes, in_shape, width)
-    return DistillationClassifier(
-        module,
+    return module, dict(
         optimizer=torch.optim.Adam,
         lr=config.lr,
         batch_size=config.batch_size,
@@ -90,56 +103,83 @@ def _student(config, n_classes, in_shape, width, epochs, **kwargs):
         mixed_precision=config.mixed_precision,
         verbose=0,
         **module_kwargs,
-        **kwargs,
     )
 
 
-def _limit_threads(n_jobs):
-    if n_jobs != 1:
-        torch.set_num_threads(1)
+@contextmanager
+def _one_thread():
+    """One torch thread, so that results do not depend on ``--jobs``.
+
+    Parallel reductions of several threads add in another order; with one
+    thread everywhere a rerun with any number of workers gives the same rows.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
-def _fit_teacher(config, data, name, width, n_jobs):
-    _limit_threads(n_jobs)
-    X, y = data["X_train"], data["y_train"]
-    teacher = _student(
-        config, data["n_classes"], X.shape[1:], width, config.teacher_epochs, alpha=0.0, random_state=0
-    ).fit(X, y)
-    return name, teacher, float(teacher.score(data["X_test"], data["y_test"]))
+def _fit_teacher(config, data, name, width):
+    with _one_thread():
+        X, y = data["X_train"], data["y_train"]
+        module, kwargs = _net_kwargs(config, data["n_classes"], X.shape[1:], width, config.teacher_epochs)
+        teacher = DistillationClassifier(module, alpha=0.0, random_state=0, **kwargs).fit(X, y)
+        # What every student of every seed needs of this teacher, computed once.
+        logits = make_teacher(teacher).logits_array(X, _INFERENCE_BATCH)
+        log_p = teacher_log_probs(logits, config.temperature).numpy()
+        return name, log_p, float(teacher.score(data["X_test"], data["y_test"]))
 
 
-def _score(config, data, name, seed, n_jobs):
-    _limit_threads(n_jobs)
-    pruner = SCORE_PRUNERS[name](
-        n_proxies=config.n_proxies,
-        max_epochs=config.proxy_epochs * (2 if name == "forgetting" else 1),
-        device=config.device,
-        mixed_precision=config.mixed_precision,
-        random_state=seed,
-    )
-    return name, seed, pruner.fit(data["X_train"], data["y_train"]).scores_
+def _score(config, data, name, seed):
+    with _one_thread():
+        pruner = SCORE_PRUNERS[name](
+            n_proxies=config.n_proxies,
+            max_epochs=config.proxy_epochs * (2 if name == "forgetting" else 1),
+            device=config.device,
+            mixed_precision=config.mixed_precision,
+            random_state=seed,
+        )
+        return name, seed, pruner.fit(data["X_train"], data["y_train"]).scores_
 
 
-def _run(config, data, spec, indices, teacher, n_jobs):
-    _limit_threads(n_jobs)
-    X, y = data["X_train"][indices], data["y_train"][indices]
-    epochs = _epochs_for(len(indices), config)
-    student = _student(
-        config, data["n_classes"], X.shape[1:], config.width, epochs,
-        teacher=teacher if spec["alpha"] > 0 else None, alpha=spec["alpha"],
-        random_state=spec["seed"],
-    )  # fmt: skip
-    start = time.perf_counter()
-    student.fit(X, y)
-    seconds = time.perf_counter() - start
-    return {
-        **spec,
-        "n_kept": len(indices),
-        "epochs": epochs,
-        "val_accuracy": float(student.score(data["X_val"], data["y_val"])),
-        "test_accuracy": float(student.score(data["X_test"], data["y_test"])),
-        "fit_seconds": round(seconds, 3),
-    }
+def _run_group(config, data, runs, rows, teacher_log_p, teacher_names):
+    """Train the students of one (fraction, seed) together; one result row each."""
+    with _one_thread():
+        X, y = data["X_train"], data["y_train"]
+        epochs = _epochs_for(rows.shape[1], config)
+        module, kwargs = _net_kwargs(config, data["n_classes"], X.shape[1:], config.width, epochs)
+        alphas = [float(r["alpha"]) for r in runs]
+        teachers = [teacher_names.index(r["teacher"]) if r["alpha"] > 0 else -1 for r in runs]
+        # Members of a network with buffers (batch norm) cannot share one vmapped model.
+        members = (
+            [list(range(len(runs)))]
+            if vectorisable(module, **{k[len("module__"):]: v for k, v in kwargs.items()
+                                       if k.startswith("module__")})
+            else [[k] for k in range(len(runs))]
+        )  # fmt: skip
+        results = []
+        for part in members:
+            group = _StudentGroup(
+                module, alphas=[alphas[k] for k in part], teachers=[teachers[k] for k in part],
+                random_state=runs[part[0]]["seed"], **kwargs,
+            )  # fmt: skip
+            start = time.perf_counter()
+            group.fit(X, y, rows[part], teacher_log_p)
+            seconds = (time.perf_counter() - start) / len(part)
+            val = group.member_correct(data["X_val"], data["y_val"])
+            test = group.member_correct(data["X_test"], data["y_test"])
+            for j, k in enumerate(part):
+                results.append({
+                    **runs[k],
+                    "n_kept": rows.shape[1],
+                    "epochs": epochs,
+                    "val_accuracy": val[j] / len(data["y_val"]),
+                    "test_accuracy": test[j] / len(data["y_test"]),
+                    "fit_seconds": round(seconds, 3),
+                })  # fmt: skip
+        return results
 
 
 def _run_key(row):
@@ -193,29 +233,136 @@ def plan_runs(config):
     return runs
 
 
-def _read_results(path):
+def plan_groups(config):
+    """The runs of :func:`plan_runs` grouped by (fraction, seed), as trained together.
+
+    The students of one group keep the same number of rows and share their
+    seed, so they train side by side as one vectorised model.
+
+    Examples
+    --------
+    >>> from prunekd.experiments import SweepConfig, plan_groups
+    >>> groups = plan_groups(SweepConfig(pruners=("random", "el2n"), fractions=(0.5, 1.0),
+    ...                                  alphas=(1.0,), seeds=(0,)))
+    >>> [(fraction, seed, len(runs)) for (fraction, seed), runs in groups]
+    [(0.5, 0, 7), (1.0, 0, 5)]
+    """
+    groups = {}
+    for run in plan_runs(config):
+        groups.setdefault((run["fraction"], run["seed"]), []).append(run)
+    return list(groups.items())
+
+
+def _parse_row(row):
+    if None in row or any(v is None for v in row.values()):
+        raise ValueError("wrong number of fields")
+    parsed = dict(row)
+    for k in ("fraction", "alpha", "val_accuracy", "test_accuracy", "fit_seconds"):
+        parsed[k] = float(row[k])
+    for k in ("seed", "n_kept", "epochs", "teacher_width"):
+        parsed[k] = int(row[k])
+    return parsed
+
+
+def _read_results(path, repair=False):
+    """The complete rows of ``results.csv``, parsed, the first of any duplicate kept.
+
+    A process killed while appending leaves a torn last line (no newline).
+    It is ignored, and with ``repair=True`` cut off the file, so that the next
+    rows start on a line of their own.
+    """
     if not os.path.exists(path):
         return []
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+    with open(path, "rb") as f:
+        data = f.read()
+    complete = data.rfind(b"\n") + 1
+    if repair and complete < len(data):
+        with open(path, "r+b") as f:
+            f.truncate(complete)
+    lines = data[:complete].decode("utf-8").splitlines()
+    if not lines:
+        return []
+    if tuple(next(csv.reader(lines[:1]))) != RESULT_FIELDS:
+        raise ValueError(
+            f"{path} was written by another version of prunekd (its columns differ); pass "
+            "--restart to discard it, or choose another --out"
+        )
+    rows, seen = [], set()
+    for row in csv.DictReader(lines):
+        try:
+            row = _parse_row(row)
+        except ValueError:
+            continue  # a damaged line: its run counts as not done, and runs again
+        if _run_key(row) not in seen:
+            seen.add(_run_key(row))
+            rows.append(row)
+    return rows
+
+
+def _write_json(path, obj):
+    """Write JSON atomically: a kill leaves the old file or the new one, never half of one."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _read_json(path):
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def provenance():
+    """The installed prunekd version and the git revision of its source, if it has one.
+
+    Examples
+    --------
+    >>> from prunekd.experiments import provenance
+    >>> sorted(provenance())
+    ['prunekd_version', 'revision']
+    """
+    from .. import __version__
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    revision = None
+    try:
+        out = subprocess.run(
+            ["git", "-C", package, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        if out.returncode == 0:
+            revision = out.stdout.strip()
+            dirty = subprocess.run(
+                ["git", "-C", package, "status", "--porcelain", "--untracked-files=no", "--", "."],
+                capture_output=True, text=True, timeout=10,
+            )  # fmt: skip
+            if dirty.returncode == 0 and dirty.stdout.strip():
+                revision += "+modified"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"prunekd_version": __version__, "revision": revision}
 
 
 def _prepare_out(out, config, restart):
     os.makedirs(out, exist_ok=True)
     config_path = os.path.join(out, "config.json")
     results_path = os.path.join(out, "results.csv")
-    if restart and os.path.exists(results_path):
-        os.remove(results_path)
-    if os.path.exists(results_path) and os.path.exists(config_path):
-        with open(config_path) as f:
-            previous = json.load(f)
+    if restart:
+        for name in ("results.csv", "info.json"):
+            if os.path.exists(os.path.join(out, name)):
+                os.remove(os.path.join(out, name))
+    previous = _read_json(config_path)
+    if os.path.exists(results_path) and previous:
         if previous.get("key") != json.loads(json.dumps(config.key())):
             raise ValueError(
                 f"{out} holds results of a sweep with other settings; pass --restart to "
                 "discard them, or choose another --out"
             )
-    with open(config_path, "w") as f:
-        json.dump({"config": dataclasses.asdict(config), "key": config.key()}, f, indent=2)
+    _write_json(config_path, {"config": dataclasses.asdict(config), "key": config.key(),
+                              **provenance()})  # fmt: skip
     return results_path
 
 
@@ -241,10 +388,14 @@ def split_data(X, y, seed=0):
 def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=True):
     """Run (or resume) a sweep and write ``results.csv`` and ``config.json`` to ``out``.
 
-    Teachers are fitted once on the full training split, each score-based
-    pruner scores the training split once per seed, and every student run is
-    appended to ``results.csv`` as soon as it finishes: an interrupted sweep
-    resumes where it stopped.
+    Teachers are fitted once on the full training split, and their outputs
+    computed once for every student; each score-based pruner scores the
+    training split once per seed. The students of one (fraction, seed) train
+    together as one vectorised model (see :func:`plan_groups`), and their rows
+    are appended to ``results.csv`` as soon as they finish. A sweep killed at
+    any moment (``kill -9`` included) resumes where it stopped when run again,
+    and ends with the rows an uninterrupted run writes: every process uses one
+    torch thread, so the results do not depend on ``n_jobs``.
 
     Parameters
     ----------
@@ -252,7 +403,7 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     out : str, default="prunekd-results"
         Output folder.
     n_jobs : int, default=1
-        Parallel worker processes (joblib); each uses one torch thread.
+        Parallel worker processes (joblib).
     restart : bool, default=False
         Discard results already in ``out``.
     progress : bool, default=True
@@ -284,27 +435,32 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     results_path = _prepare_out(out, config, restart)
     X, y = load_dataset(config.dataset, config.data_dir, config.download)
     X_train, X_val, X_test, y_train, y_val, y_test = split_data(X, y)
+    classes = np.unique(y)
+    y_train, y_val, y_test = (np.searchsorted(classes, part) for part in (y_train, y_val, y_test))
+    y_train = flip_labels(y_train, config.label_noise, len(classes))
     data = dict(X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val,
-                X_test=X_test, y_test=y_test, n_classes=len(np.unique(y)))  # fmt: skip
-    done = {_run_key(r) for r in _read_results(results_path)}
-    todo = [r for r in plan_runs(config) if _run_key(r) not in done]
+                X_test=X_test, y_test=y_test, n_classes=len(classes))  # fmt: skip
+    done = {_run_key(r) for r in _read_results(results_path, repair=True)}
+    todo = [(key, runs) for key, runs in plan_groups(config)
+            if any(_run_key(r) not in done for r in runs)]  # fmt: skip
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     bar = dict(disable=not progress, leave=False)
 
-    teachers, teacher_acc = {}, {}
-    needed = {r["teacher"] for r in todo} - {"none"}
+    teacher_log_p, teacher_acc = {}, {}
+    needed = {r["teacher"] for _, runs in todo for r in runs} - {"none"}
     jobs = [(name, w) for name, w in config.teacher_widths.items() if name in needed]
-    tasks = (delayed(_fit_teacher)(config, data, n, w, n_jobs) for n, w in jobs)
-    for name, teacher, acc in tqdm(parallel(tasks), total=len(jobs), desc="teachers", **bar):
-        teachers[name], teacher_acc[name] = teacher, acc
+    tasks = (delayed(_fit_teacher)(config, data, n, w) for n, w in jobs)
+    for name, log_p, acc in tqdm(parallel(tasks), total=len(jobs), desc="teachers", **bar):
+        teacher_log_p[name], teacher_acc[name] = log_p, acc
 
-    needed_scores = sorted({(r["pruner"], r["seed"]) for r in todo if r["pruner"] in SCORE_PRUNERS})
-    tasks = (delayed(_score)(config, data, p, s, n_jobs) for p, s in needed_scores)
+    needed_scores = sorted({(r["pruner"], r["seed"]) for _, runs in todo for r in runs
+                            if r["pruner"] in SCORE_PRUNERS})  # fmt: skip
+    tasks = (delayed(_score)(config, data, p, s) for p, s in needed_scores)
     scores = {}
     for p, s, sc in tqdm(parallel(tasks), total=len(needed_scores), desc="scoring", **bar):
         scores[p, s] = sc
 
-    def indices(run):
+    def kept_rows(run):
         if run["pruner"] == "random":
             pruner = RandomPruner(fraction=run["fraction"], random_state=run["seed"])
         else:
@@ -313,25 +469,36 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
             )
         return pruner.fit_transform(X_train, y_train)
 
-    tasks = (
-        delayed(_run)(config, data, r, indices(r), teachers.get(r["teacher"]), n_jobs) for r in todo
-    )
-    new_file = not os.path.exists(results_path)
-    with open(results_path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS)
-        if new_file:
+    def task(runs):
+        names = sorted({r["teacher"] for r in runs} - {"none"})
+        log_p = np.stack([teacher_log_p[n] for n in names]) if names else None
+        rows = np.stack([kept_rows(r) for r in runs])
+        return delayed(_run_group)(config, data, runs, rows, log_p, names)
+
+    with _one_thread(), open(results_path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS, lineterminator="\n")
+        if f.tell() == 0:
             writer.writeheader()
-        for row in tqdm(parallel(tasks), total=len(todo), desc="students", **bar):
-            writer.writerow(row)
-            f.flush()  # so that an interrupted sweep keeps every finished run
+        n_students = sum(len(runs) for _, runs in todo)
+        with tqdm(total=n_students, desc="students", **bar) as progress_bar:
+            for rows in parallel(task(runs) for _, runs in todo):
+                # Only the runs not done yet: a group retrains whole (its members
+                # train together) but never writes a row twice.
+                new = [r for r in rows if _run_key(r) not in done]
+                buffer = io.StringIO()
+                csv.DictWriter(buffer, fieldnames=RESULT_FIELDS, lineterminator="\n").writerows(new)
+                f.write(buffer.getvalue())  # one write per group
+                f.flush()
+                os.fsync(f.fileno())  # a finished group survives a kill or a power cut
+                done.update(_run_key(r) for r in new)
+                progress_bar.update(len(rows))
 
     info_path = os.path.join(out, "info.json")
-    info = {}
-    if os.path.exists(info_path):
-        with open(info_path) as f:
-            info = json.load(f)
+    info = _read_json(info_path)
     info.setdefault("teacher_test_accuracy", {}).update(teacher_acc)
     info.update(n_train=len(y_train), n_val=len(y_val), n_test=len(y_test))
-    with open(info_path, "w") as f:
-        json.dump(info, f, indent=2)
+    source = provenance()
+    info["prunekd_version"] = source["prunekd_version"]
+    info["revisions"] = sorted(set(info.get("revisions", [])) | {str(source["revision"])})
+    _write_json(info_path, info)
     return info

@@ -1,0 +1,172 @@
+"""Students of one kept fraction and seed, trained side by side as one vectorised model.
+
+For every (fraction, seed) the sweep trains one student per pruner, per KD
+weight and per teacher. They all keep the same number of rows, start from the
+same initial weights (same seed) and visit their rows in the same order (same
+permutation of positions), so they take the same number of steps in lockstep.
+They are stacked into one network (``torch.func.vmap`` over stacked weights,
+each member with its own mini-batch) and trained by one skorch loop: one
+optimiser call and one vectorised forward/backward per step for all of them.
+The loss is the sum of the members' own KD objectives, so each member's
+gradient, hence its Adam update (element-wise), is the one it would get alone.
+"""
+
+import copy
+
+import numpy as np
+import torch
+from skorch.utils import to_tensor
+from torch import nn
+from torch.func import functional_call, vmap
+from .._skorch import _BatchedArrays, _Classifier
+from .._utils import _seed_from_random_state, _torch_seeded
+from torch.nn import functional as F
+
+_INFERENCE_BATCH = 1024
+
+
+def vectorisable(module_class, **module_kwargs):
+    """Whether members of this network can share one vmapped model.
+
+    Modules with buffers (batch norm's running statistics) update them in
+    place while training, which vmap cannot batch; they are trained one by one.
+    """
+    with torch.device("meta"):
+        return not any(True for _ in module_class(**module_kwargs).buffers())
+
+
+class _Stacked(nn.Module):
+    """``n_members`` copies of one network with stacked weights; outputs ``(K, n, C)``.
+
+    The network is built once (drawing its initial weights from torch's
+    generator exactly as a single student would), and every member starts
+    from those weights.
+    """
+
+    def __init__(self, module, n_members, **module_kwargs):
+        super().__init__()
+        template = module(**module_kwargs)
+        if n_members > 1 and any(True for _ in template.buffers()):
+            raise ValueError(f"{type(template).__name__} has buffers; it cannot be vectorised")
+        self.n_members = n_members
+        if n_members == 1:
+            self.net = template
+            return
+        self._names = [name for name, _ in template.named_parameters()]
+        self.weights = nn.ParameterList(
+            nn.Parameter(p.detach().unsqueeze(0).repeat(n_members, *[1] * p.dim()).clone())
+            for _, p in template.named_parameters()
+        )
+        # A weightless copy to call functionally; kept off the module tree so
+        # that skorch neither moves nor optimises it.
+        object.__setattr__(self, "_template", copy.deepcopy(template).to("meta"))
+
+    def _one(self, weights, x):
+        return functional_call(self._template, dict(zip(self._names, weights)), (x,))
+
+    def forward(self, x):
+        if self.n_members == 1:
+            return self.net(x[0]).unsqueeze(0)
+        return vmap(self._one)(tuple(self.weights), x)
+
+
+def _kd_term_per_member(student_logits, teacher_log_p, temperature):
+    """The KD term of :func:`prunekd.distillation._loss.kd_objective` for every member: ``(K,)``."""
+    tau = float(temperature)
+    log_p = F.log_softmax(student_logits / tau, dim=-1)
+    kl = F.kl_div(log_p, teacher_log_p.to(log_p.dtype), reduction="none", log_target=True)
+    return kl.sum(-1).mean(-1) * tau**2
+
+
+class _MemberRows(_BatchedArrays):
+    """Position ``i`` of every member's kept rows: inputs ``(K, B, ...)``, targets ``(K, B, m)``."""
+
+    def __init__(self, X, targets, rows):
+        super().__init__(X, targets)
+        self.rows = rows
+
+    def __len__(self):
+        return self.rows.shape[1]
+
+    def __getitems__(self, positions):
+        rows = self.rows[:, positions]
+        return torch.as_tensor(self.X[rows]), self.y[torch.as_tensor(rows)]
+
+
+class _StudentGroup(_Classifier):
+    """K students: member ``k`` trains on ``X[rows[k]]`` with ``alphas[k]`` and teacher ``teachers[k]``.
+
+    ``fit(X, y, rows, teacher_log_p)`` takes the labels as class indices,
+    ``rows`` of shape ``(K, n_kept)`` and the teachers' temperature-scaled
+    log-probabilities on all of ``X``, shape ``(n_teachers, n, n_classes)``;
+    ``teachers[k]`` indexes them (-1: none, for alpha 0). Training is the
+    library's KD objective per member, through skorch's loop, seeded like a
+    :class:`~prunekd.DistillationClassifier` with the same ``random_state``
+    fitted on ``X[rows[k]]``: same initial weights, same batches.
+    """
+
+    def __init__(self, module, *args, alphas=(0.0,), teachers=(-1,), temperature=4.0,
+                 random_state=None, **kwargs):  # fmt: skip
+        kwargs.setdefault("iterator_train__shuffle", True)
+        kwargs.setdefault("train_split", None)
+        kwargs.setdefault("criterion", nn.CrossEntropyLoss)
+        super().__init__(_Stacked, *args, module__module=module,
+                         module__n_members=len(alphas), **kwargs)  # fmt: skip
+        self.alphas = alphas
+        self.teachers = teachers
+        self.temperature = temperature
+        self.random_state = random_state
+
+    def fit(self, X, y, rows, teacher_log_p=None):
+        y = np.asarray(y, dtype=np.int64)
+        rows = np.asarray(rows)
+        n_teachers = 0 if teacher_log_p is None else len(teacher_log_p)
+        if rows.shape[0] != len(self.alphas) or any(t >= n_teachers for t in self.teachers):
+            raise ValueError("rows needs one row per member, and teachers must index teacher_log_p")
+        # Label and teachers' log-probabilities side by side, one float row per sample.
+        columns = [torch.as_tensor(y, dtype=torch.float32)[:, None]]
+        if n_teachers:
+            columns.append(torch.as_tensor(teacher_log_p, dtype=torch.float32)
+                           .permute(1, 0, 2).reshape(len(y), -1))  # fmt: skip
+        self._train_ = _MemberRows(X, torch.cat(columns, dim=1), rows)
+        try:
+            with _torch_seeded(_seed_from_random_state(self.random_state)):
+                self.initialize()
+                self.partial_fit(X, y)
+        finally:
+            self._train_ = None
+        return self
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        return self._train_, None
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_true = to_tensor(y_true, device=self.device)  # (K, B, 1 + n_teachers * C)
+        labels = y_true[..., 0].long()
+        n_members, n_classes = len(self.alphas), y_pred.shape[-1]
+        alphas = torch.as_tensor(self.alphas, dtype=y_pred.dtype, device=y_pred.device)
+        hard = F.cross_entropy(y_pred.reshape(-1, n_classes), labels.reshape(-1), reduction="none")
+        loss = ((1 - alphas) * hard.view(n_members, -1).mean(1)).sum()
+        if any(t >= 0 for t in self.teachers):
+            # Member k's teacher; members without one (alpha 0) get a placeholder
+            # whose term is multiplied by 0.
+            pick = torch.as_tensor([max(t, 0) for t in self.teachers], device=y_true.device)
+            teacher = y_true[..., 1:].reshape(n_members, len(y_true[0]), -1, n_classes)
+            teacher = teacher[torch.arange(n_members, device=y_true.device), :, pick]
+            soft = _kd_term_per_member(y_pred, teacher, self.temperature)
+            loss = loss + (alphas * soft).sum()
+        return loss
+
+    @torch.no_grad()
+    def member_correct(self, X, y):
+        """How many of ``X`` every member classifies as ``y`` (class indices): ints, shape ``(K,)``."""
+        self.module_.eval()
+        n_members = len(self.alphas)
+        correct = torch.zeros(n_members, dtype=torch.int64)
+        y = torch.as_tensor(np.asarray(y))
+        for start in range(0, len(X), _INFERENCE_BATCH):
+            xb = torch.as_tensor(X[start : start + _INFERENCE_BATCH])
+            xb = to_tensor(xb.expand(n_members, *xb.shape), device=self.device)
+            pred = self.module_(xb).argmax(-1).cpu()
+            correct += (pred == y[start : start + _INFERENCE_BATCH]).sum(1)
+        return correct.tolist()
