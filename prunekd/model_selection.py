@@ -75,8 +75,15 @@ def best_alpha_per_fraction(search, fraction=None, alpha=None):
     rows = {"fraction": [], "best_alpha": [], "mean_test_score": [], "std_test_score": []}
     for f in np.unique(fractions):
         candidates = np.flatnonzero(fractions == f)
-        best = candidates[np.argmax(means[candidates])]  # first of ties: grid order
+        # A failed candidate (error_score=np.nan) is never the best.
+        candidates = candidates[~np.isnan(means[candidates])]
         rows["fraction"].append(f)
+        if len(candidates) == 0:
+            rows["best_alpha"].append(None)
+            rows["mean_test_score"].append(np.nan)
+            rows["std_test_score"].append(np.nan)
+            continue
+        best = candidates[np.argmax(means[candidates])]  # first of ties: grid order
         rows["best_alpha"].append(alphas[best])
         rows["mean_test_score"].append(means[best])
         rows["std_test_score"].append(stds[best])

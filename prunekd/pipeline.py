@@ -5,6 +5,7 @@ import copy
 from sklearn import pipeline as _skpipeline
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_memory
 from skorch.utils import is_dataset
 from torch.utils.data import Subset
@@ -24,6 +25,16 @@ def _take(X, indices):
     if is_dataset(X):
         return Subset(X, indices)
     return _safe_indexing(X, indices)
+
+
+def _final_can(*methods):
+    """Whether the final step is 'passthrough' or has one of ``methods``."""
+
+    def check(pipeline):
+        final = pipeline._final_estimator
+        return final == "passthrough" or any(hasattr(final, m) for m in methods)
+
+    return check
 
 
 def _fit_transform_step(transformer, X, y, params):
@@ -66,8 +77,9 @@ class Pipeline(_skpipeline.Pipeline):
     ----------
     steps : list of (str, estimator) tuples
         As in scikit-learn; pruners may appear anywhere but last.
-    transform_input : list of str, default=None
-        As in scikit-learn.
+    transform_input : None, default=None
+        Not supported: metadata transformed by the steps would also have to be
+        pruned with the rows. A value other than None raises in ``fit``.
     memory : str or joblib.Memory, default=None
         Caches the fitted transformers that are not pruners. (Pruners cache
         their scores themselves, independently of ``fraction``.)
@@ -104,6 +116,12 @@ class Pipeline(_skpipeline.Pipeline):
 
     def _fit_prune(self, X, y, params):
         """Fit every step but the last, pruning rows; return what the last step gets."""
+        if self.transform_input is not None:
+            raise ValueError(
+                "transform_input is not supported by prunekd.Pipeline (its metadata would "
+                f"have to be pruned with the rows); got {self.transform_input!r}. Leave it None "
+                "and transform that metadata before calling fit"
+            )
         self.steps = list(self.steps)
         self._validate_steps()
         routed = self._check_method_params(method="fit", props=params)
@@ -165,6 +183,7 @@ class Pipeline(_skpipeline.Pipeline):
         """
         return self._final_fit("fit", X, y, params)
 
+    @available_if(_final_can("fit_transform", "transform"))
     def fit_transform(self, X, y=None, **params):
         """Fit, then transform the rows that reached the last step.
 
@@ -174,6 +193,7 @@ class Pipeline(_skpipeline.Pipeline):
         """
         return self._final_fit("fit_transform", X, y, params)
 
+    @available_if(_final_can("fit_predict"))
     def fit_predict(self, X, y=None, **params):
         """Fit, then predict the rows that reached the last step.
 
@@ -191,7 +211,8 @@ def make_pipeline(*steps, memory=None, transform_input=None, verbose=False):
     ----------
     *steps : list of estimators
     memory : str or joblib.Memory, default=None
-    transform_input : list of str, default=None
+    transform_input : None, default=None
+        Not supported (see :class:`Pipeline`).
     verbose : bool, default=False
 
     Returns

@@ -217,10 +217,12 @@ def test_skorch_teacher_with_nll_loss_outputs_probabilities(blobs):
         def forward(self, x):
             return torch.softmax(super().forward(x), dim=1)
 
+    torch.manual_seed(1)  # the teacher's initialisation, whatever ran before in this process
     teacher = NeuralNetClassifier(
         SoftmaxMLP, module__n_features=2, module__n_classes=3, max_epochs=30, lr=0.5,
         train_split=None, verbose=0,
     ).fit(X, y)
+    assert teacher.score(X, y) > 0.9
     student = mlp_student(teacher=teacher, alpha=1.0, max_epochs=40).fit(X, y)
     assert student.score(X, y) > 0.9
 

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from skorch.utils import is_dataset, to_tensor
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
@@ -241,19 +242,20 @@ class DistillationClassifier(_Classifier):
             X, allow_nd=True, dtype=np.float32, ensure_all_finite=True, input_name="X"
         )
 
-    def _encode_labels(self, y, teacher):
-        if self.classes is not None:
-            classes = np.asarray(self.classes)
+    def _encode_labels(self, y, teacher, classes=None):
+        if classes is not None:
+            classes, source = np.asarray(classes), "the classes fitted so far or given to partial_fit"
+        elif self.classes is not None:
+            classes, source = np.asarray(self.classes), "classes="
         elif teacher is not None and teacher.classes is not None:
-            classes = np.sort(teacher.classes)
+            classes, source = np.sort(teacher.classes), "the teacher"
         else:
-            classes = np.unique(y)
+            classes, source = np.unique(y), "y"
         unknown = np.setdiff1d(np.unique(y), classes)
         if len(unknown):
             raise ValueError(
                 f"y has labels {unknown.tolist()[:5]} that are not among the classes "
-                f"{classes.tolist()[:10]} (from "
-                f"{'classes=' if self.classes is not None else 'the teacher'})"
+                f"{classes.tolist()[:10]} (from {source})"
             )
         order = np.argsort(classes, kind="stable")
         codes = order[np.searchsorted(classes, y, sorter=order)]
@@ -278,6 +280,40 @@ class DistillationClassifier(_Classifier):
                 f"shape {shape}; expected ({n_probe}, {n_classes}): one logit per class "
                 f"of {n_classes}. Check that teacher and student agree on the classes "
                 "and the input shape."
+            )
+
+    def _check_logits(self, out):
+        """Refuse a student that returns probabilities: the KD term needs logits."""
+        out = out.detach().float()
+        if ((out >= 0).all() and (out <= 1).all()
+                and torch.allclose(out.sum(1), torch.ones(len(out)), atol=1e-4)):  # fmt: skip
+            raise ValueError(
+                "the student returns probabilities (non-negative rows summing to 1); "
+                "DistillationClassifier needs logits: remove the module's final softmax and "
+                "use criterion=torch.nn.CrossEntropyLoss (the default)"
+            )
+
+    def _set_input_shape(self, X):
+        if is_dataset(X):
+            self._input_shape_ = None
+            self.__dict__.pop("n_features_in_", None)
+            return
+        self._input_shape_ = tuple(X.shape[1:])
+        self.n_features_in_ = int(X.shape[1]) if X.ndim > 1 else 1
+
+    def _check_input_shape(self, X):
+        expected = getattr(self, "_input_shape_", None)
+        if expected is not None and tuple(X.shape[1:]) != expected:
+            raise ValueError(
+                f"X has samples of shape {tuple(X.shape[1:])}, but {type(self).__name__} was "
+                f"fitted on samples of shape {expected} (n_features_in_={self.n_features_in_})"
+            )
+
+    def _check_fitted(self):
+        if not getattr(self, "initialized_", False) or not hasattr(self, "classes_inferred_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
             )
 
     def _probe(self, X):
@@ -306,6 +342,37 @@ class DistillationClassifier(_Classifier):
         -------
         self : DistillationClassifier
         """
+        return self._fit(X, y, fit_params, keep_weights=self.warm_start and self.initialized_)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train for ``max_epochs`` more epochs, keeping the weights learned so far.
+
+        The first call (on an unfitted student) is a ``fit``; ``classes``
+        then fixes every label the student will know, so that later calls may
+        bring labels the first batch lacked. Later calls keep the classes of
+        the first and refuse labels outside them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...) or torch Dataset
+        y : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            All class labels; only read on the first call (default: the
+            ``classes`` parameter, the teacher's classes or the labels of
+            ``y``).
+        **fit_params : dict
+            Passed to skorch's ``fit``.
+
+        Returns
+        -------
+        self : DistillationClassifier
+        """
+        if "_routing_method" in fit_params:  # skorch's fit loop, called from _fit
+            return super().partial_fit(X, y, **fit_params)
+        fitted = self.initialized_ and hasattr(self, "classes_inferred_")
+        return self._fit(X, y, fit_params, keep_weights=fitted, classes=None if fitted else classes)
+
+    def _fit(self, X, y, fit_params, keep_weights, classes=None):
         self._check_params()
         X = self._check_X(X)
         if y is None and is_dataset(X):
@@ -320,7 +387,9 @@ class DistillationClassifier(_Classifier):
             raise ValueError("DistillationClassifier.fit needs at least one sample")
         alpha = self._resolve_alpha()
         teacher = make_teacher(self._teacher_object()) if self.teacher is not None else None
-        classes, y_encoded = self._encode_labels(y, teacher)
+        if keep_weights and hasattr(self, "classes_inferred_"):
+            classes = self.classes_inferred_  # continued training: the classes learned so far
+        classes, y_encoded = self._encode_labels(y, teacher, classes)
         columns = self._teacher_columns(teacher, classes)
         if is_dataset(X) and not np.array_equal(classes, np.arange(len(classes))):
             # The Dataset yields its own labels, which the loss uses as class indices.
@@ -372,14 +441,19 @@ class DistillationClassifier(_Classifier):
             self._teacher_columns_ = columns
             self._packed_targets_ = packed
             with _torch_seeded(_seed_from_random_state(self.random_state)):
-                if not self.warm_start or not self.initialized_:
+                if not keep_weights:
                     self.initialize()
+                elif not is_dataset(X):
+                    self._check_input_shape(X)
                 with torch.no_grad():
                     self._set_training(False)
                     out = self.infer(to_tensor(probe, device=self.device))
                     if isinstance(out, (tuple, list)):
                         out = out[0]
                 self._check_output("student", out, len(probe), len(classes), tuple(probe.shape))
+                self._check_logits(out)
+                if not keep_weights:
+                    self._set_input_shape(X)
                 self.partial_fit(X, y_encoded, _routing_method="fit", **fit_params)
         except BaseException:
             if not was_initialized:
@@ -444,7 +518,11 @@ class DistillationClassifier(_Classifier):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        return super().predict_proba(self._check_X(X))
+        self._check_fitted()
+        X = self._check_X(X)
+        if not is_dataset(X) and not isinstance(X, dict):
+            self._check_input_shape(X)
+        return super().predict_proba(X)
 
     def predict(self, X):
         """Predicted class labels (the labels given to ``fit``).
@@ -457,5 +535,6 @@ class DistillationClassifier(_Classifier):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return np.asarray(self.classes_)[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)  # checks that the student is fitted
+        return np.asarray(self.classes_)[proba.argmax(axis=1)]
 

@@ -1,14 +1,24 @@
 """Tables, verdicts on the paper's findings, and figures from a sweep's results."""
 
-import csv
-import json
 import os
-from collections import defaultdict
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
 
-PRUNER_LABELS = {"random": "Random", "el2n": "EL2N", "grand": "GraNd", "forgetting": "Forgetting"}
+from ..distillation import AUTO_ALPHA_KNOTS
+from ._auto_alpha import alpha_regret, knots_rule
+from ._stats import t_interval
+from ._sweep import _read_json, _read_results
+from ._findings import (
+    MARGIN,
+    PRUNER_LABELS,
+    Results,
+    best_alpha_table,
+    findings,
+    fmt_interval,
+    format_verdict,
+    nanmean,
+    smoothed_best_alpha,
+)
 
 
 def load_results(out):
@@ -31,61 +41,20 @@ def load_results(out):
     >>> load_results("docs/results")[0]["study"]  # doctest: +SKIP
     'main'
     """
-    with open(os.path.join(out, "results.csv"), newline="") as f:
-        rows = list(csv.DictReader(f))
-    for r in rows:
-        for k in ("fraction", "alpha", "val_accuracy", "test_accuracy", "fit_seconds"):
-            r[k] = float(r[k])
-        for k in ("seed", "n_kept", "epochs", "teacher_width"):
-            r[k] = int(r[k])
-    return rows
-
-
-class _Table:
-    """Accuracies grouped by (pruner, fraction, alpha, teacher) over seeds."""
-
-    def __init__(self, rows):
-        self.groups = defaultdict(list)
-        for r in rows:
-            pruner = r["pruner"]
-            self.groups[pruner, r["fraction"], r["alpha"], r["teacher"]].append(r)
-        self.fractions = sorted({r["fraction"] for r in rows})
-        self.alphas = sorted({r["alpha"] for r in rows if r["study"] == "main"})
-        self.pruners = [p for p in PRUNER_LABELS if any(r["pruner"] == p for r in rows)]
-        self.seeds = sorted({r["seed"] for r in rows})
-
-    def get(self, pruner, fraction, alpha, teacher, metric="test_accuracy"):
-        # At fraction 1.0 every pruner keeps everything: the random run stands for all.
-        p = "random" if fraction == 1.0 else pruner
-        rows = self.groups.get((p, fraction, alpha, teacher), [])
-        return np.array([r[metric] for r in rows])
-
-    def mean(self, *args, **kwargs):
-        values = self.get(*args, **kwargs)
-        return float(values.mean()) if len(values) else np.nan
-
-    def best_alpha(self, pruner, fraction):
-        """The KD alpha (> 0) with the best mean validation accuracy; ties to the smaller."""
-        kd = [a for a in self.alphas if a > 0]
-        vals = [self.mean(pruner, fraction, a, "equal", "val_accuracy") for a in kd]
-        if not kd or np.all(np.isnan(vals)):
-            return np.nan
-        return kd[int(np.nanargmax(vals))]
+    return _read_results(os.path.join(out, "results.csv"))
 
 
 def _config(out, config):
     """The sweep's settings: ``config`` itself, or those stored in ``out/config.json``."""
-    if config is not None:
-        return config
-    with open(os.path.join(out, "config.json")) as f:
-        return json.load(f)["config"]
+    return config if config is not None else _read_json(os.path.join(out, "config.json"))["config"]
 
 
 def _fmt(values):
+    values = 100 * np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
     if len(values) == 0:
         return "–"
-    values = 100 * np.asarray(values)
-    return f"{values.mean():.1f} ± {values.std():.1f}"
+    return f"{values.mean():.1f} ± {values.std(ddof=1) if len(values) > 1 else 0:.1f}"
 
 
 def _row(cells):
@@ -97,138 +66,185 @@ def _header(first, fractions):
     return [_row(cols), _row(["---"] * len(cols))]
 
 
-def suggest_auto_alpha(rows):
-    """A non-increasing alpha(fraction) fitted to the best alphas of a sweep.
+def _provenance_line(config_file, info):
+    version = info.get("prunekd_version") or config_file.get("prunekd_version", "?")
+    revisions = info.get("revisions") or [config_file.get("revision")]
+    return (f"Produced by prunekd {version}, code revision "
+            f"{', '.join(str(r) for r in revisions)}.")  # fmt: skip
 
-    Per fraction, the mean over pruners of the validation-chosen alpha; then an
-    isotonic (non-increasing) regression.
+
+def render_summary(rows, config, info=None, command=None, provenance=None):
+    """The markdown summary of a sweep: tables, verdicts with intervals, ``alpha="auto"`` regret.
+
+    A pure function of its arguments (see :func:`write_summary`, which reads
+    them from a sweep's folder).
 
     Parameters
     ----------
     rows : list of dict
         A sweep's results, as :func:`load_results` returns them.
+    config : dict
+        The sweep's settings (``dataclasses.asdict`` of a :class:`SweepConfig`).
+    info : dict, default=None
+        Teacher accuracies and split sizes (``info.json``).
+    command : str, default=None
+        The command that regenerates the sweep, quoted in the summary.
+    provenance : str, default=None
+        A line saying which code produced the rows.
 
     Returns
     -------
-    knots : list of (fraction, alpha)
+    text : str
 
     Examples
     --------
-    >>> from prunekd.experiments import suggest_auto_alpha
-    >>> rows = [dict(study="main", pruner="random", fraction=f, alpha=a, seed=0,
-    ...              teacher="equal" if a else "none", val_accuracy=acc, test_accuracy=acc)
-    ...         for f, a, acc in [(0.1, 0.0, .8), (0.1, 0.5, .9), (0.1, 1.0, .95),
-    ...                           (0.5, 0.0, .9), (0.5, 0.5, .96), (0.5, 1.0, .94)]]
-    >>> suggest_auto_alpha(rows)
-    [(0.1, 1.0), (0.5, 0.5)]
+    >>> import dataclasses
+    >>> from prunekd.experiments import SweepConfig, render_summary
+    >>> rows = [dict(study="main", pruner="random", fraction=f, alpha=a, seed=s,
+    ...              teacher="equal" if a else "none", val_accuracy=0.9, test_accuracy=0.9)
+    ...         for s in range(3) for f in (0.1, 1.0) for a in (0.0, 1.0)]
+    >>> text = render_summary(rows, dataclasses.asdict(SweepConfig()))
+    >>> "**1a. KD improves every pruner at every pruned fraction: inconclusive.**" in text
+    True
     """
-    table = rows if isinstance(rows, _Table) else _Table(rows)
-    fractions, alphas = [], []
-    for f in table.fractions:
-        best = [table.best_alpha(p, f) for p in table.pruners]
-        best = [b for b in best if not np.isnan(b)]
-        if best:
-            fractions.append(f)
-            alphas.append(float(np.mean(best)))
-    if not fractions:
-        return []
-    fitted = IsotonicRegression(increasing=False).fit_transform(fractions, alphas)
-    return [(f, round(float(a), 2)) for f, a in zip(fractions, fitted)]
-
-
-def _findings(t, capacity_alpha):
-    lines = ["## The paper's findings on this run", ""]
-    small_fs = [f for f in t.fractions if f < 1.0]
-    if not small_fs:
-        return lines + ["No fraction below 1.0 in this sweep: nothing to compare.", ""]
-    f_min, f_max = min(small_fs), max(small_fs)
-
-    # 1. KD helps at every fraction, most at small ones.
-    gains = {
-        (p, f): t.mean(p, f, t.best_alpha(p, f), "equal") - t.mean(p, f, 0.0, "none")
-        for p in t.pruners
-        for f in small_fs
-    }
-    all_pos = all(g > 0 for g in gains.values() if not np.isnan(g))
-    g_small = np.nanmean([gains[p, f_min] for p in t.pruners])
-    g_large = np.nanmean([gains[p, f_max] for p in t.pruners])
-    verdict = "reproduced" if all_pos and g_small > g_large else (
-        "partly reproduced" if all_pos or g_small > g_large else "not reproduced")
+    info = info or {}
+    r = Results(rows)
+    capacity_alpha = config["capacity_alpha"]
+    lines = [f"# prunekd sweep on {config['dataset']}", ""]
+    if command:
+        lines += ["Regenerate with:", "", "```bash", command, "```", ""]
+    if provenance:
+        lines += [provenance, ""]
+    widths = config["teacher_widths"]
+    acc = info.get("teacher_test_accuracy", {})
+    noise = config.get("label_noise", 0.0)
     lines += [
-        f"**1. KD improves every pruner at every fraction, most at small fractions: {verdict}.** "
-        f"KD (alpha chosen on validation) minus no KD, in test accuracy points: positive in "
-        f"{sum(g > 0 for g in gains.values())} of {len(gains)} (pruner, fraction) cells; mean gain "
-        f"{100 * g_small:+.1f} at f={f_min:g} vs {100 * g_large:+.1f} at f={f_max:g}.",
+        f"Train / validation / test: {info.get('n_train', '?')} / {info.get('n_val', '?')} / "
+        f"{info.get('n_test', '?')} samples"
+        + (f", {100 * noise:g}% of the training labels flipped" if noise else "")
+        + f". Student: {config['model']} (width {config['width']}), about {config['steps']} "
+        f"Adam steps (lr {config['lr']:g}, batch {config['batch_size']}) whatever the fraction; "
+        f"temperature {config['temperature']:g}; seeds {', '.join(map(str, r.seeds))}. "
+        "Accuracies are test accuracy in %, mean ± standard deviation over seeds. Alpha is "
+        "chosen on the validation split, never on the test split. Every comparison below is "
+        "paired (same seed: same initial weights and data order) and comes with a 95% interval "
+        "over seeds, written [low, high].",
+        "",
+        "Teachers, fitted on the full training split: "
+        + ", ".join(
+            f"{name} (width {w}): {100 * acc[name]:.1f}%" for name, w in widths.items() if name in acc
+        )
+        + ".",
+        "",
+        "## Accuracy by pruner and kept fraction",
+        "",
+        *_header(["pruner", "training"], r.fractions),
+    ]
+    for p in r.pruners:
+        lines.append(_row([PRUNER_LABELS[p], "no KD", *(_fmt(r.kd(p, f, 0.0)) for f in r.fractions)]))
+        lines.append(_row(["", "KD, alpha chosen on validation",
+                           *(_fmt(r.kd_accuracy(p, f)) for f in r.fractions)]))  # fmt: skip
+    lines += [
+        "",
+        "## KD gain per cell (paired, points, 95% interval)",
+        "",
+        *_header(["pruner"], r.fractions),
+    ]
+    for p in r.pruners:
+        lines.append(_row([PRUNER_LABELS[p], *(fmt_interval(*_t(r.kd_gain(p, f))) for f in r.fractions)]))
+    lines += [
+        "",
+        "## Best alpha per fraction",
+        "",
+        "The alpha maximising a quadratic fitted to the validation accuracy over alpha (mean "
+        "over seeds); the pooled row averages the pruners' curves and gives a bootstrap "
+        "interval over seeds. The alpha chosen for the tables above (the best mean cell) is "
+        "in brackets.",
+        "",
+        *_header(["pruner"], r.fractions),
+    ]
+    for p in r.pruners:
+        curves = r.alpha_curves([p])[:, 0]  # (seeds, fractions, alphas)
+        cells = [f"{smoothed_best_alpha(r.kd_alphas, nanmean(curves[:, j], axis=0)):.2f} "
+                 f"({r.chosen_alpha(p, f):g})" for j, f in enumerate(r.fractions)]  # fmt: skip
+        lines.append(_row([PRUNER_LABELS[p], *cells]))
+    pooled = [f"{e:.2f} [{lo:.2f}, {hi:.2f}]" for _, e, lo, hi in best_alpha_table(r)]
+    lines.append(_row(["pooled", *pooled]))
+    lines += ["", "## Accuracy over alpha", ""]
+    for p in r.pruners:
+        lines += [f"{PRUNER_LABELS[p]} pruning:", "", *_header(["alpha"], r.fractions)]
+        for a in r.alphas:
+            lines.append(_row([f"{a:g}", *(_fmt(r.kd(p, f, a)) for f in r.fractions)]))
+        lines.append("")
+    teachers = [te for te in widths if te in r.teachers]
+    if teachers:
+        lines += [
+            f"## Teacher capacity (random pruning, alpha={capacity_alpha:g})",
+            "",
+            *_header(["teacher"], r.fractions),
+            _row(["none (no KD)", *(_fmt(r.kd("random", f, 0.0)) for f in r.fractions)]),
+        ]
+        for te in teachers:
+            label = f"{te} (width {widths[te]})"
+            lines.append(_row([label, *(_fmt(r.values("random", f, capacity_alpha, te)) for f in r.fractions)]))
+        for te in teachers:
+            if te != "equal":
+                diffs = [fmt_interval(*_t(r.values("random", f, capacity_alpha, te)
+                                          - r.values("random", f, capacity_alpha, "equal")))
+                         for f in r.fractions]  # fmt: skip
+                lines.append(_row([f"{te} − equal (paired)", *diffs]))
+        lines.append("")
+    verdicts = findings(rows, capacity_alpha)
+    lines += ["## The paper's findings on this run", ""]
+    if not verdicts:
+        lines += ["No fraction below 1.0 in this sweep: nothing to compare.", ""]
+    lines += [
+        "Each verdict is *reproduced* when the 95% interval of its statistic lies on the "
+        "paper's side, *contradicted* when it lies on the other side, *inconclusive* when it "
+        "straddles. Claims over several cells are reproduced only when every cell's interval "
+        "is on the paper's side, and contradicted when one cell's Bonferroni-corrected interval "
+        f"is on the other side. Equivalence claims use a margin of {100 * MARGIN:g} point, "
+        "stated with them.",
         "",
     ]
-
-    # 2. With KD, random pruning matches or beats the score-based pruners at small f.
-    scored = [p for p in t.pruners if p != "random"]
-    if "random" in t.pruners and scored:
-        cells = []
-        for f in [f for f in small_fs if f <= 0.3] or [f_min]:
-            rnd = t.mean("random", f, t.best_alpha("random", f), "equal")
-            best_p = max(scored, key=lambda p: t.mean(p, f, t.best_alpha(p, f), "equal"))
-            best = t.mean(best_p, f, t.best_alpha(best_p, f), "equal")
-            rnd0 = t.mean("random", f, 0.0, "none")
-            best0 = max(t.mean(p, f, 0.0, "none") for p in scored)
-            cells.append((f, rnd, best, best_p, rnd0, best0))
-        ok = all(rnd >= best - 0.01 for _, rnd, best, *_ in cells)
-        verdict = "reproduced" if ok else "not reproduced"
-        detail = "; ".join(
-            f"f={f:g}: random {100 * rnd:.1f} vs best score-based {100 * best:.1f} "
-            f"({PRUNER_LABELS[bp]}) with KD, {100 * rnd0:.1f} vs {100 * best0:.1f} without"
-            for f, rnd, best, bp, rnd0, best0 in cells
-        )
+    for v in verdicts:
+        lines += [format_verdict(v), ""]
+    if r.kd_alphas:
+        auto = alpha_regret(rows, knots_rule(AUTO_ALPHA_KNOTS))
+        fixed = alpha_regret(rows, lambda f: 0.5)
         lines += [
-            f"**2. With KD, random pruning matches or beats score-based pruning at small "
-            f"fractions (within 1 point): {verdict}.** {detail}.",
+            "## `alpha=\"auto\"` on this run",
+            "",
+            "Test accuracy lost against the best alpha of each (pruner, fraction) cell, in "
+            "points (mean over cells, 95% interval over seeds): prunekd's `alpha=\"auto\"` "
+            f"{fmt_interval(*auto)}, a fixed alpha of 0.5 {fmt_interval(*fixed)}.",
             "",
         ]
+    lines += ["## Figures", ""]
+    names = ["accuracy_vs_fraction.png", "alpha_heatmap.png"]
+    names += ["teacher_capacity.png"] if len(teachers) > 1 else []
+    lines += [f"![{name}]({name})" for name in names]
+    return "\n".join(lines) + "\n"
 
-    # 3. The best alpha grows as the fraction shrinks.
-    pairs = [(p, t.best_alpha(p, f_min), t.best_alpha(p, f_max)) for p in t.pruners]
-    grows = sum(a_small >= a_large for _, a_small, a_large in pairs)
-    strictly = sum(a_small > a_large for _, a_small, a_large in pairs)
-    verdict = (
-        "reproduced" if grows == len(pairs) and strictly > 0
-        else "partly reproduced" if grows > len(pairs) / 2 else "not reproduced"
-    )  # fmt: skip
-    detail = ", ".join(f"{PRUNER_LABELS[p]} {a:g} → {b:g}" for p, a, b in pairs)
-    lines += [
-        f"**3. The best alpha is larger at small fractions: {verdict}.** Best alpha on "
-        f"validation at f={f_min:g} → f={f_max:g}: {detail}.",
-        "",
-    ]
 
-    # 4. At small f a larger teacher hurts; at large f it is neutral or helps.
-    teachers = sorted({k[3] for k in t.groups if k[3] not in ("none",)})
-    if {"small", "equal", "large"} <= set(teachers):
-        acc = {(te, f): t.mean("random", f, capacity_alpha, te) for te in teachers for f in t.fractions}
-        f_top = max(t.fractions)
-        small_ok = acc["large", f_min] < max(acc["small", f_min], acc["equal", f_min])
-        large_ok = acc["large", f_top] >= max(acc["small", f_top], acc["equal", f_top]) - 0.005
-        verdict = "reproduced" if small_ok and large_ok else (
-            "partly reproduced" if small_ok or large_ok else "not reproduced")
-        detail = "; ".join(
-            f"f={f:g}: small {100 * acc['small', f]:.1f}, equal {100 * acc['equal', f]:.1f}, "
-            f"large {100 * acc['large', f]:.1f}"
-            for f in (f_min, f_top)
-        )
-        lines += [
-            f"**4. At small fractions a larger teacher hurts, at large fractions it does not: "
-            f"{verdict}.** Random pruning, alpha={capacity_alpha:g}: {detail}.",
-            "",
-        ]
-    return lines
+def _mean(values):
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    return values.mean() if len(values) else np.nan
+
+
+def _t(differences):
+    d = np.asarray(differences, dtype=float)
+    return t_interval(d[~np.isnan(d)])
 
 
 def write_summary(out, config=None, command=None):
     """Write ``out/summary.md`` from ``out/results.csv``; return its text.
 
-    Tables of accuracy by pruner, fraction and alpha, the best alpha per
-    fraction (chosen on validation), the teacher-capacity study, a verdict on
-    each of the paper's findings, and suggested ``alpha="auto"`` knots.
+    Tables of accuracy by pruner, fraction and alpha, the paired KD gain per
+    cell, the best alpha per fraction (fitted, with intervals), the
+    teacher-capacity study, a verdict with its interval on each of the paper's
+    findings, and the accuracy ``alpha="auto"`` loses on this run.
 
     Parameters
     ----------
@@ -250,80 +266,11 @@ def write_summary(out, config=None, command=None):
     >>> from prunekd.experiments import write_summary
     >>> text = write_summary("prunekd-results", command="prunekd")  # doctest: +SKIP
     """
-    rows = load_results(out)
-    t = _Table(rows)
-    info = {}
-    if os.path.exists(os.path.join(out, "info.json")):
-        with open(os.path.join(out, "info.json")) as f:
-            info = json.load(f)
-    config = _config(out, config)
-    capacity_alpha = config["capacity_alpha"]
-    lines = [f"# prunekd sweep on {config['dataset']}", ""]
-    if command:
-        lines += ["Regenerate with:", "", "```bash", command, "```", ""]
-    widths = config["teacher_widths"]
-    acc = info.get("teacher_test_accuracy", {})
-    lines += [
-        f"Train / validation / test: {info.get('n_train', '?')} / {info.get('n_val', '?')} / "
-        f"{info.get('n_test', '?')} samples. Student: {config['model']} (width {config['width']}), "
-        f"about {config['steps']} Adam steps (lr {config['lr']:g}, batch {config['batch_size']}) "
-        f"whatever the fraction; temperature {config['temperature']:g}; seeds "
-        f"{', '.join(map(str, t.seeds))}. Accuracies are test accuracy in %, mean ± std over seeds; "
-        "'best alpha' is chosen on the validation split, never on the test split.",
-        "",
-        "Teachers, fitted on the full training split: "
-        + ", ".join(
-            f"{name} (width {w}): {100 * acc[name]:.1f}%" for name, w in widths.items() if name in acc
-        )
-        + ".",
-        "",
-        "## Accuracy by pruner and kept fraction",
-        "",
-        *_header(["pruner", "training"], t.fractions),
-    ]
-    for p in t.pruners:
-        lines.append(_row([PRUNER_LABELS[p], "no KD", *(_fmt(t.get(p, f, 0.0, "none")) for f in t.fractions)]))
-        lines.append(
-            _row(["", "KD, best alpha",
-                  *(_fmt(t.get(p, f, t.best_alpha(p, f), "equal")) for f in t.fractions)])
-        )  # fmt: skip
-    lines += ["", "## Best alpha per fraction (validation)", "", *_header(["pruner"], t.fractions)]
-    for p in t.pruners:
-        lines.append(_row([PRUNER_LABELS[p], *(f"{t.best_alpha(p, f):g}" for f in t.fractions)]))
-    lines += ["", "## Accuracy over alpha", ""]
-    for p in t.pruners:
-        lines += [f"{PRUNER_LABELS[p]} pruning:", "", *_header(["alpha"], t.fractions)]
-        for a in t.alphas:
-            teacher = "none" if a == 0 else "equal"
-            lines.append(_row([f"{a:g}", *(_fmt(t.get(p, f, a, teacher)) for f in t.fractions)]))
-        lines.append("")
-    teachers = [te for te in widths if any(k[3] == te for k in t.groups)]
-    if teachers:
-        lines += [
-            f"## Teacher capacity (random pruning, alpha={capacity_alpha:g})",
-            "",
-            *_header(["teacher"], t.fractions),
-            _row(["none (no KD)", *(_fmt(t.get("random", f, 0.0, "none")) for f in t.fractions)]),
-        ]
-        for te in teachers:
-            label = f"{te} (width {widths[te]})"
-            lines.append(_row([label, *(_fmt(t.get("random", f, capacity_alpha, te)) for f in t.fractions)]))
-        lines.append("")
-    lines += _findings(t, capacity_alpha)
-    knots = suggest_auto_alpha(t)
-    if knots:
-        lines += [
-            "## Suggested `alpha=\"auto\"` knots",
-            "",
-            "Mean over pruners of the best alpha per fraction, made non-increasing by isotonic "
-            "regression: " + ", ".join(f"({f:g}, {a:g})" for f, a in knots) + ".",
-            "",
-        ]
-    lines += ["## Figures", ""]
-    for name in ("accuracy_vs_fraction.png", "alpha_heatmap.png", "teacher_capacity.png"):
-        if os.path.exists(os.path.join(out, name)):
-            lines.append(f"![{name}]({name})")
-    text = "\n".join(lines) + "\n"
+    info = _read_json(os.path.join(out, "info.json"))
+    config_file = _read_json(os.path.join(out, "config.json"))
+    config = config or config_file["config"]
+    text = render_summary(load_results(out), config, info, command,
+                          _provenance_line(config_file, info))  # fmt: skip
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(text)
     return text
@@ -360,20 +307,21 @@ def write_figures(out, config=None):
     import matplotlib.pyplot as plt
 
     rows = load_results(out)
-    t = _Table(rows)
+    t = Results(rows)
     config = _config(out, config)
     paths = []
 
     def errorbar(ax, values_per_f, label, **kw):
-        mean = [100 * np.mean(v) if len(v) else np.nan for v in values_per_f]
-        std = [100 * np.std(v) if len(v) else np.nan for v in values_per_f]
+        present = [np.asarray(v)[~np.isnan(v)] for v in values_per_f]
+        mean = [100 * v.mean() if len(v) else np.nan for v in present]
+        std = [100 * v.std() if len(v) else np.nan for v in present]
         ax.errorbar(t.fractions, mean, yerr=std, marker="o", capsize=3, label=label, **kw)
 
     n = len(t.pruners)
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4), sharey=True, squeeze=False)
     for ax, p in zip(axes[0], t.pruners):
-        errorbar(ax, [t.get(p, f, 0.0, "none") for f in t.fractions], "no KD")
-        errorbar(ax, [t.get(p, f, t.best_alpha(p, f), "equal") for f in t.fractions], "KD")
+        errorbar(ax, [t.kd(p, f, 0.0) for f in t.fractions], "no KD")
+        errorbar(ax, [t.kd_accuracy(p, f) for f in t.fractions], "KD")
         ax.set_title(f"{PRUNER_LABELS[p]} pruning")
         ax.set_xlabel("kept fraction")
         ax.grid(alpha=0.3)
@@ -387,13 +335,13 @@ def write_figures(out, config=None):
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4), squeeze=False)
     for ax, p in zip(axes[0], t.pruners):
         grid = np.array(
-            [[100 * t.mean(p, f, a, "none" if a == 0 else "equal") for f in t.fractions] for a in t.alphas]
+            [[100 * _mean(t.kd(p, f, a)) for f in t.fractions] for a in t.alphas]
         )
         im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
         ax.set_xticks(range(len(t.fractions)), [f"{f:g}" for f in t.fractions])
         ax.set_yticks(range(len(t.alphas)), [f"{a:g}" for a in t.alphas])
         for j, f in enumerate(t.fractions):
-            best = t.best_alpha(p, f)
+            best = t.chosen_alpha(p, f)
             if not np.isnan(best):
                 ax.plot(j, t.alphas.index(best), marker="*", color="white", markersize=11)
         ax.set_title(f"{PRUNER_LABELS[p]}: test accuracy")
@@ -405,13 +353,13 @@ def write_figures(out, config=None):
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
 
-    teachers = [te for te in config["teacher_widths"] if any(k[3] == te for k in t.groups)]
-    if teachers:
+    teachers = [te for te in config["teacher_widths"] if te in t.teachers]
+    if len(teachers) > 1:
         fig, ax = plt.subplots(figsize=(4.8, 3.6))
-        errorbar(ax, [t.get("random", f, 0.0, "none") for f in t.fractions], "no KD", color="grey")
+        errorbar(ax, [t.kd("random", f, 0.0) for f in t.fractions], "no KD", color="grey")
         for te in teachers:
             width = config["teacher_widths"][te]
-            values = [t.get("random", f, config["capacity_alpha"], te) for f in t.fractions]
+            values = [t.values("random", f, config["capacity_alpha"], te) for f in t.fractions]
             errorbar(ax, values, f"{te} teacher (width {width})")
         ax.set_xlabel("kept fraction (random pruning)")
         ax.set_ylabel("test accuracy (%)")

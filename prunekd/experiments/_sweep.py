@@ -430,7 +430,7 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     >>> "## Accuracy by pruner and kept fraction" in write_summary(out)
     True
     >>> [p.rsplit("/", 1)[-1] for p in write_figures(out)]
-    ['accuracy_vs_fraction.png', 'alpha_heatmap.png', 'teacher_capacity.png']
+    ['accuracy_vs_fraction.png', 'alpha_heatmap.png']
     """
     results_path = _prepare_out(out, config, restart)
     X, y = load_dataset(config.dataset, config.data_dir, config.download)

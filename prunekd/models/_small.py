@@ -80,3 +80,44 @@ class SmallCNN(nn.Module):
         if x.dim() == 3:
             x = x.unsqueeze(1)
         return self.classifier(self.features(x))
+
+
+class SmallCNN1d(nn.Module):
+    """Two-block 1-D convolutional network returning logits, for signals ``(n, channels, length)``.
+
+    Parameters
+    ----------
+    n_classes : int, default=10
+        Number of output logits.
+    in_channels : int, default=1
+        Number of signal channels. Inputs of shape ``(n, length)`` are treated
+        as single-channel signals.
+    width : int, default=16
+        Channels of the first convolution; the second has ``2 * width``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from prunekd.models import SmallCNN1d
+    >>> SmallCNN1d(n_classes=3, in_channels=2)(torch.zeros(5, 2, 40)).shape
+    torch.Size([5, 3])
+    """
+
+    def __init__(self, n_classes=10, in_channels=1, width=16):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv1d(in_channels, width, 5, padding=2),
+            nn.ReLU(),
+            # ceil_mode keeps a length-1 signal at length 1 instead of 0
+            nn.MaxPool1d(2, ceil_mode=True),
+            nn.Conv1d(width, 2 * width, 5, padding=2),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool1d(4),
+            nn.Flatten(),
+        )
+        self.classifier = nn.Linear(8 * width, n_classes)
+
+    def forward(self, x):
+        if x.dim() == 2:
+            x = x.unsqueeze(1)
+        return self.classifier(self.features(x))

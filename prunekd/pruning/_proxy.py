@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._skorch import _Classifier
 from .._utils import _draw_seed, _torch_seeded
-from ..models import MLP, SmallCNN
+from ..models import MLP, SmallCNN, SmallCNN1d
 from ._base import ScorePruner
 
 
@@ -35,10 +35,15 @@ def default_proxy_module(X, n_classes):
     """A proxy module class and its ``module__`` arguments, chosen by the shape of ``X``.
 
     Flat features get an :class:`~prunekd.models.MLP`; images of shape
-    ``(n, H, W)`` or ``(n, C, H, W)`` get a :class:`~prunekd.models.SmallCNN`.
+    ``(n, C, H, W)``, or ``(n, H, W)`` with ``H`` and ``W`` at least 4, get a
+    :class:`~prunekd.models.SmallCNN`; signals ``(n, channels, length)`` with
+    fewer than 4 channels get a :class:`~prunekd.models.SmallCNN1d` (pass
+    ``estimator=`` for anything else).
     """
     if X.ndim == 2:
         return MLP, {"module__n_features": X.shape[1], "module__n_classes": n_classes}
+    if X.ndim == 3 and X.shape[1] < 4:
+        return SmallCNN1d, {"module__n_classes": n_classes, "module__in_channels": X.shape[1]}
     if X.ndim in (3, 4):
         in_channels = 1 if X.ndim == 3 else X.shape[1]
         return SmallCNN, {"module__n_classes": n_classes, "module__in_channels": in_channels}

@@ -1,0 +1,124 @@
+"""The scikit-learn and skorch contracts a user meets on day one."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.cluster import KMeans
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from prunekd import DistillationClassifier, EL2NPruner, RandomPruner, best_alpha_per_fraction, make_pipeline
+from prunekd.models import MLP, SmallCNN1d
+from prunekd.pruning._proxy import default_proxy_module
+
+
+def _student(module=MLP, **kwargs):
+    params = dict(module__n_features=2, module__n_classes=2, module__hidden=(16,),
+                  optimizer=torch.optim.Adam, lr=0.05, max_epochs=20, batch_size=16, verbose=0,
+                  random_state=0, alpha=0.0)  # fmt: skip
+    return DistillationClassifier(module, **{**params, **kwargs})
+
+
+@pytest.fixture
+def two_labels():
+    rng = np.random.RandomState(0)
+    X = np.concatenate([rng.randn(30, 2) - 2, rng.randn(30, 2) + 2]).astype(np.float32)
+    return X, np.repeat([1, 2], 30)
+
+
+def test_partial_fit_continues_a_fit_with_its_labels(two_labels):
+    X, y = two_labels
+    student = _student(max_epochs=1).fit(X, y)
+    before = [p.detach().clone() for p in student.module_.parameters()]
+    student.partial_fit(X, y)  # labels {1, 2}: the codes, not the labels, reach the loss
+    assert student.classes_.tolist() == [1, 2]
+    assert any(not torch.equal(a, b) for a, b in zip(before, student.module_.parameters()))
+    assert len(student.history_) == 2  # one more epoch, same module
+    with pytest.raises(ValueError, match=r"labels \[3\] that are not among the classes \[1, 2\]"):
+        student.partial_fit(X, np.where(y == 2, 3, 1))
+
+
+def test_partial_fit_without_fit_fits_and_takes_classes(two_labels):
+    X, y = two_labels
+    student = _student(module__n_classes=3).partial_fit(X[:10], y[:10], classes=[1, 2, 3])
+    assert student.classes_.tolist() == [1, 2, 3]
+    student.partial_fit(X, y)  # a label the first call did not see
+    assert student.score(X, y) > 0.9
+
+
+def test_predict_before_fit_is_not_fitted_error(two_labels):
+    X, _ = two_labels
+    for method in ("predict", "predict_proba"):
+        with pytest.raises(NotFittedError, match="not fitted yet"):
+            getattr(_student(), method)(X)
+
+
+def test_n_features_in_and_a_wrong_feature_count(two_labels):
+    X, y = two_labels
+    student = _student(max_epochs=1).fit(X, y)
+    assert student.n_features_in_ == 2
+    with pytest.raises(ValueError, match=r"samples of shape \(3,\).*fitted on samples of shape \(2,\)"):
+        student.predict(np.zeros((4, 3), dtype=np.float32))
+    with pytest.raises(ValueError, match="n_features_in_=2"):
+        student.partial_fit(np.zeros((4, 3), dtype=np.float32), [1, 2, 1, 2])
+
+
+def test_a_softmax_student_is_refused(two_labels):
+    X, y = two_labels
+
+    class SoftmaxMLP(MLP):
+        def forward(self, x):
+            return torch.softmax(super().forward(x), dim=1)
+
+    teacher = LogisticRegression().fit(X, y)
+    student = _student(module=SoftmaxMLP, teacher=teacher, alpha=0.5, criterion=torch.nn.NLLLoss)
+    with pytest.raises(ValueError, match="returns probabilities.*remove the module's final softmax"):
+        student.fit(X, y)
+    assert not student.initialized_ and not hasattr(student, "classes_inferred_")
+
+
+def test_best_alpha_per_fraction_never_picks_a_failed_candidate():
+    results = {"params": [{}] * 4,
+               "param_p__fraction": [0.1, 0.1, 0.5, 0.5],
+               "param_s__alpha": [0.0, 0.9, 0.0, 0.9],
+               "mean_test_score": [np.nan, 0.90, np.nan, np.nan],
+               "std_test_score": [np.nan, 0.01, np.nan, np.nan]}  # fmt: skip
+    table = best_alpha_per_fraction(results)
+    assert table.best_alpha.tolist() == [0.9, None]
+    assert table.mean_test_score[0] == 0.90 and np.isnan(table.mean_test_score[1])
+
+
+def test_pipeline_offers_only_the_final_steps_methods(two_labels):
+    X, y = two_labels
+    classifier = make_pipeline(RandomPruner(fraction=0.5, random_state=0), LogisticRegression())
+    assert not hasattr(classifier, "fit_predict") and not hasattr(classifier, "fit_transform")
+    clusterer = make_pipeline(RandomPruner(fraction=0.5, random_state=0), KMeans(2, n_init=1))
+    assert len(clusterer.fit_predict(X, y)) == 30
+    scaler = make_pipeline(RandomPruner(fraction=0.5, random_state=0), StandardScaler())
+    assert scaler.fit_transform(X, y).shape == (30, 2)
+
+
+def test_pipeline_refuses_transform_input(two_labels):
+    X, y = two_labels
+    pipe = make_pipeline(StandardScaler(), RandomPruner(fraction=0.5, random_state=0),
+                         LogisticRegression(), transform_input=["groups"])  # fmt: skip
+    with pytest.raises(ValueError, match="transform_input is not supported.*Leave it None"):
+        pipe.fit(X, y)
+    assert not hasattr(pipe.steps[0][1], "mean_")  # nothing was fitted
+
+
+def test_one_d_signals_get_a_one_d_proxy():
+    # Two classes of 40-step signals (a sine and a square wave); 4 labels are flipped.
+    rng = np.random.RandomState(0)
+    t = np.linspace(0, 4 * np.pi, 40)
+    X = np.concatenate([np.sin(t) + 0.1 * rng.randn(30, 40),
+                        np.sign(np.sin(t)) + 0.1 * rng.randn(30, 40)])[:, None].astype(np.float32)
+    y = np.repeat([0, 1], 30)
+    flipped = [0, 1, 30, 31]
+    y[flipped] = 1 - y[flipped]
+    assert default_proxy_module(X, 2)[0] is SmallCNN1d
+    assert default_proxy_module(X[:, 0], 2)[0] is MLP  # (n, length): flat features
+    pruner = EL2NPruner(fraction=0.1, n_proxies=2, max_epochs=15, lr=0.01, random_state=0)
+    kept = pruner.fit_transform(X, y)  # the 6 hardest: the 4 mislabeled among them
+    assert set(flipped) <= set(kept.tolist())

@@ -1,0 +1,81 @@
+"""Students trained side by side as one vmapped model learn what each would learn alone."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from prunekd import DistillationClassifier
+from prunekd.distillation._loss import kd_objective, teacher_log_probs
+from prunekd.distillation._teacher import make_teacher
+from prunekd.experiments._group import _StudentGroup, vectorisable
+from prunekd.models import MLP, SmallCNN
+
+KW = dict(module__n_classes=10, optimizer=torch.optim.Adam, lr=3e-3, batch_size=32, verbose=0)
+
+
+@pytest.fixture(scope="module")
+def setting(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    teacher = DistillationClassifier(SmallCNN, alpha=0.0, max_epochs=3, random_state=0, **KW)
+    teacher.fit(X_train, y_train)
+    rng = np.random.RandomState(0)
+    rows = np.stack([rng.permutation(len(X_train))[:100] for _ in range(3)])
+    log_p = teacher_log_probs(make_teacher(teacher).logits_array(X_train, 1024), 4.0)[None].numpy()
+    return X_train, y_train, X_test, y_test, teacher, rows, log_p
+
+
+def test_a_group_equals_one_fit_per_member(setting):
+    X, y, X_test, y_test, teacher, rows, log_p = setting
+    alphas = [0.0, 0.5, 1.0]
+    group = _StudentGroup(SmallCNN, alphas=alphas, teachers=[-1, 0, 0], max_epochs=3,
+                          random_state=7, **KW).fit(X, y, rows, log_p)  # fmt: skip
+    correct = group.member_correct(X_test, y_test)
+    for k, alpha in enumerate(alphas):
+        alone = DistillationClassifier(SmallCNN, alpha=alpha, teacher=teacher if alpha else None,
+                                       max_epochs=3, random_state=7, **KW)  # fmt: skip
+        alone.fit(X[rows[k]], y[rows[k]])
+        # same initial weights, same batches, same gradients: the same weights
+        for name, weights in zip(group.module_._names, group.module_.weights):
+            torch.testing.assert_close(weights[k], alone.module_.state_dict()[name], atol=1e-5, rtol=0)
+        assert correct[k] == int((alone.predict(X_test) == y_test).sum())
+
+
+def test_the_vectorised_loss_is_the_sum_of_the_members_objectives():
+    rng = torch.Generator().manual_seed(0)
+    y_pred = torch.randn(4, 6, 5, generator=rng)
+    labels = torch.randint(0, 5, (4, 6), generator=rng)
+    teacher = torch.log_softmax(torch.randn(4, 6, 2, 5, generator=rng), dim=-1)  # 2 teachers
+    targets = torch.cat([labels[..., None].float(), teacher.reshape(4, 6, 10)], dim=-1)
+    alphas, teachers = [0.0, 0.3, 1.0, 0.7], [-1, 0, 1, 1]
+    group = _StudentGroup(MLP, alphas=alphas, teachers=teachers, temperature=3.0,
+                          module__n_features=3, module__n_classes=5).initialize()  # fmt: skip
+    expected = sum(
+        kd_objective(y_pred[k], labels[k], teacher[k, :, t] if t >= 0 else None, a, 3.0,
+                     nn.CrossEntropyLoss())  # fmt: skip
+        for k, (a, t) in enumerate(zip(alphas, teachers))
+    )
+    torch.testing.assert_close(group.get_loss(y_pred, targets), expected)
+
+
+class _WithBatchNorm(nn.Module):
+    def __init__(self, n_classes=10):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.BatchNorm1d(16), nn.ReLU(),
+                                 nn.Linear(16, n_classes))  # fmt: skip
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def test_networks_with_buffers_train_alone_and_match_a_single_fit(setting):
+    X, y, X_test, y_test, teacher, rows, log_p = setting
+    assert vectorisable(SmallCNN, n_classes=10) and not vectorisable(_WithBatchNorm)
+    with pytest.raises(ValueError, match="buffers"):
+        _StudentGroup(_WithBatchNorm, alphas=[0.0, 0.5], teachers=[-1, 0], max_epochs=1,
+                      **KW).fit(X, y, rows[:2], log_p)  # fmt: skip
+    one = _StudentGroup(_WithBatchNorm, alphas=[0.5], teachers=[0], max_epochs=2, random_state=3,
+                        **KW).fit(X, y, rows[:1], log_p)  # fmt: skip
+    alone = DistillationClassifier(_WithBatchNorm, alpha=0.5, teacher=teacher, max_epochs=2,
+                                   random_state=3, **KW).fit(X[rows[0]], y[rows[0]])  # fmt: skip
+    assert one.member_correct(X_test, y_test)[0] == int((alone.predict(X_test) == y_test).sum())
