@@ -8,16 +8,11 @@ import pytest
 import prunekd
 from prunekd import cli
 from prunekd.datasets import load_digits
+from _helpers import tiny_sweep_args
 from prunekd.experiments import SweepConfig, plan_runs, split_data, write_summary
 from prunekd.experiments import _sweep
 
-# An MLP learns digits in 60 steps: every student of this sweep reaches > 70%.
-TINY = [
-    "--pruners", "random,el2n", "--fractions", "0.2,1.0", "--alphas", "1.0", "--seeds", "0",
-    "--model", "mlp", "--width", "8", "--steps", "60", "--teacher-epochs", "3", "--n-proxies",
-    "1", "--proxy-epochs", "1", "--jobs", "1", "--teachers", "small=2,equal=8,large=32",
-    "--no-progress",
-]  # fmt: skip
+TINY = tiny_sweep_args()
 
 
 def _majority_rate():

@@ -10,14 +10,10 @@ import pytest
 
 from prunekd import cli
 from prunekd.experiments._sweep import _read_results
+from _helpers import tiny_sweep_args
 
 # Two seeds: four groups of students, so a kill can land between groups.
-TINY = [
-    "--pruners", "random,el2n", "--fractions", "0.2,1.0", "--alphas", "1.0", "--seeds", "0,1",
-    "--model", "mlp", "--width", "8", "--steps", "40", "--teacher-epochs", "2", "--n-proxies",
-    "1", "--proxy-epochs", "1", "--jobs", "1", "--teachers", "small=2,equal=8,large=32",
-    "--no-progress",
-]  # fmt: skip
+TINY = tiny_sweep_args(seeds="0,1", steps=40)
 N_ROWS = 24
 
 

@@ -98,6 +98,14 @@ def alpha_regret(rows, rule):
     >>> round(alpha_regret(rows, lambda f: 0.75)[0], 3)
     0.05
     """
+    per_seed = _regret_per_seed(rows, rule)
+    if per_seed is None:
+        return np.nan, np.nan, np.nan
+    return t_interval(per_seed)
+
+
+def _regret_per_seed(rows, rule):
+    """Per seed, the mean over cells of the accuracy lost by ``rule``; None without a complete cell."""
     r = Results(rows)
     alphas = r.kd_alphas
     per_seed = []
@@ -109,9 +117,7 @@ def alpha_regret(rows, rule):
             best = acc[int(np.argmax(acc.mean(axis=1)))]
             chosen = np.array([np.interp(rule(f), alphas, acc[:, i]) for i in range(len(r.seeds))])
             per_seed.append(best - chosen)
-    if not per_seed:
-        return np.nan, np.nan, np.nan
-    return t_interval(np.mean(per_seed, axis=0))
+    return np.mean(per_seed, axis=0) if per_seed else None
 
 
 def validate_auto_alpha(settings, fixed=0.5):
@@ -131,8 +137,9 @@ def validate_auto_alpha(settings, fixed=0.5):
     -------
     table : list of dict
         One row per setting: ``setting``, ``knots_out`` (fitted without it),
-        ``regret_out``, ``regret_all`` and ``regret_fixed`` (each
-        ``(mean, low, high)``).
+        ``regret_out``, ``regret_all``, ``regret_fixed`` and
+        ``fixed_minus_out`` (the fixed alpha's regret minus the rule's, paired
+        by seed), each ``(mean, low, high)``.
 
     Examples
     --------
@@ -154,11 +161,14 @@ def validate_auto_alpha(settings, fixed=0.5):
     for name, rows in settings.items():
         others = {k: v for k, v in settings.items() if k != name}
         knots = fit_auto_alpha(others) if others else everything
+        out = _regret_per_seed(rows, knots_rule(knots))
+        fixed_rule = _regret_per_seed(rows, lambda f: fixed)
         table.append(dict(
             setting=name,
             knots_out=knots,
-            regret_out=alpha_regret(rows, knots_rule(knots)),
+            regret_out=t_interval(out),
             regret_all=alpha_regret(rows, knots_rule(everything)),
-            regret_fixed=alpha_regret(rows, lambda f: fixed),
+            regret_fixed=t_interval(fixed_rule),
+            fixed_minus_out=t_interval(fixed_rule - out),
         ))  # fmt: skip
     return table
