@@ -96,7 +96,7 @@ def results_page():
         COMMANDS,
         "```",
         "",
-        body.replace("# prunekd sweep", "## Sweep", 1).rstrip("\n"),
+        body.strip("\n"),
         "",
     ]
     if os.path.isdir(RERUN):
