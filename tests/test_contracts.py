@@ -122,3 +122,69 @@ def test_one_d_signals_get_a_one_d_proxy():
     pruner = EL2NPruner(fraction=0.1, n_proxies=2, max_epochs=15, lr=0.01, random_state=0)
     kept = pruner.fit_transform(X, y)  # the 6 hardest: the 4 mislabeled among them
     assert set(flipped) <= set(kept.tolist())
+
+
+SCRIPT = '''
+import numpy as np
+from sklearn.model_selection import GridSearchCV
+from skorch import NeuralNetClassifier
+from torch import nn
+
+from prunekd import DistillationClassifier, RandomPruner, make_pipeline
+
+
+class Net(nn.Module):  # defined in the script: __main__.Net exists only in this process
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.lin(x)
+
+
+rng = np.random.RandomState(0)
+X = rng.randn(90, 4).astype(np.float32)
+y = np.repeat([0, 1, 2], 30)
+X[np.arange(90), y] += 3
+teacher = NeuralNetClassifier(Net, criterion=nn.CrossEntropyLoss, max_epochs=20, lr=0.1,
+                              train_split=None, verbose=0).fit(X, y)
+student = DistillationClassifier(Net, teacher=teacher, max_epochs=10, lr=0.1, verbose=0,
+                                 random_state=0)
+search = GridSearchCV(make_pipeline(RandomPruner(fraction=0.5, random_state=0), student),
+                      {"distillationclassifier__alpha": [0.0, 0.5]}, cv=3, n_jobs=2)
+print("best score", search.fit(X, y).best_score_)
+'''
+
+
+def test_parallel_search_with_a_teacher_defined_in_the_users_script(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "search.py"
+    script.write_text(SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert float(done.stdout.split("best score")[1]) > 0.8  # chance: 1/3
+
+
+def test_a_teacher_of_a_local_class_round_trips_through_cloudpickle(two_labels):
+    cloudpickle = pytest.importorskip("cloudpickle")  # what joblib sends tasks with
+    from skorch import NeuralNetClassifier
+
+    class Local(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.lin(x)
+
+    X, y = two_labels
+    teacher = NeuralNetClassifier(Local, criterion=torch.nn.CrossEntropyLoss, max_epochs=5,
+                                  train_split=None, verbose=0).fit(X, y - 1)  # fmt: skip
+    student = _student(teacher=teacher, alpha=0.5, max_epochs=2).fit(X, y)
+    copy = cloudpickle.loads(cloudpickle.dumps(student))
+    assert isinstance(copy.teacher, NeuralNetClassifier) and copy.teacher is not teacher
+    np.testing.assert_array_equal(copy.teacher.predict(X), teacher.predict(X))
+    np.testing.assert_array_equal(copy.predict(X), student.predict(X))

@@ -5,6 +5,7 @@ from numbers import Real
 
 import numpy as np
 import torch
+from skorch import NeuralNet
 from skorch.utils import is_dataset, to_tensor
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -25,6 +26,42 @@ _INFERENCE_BATCH = 1024
 _CACHE_DTYPES = {"float32": torch.float32, "float16": torch.float16}
 # float16 represents every integer up to 2**11 exactly: the labels packed with it.
 _FLOAT16_MAX_CLASSES = 2048
+
+
+def _module_class_by_value(teacher):
+    """Whether a fitted skorch teacher's module class cannot be imported by name.
+
+    A class defined in the user's script (``__main__``, a notebook) or inside a
+    function exists only in this process.
+    """
+    module = getattr(teacher, "module_", None) if isinstance(teacher, NeuralNet) else None
+    if not isinstance(module, torch.nn.Module):
+        return False
+    cls = type(module)
+    return cls.__module__ == "__main__" or "<locals>" in cls.__qualname__
+
+
+def _restore_net(cls, attributes):
+    net = cls.__new__(cls)
+    net.__dict__.update(attributes)
+    return net
+
+
+class _PortableNet:
+    """Pickles a fitted skorch teacher with its torch objects as they are.
+
+    skorch pickles a net's module through ``torch.save``, which refers to the
+    module's class by name, so a class defined in the user's script cannot be
+    found in a joblib worker (``BrokenProcessPool``). Pickled as plain
+    attributes, the module goes through joblib's cloudpickle, which sends
+    such a class by value. Unpickling gives the skorch net back.
+    """
+
+    def __init__(self, net):
+        self.net = net
+
+    def __reduce__(self):
+        return _restore_net, (type(self.net), dict(self.net.__dict__))
 
 
 class DistillationClassifier(_Classifier):
@@ -177,9 +214,12 @@ class DistillationClassifier(_Classifier):
 
     def __getstate__(self):
         state = super().__getstate__()
-        key = shared_key(state.get("teacher"))
+        teacher = state.get("teacher")
+        key = shared_key(teacher)
         if key is not None:  # inside prunekd.parallel.shared_teachers
             state["teacher"] = _SharedTeacher(key)
+        elif _module_class_by_value(teacher):
+            state["teacher"] = _PortableNet(teacher)
         return state
 
     def _teacher_object(self):
