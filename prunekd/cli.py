@@ -64,7 +64,7 @@ def build_parser():
             "measure it: for every pruner x kept fraction x {no KD, KD over an alpha grid} x "
             "seed, train a student and record its accuracy. Writes results.csv, summary.md and "
             "figures to --out. Runs on the embedded digits data by default (CPU, 5 seeds, "
-            "~13 minutes on 2 cores; --quick: under 1 minute). Rerunning the same command "
+            "~11 minutes on 2 cores; --quick: under 1 minute). Rerunning the same command "
             "resumes an interrupted sweep."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
