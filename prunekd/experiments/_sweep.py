@@ -22,11 +22,10 @@ from ..distillation._loss import teacher_log_probs
 from ..distillation._teacher import make_teacher
 from ..pruning import EL2NPruner, ForgettingPruner, GraNdPruner, PrecomputedPruner, RandomPruner
 from ._data import flip_labels, load_dataset, make_module
-from ._group import _StudentGroup, vectorisable
+from ._group import _INFERENCE_BATCH, _StudentGroup, vectorisable
 
 SCORE_PRUNERS = {"el2n": EL2NPruner, "grand": GraNdPruner, "forgetting": ForgettingPruner}
 PRUNERS = ("random", *SCORE_PRUNERS)
-_INFERENCE_BATCH = 1024
 RESULT_FIELDS = (
     "study", "pruner", "fraction", "alpha", "seed", "teacher", "teacher_width",
     "n_kept", "epochs", "val_accuracy", "test_accuracy", "fit_seconds",
