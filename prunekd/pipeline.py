@@ -1,10 +1,12 @@
 """A scikit-learn Pipeline whose pruner steps drop training rows during fit only."""
 
 import copy
+from inspect import signature
 
 from sklearn import pipeline as _skpipeline
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_memory
 from skorch.utils import is_dataset
@@ -81,10 +83,20 @@ class Pipeline(_skpipeline.Pipeline):
         Not supported: metadata transformed by the steps would also have to be
         pruned with the rows. A value other than None raises in ``fit``.
     memory : str or joblib.Memory, default=None
-        Caches the fitted transformers that are not pruners. (Pruners cache
-        their scores themselves, independently of ``fraction``.)
+        Caches the fitted transformers, as in scikit-learn, and the pruners'
+        scores (for pruners without a ``memory`` of their own): scores do not
+        depend on ``fraction``, so a search over it scores each training fold
+        once, across processes too. See
+        :class:`~prunekd.pruning.BasePruner`.
     verbose : bool, default=False
         As in scikit-learn.
+    teacher_input : {"transformed", "raw"}, default="transformed"
+        What the final step's teacher predicts on. ``"transformed"``: what
+        the final step gets, the output of the steps before it. ``"raw"``: the
+        rows of the pipeline's own ``X`` that the pruners kept, untransformed,
+        passed to the final step's ``fit`` as ``teacher_X`` (for a teacher
+        fitted on raw features while the student gets scaled ones, say). Only
+        training is affected: prediction never calls the teacher.
 
     Attributes
     ----------
@@ -107,6 +119,16 @@ class Pipeline(_skpipeline.Pipeline):
     (100,)
     """
 
+    _parameter_constraints = {
+        **_skpipeline.Pipeline._parameter_constraints,
+        "teacher_input": [StrOptions({"transformed", "raw"})],
+    }
+
+    def __init__(self, steps, *, transform_input=None, memory=None, verbose=False,
+                 teacher_input="transformed"):  # fmt: skip
+        super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
+        self.teacher_input = teacher_input
+
     def _iter(self, with_final=True, filter_passthrough=True):
         # Outside of fit, pruners are skipped like 'passthrough' steps.
         for idx, name, trans in super()._iter(with_final, filter_passthrough):
@@ -128,14 +150,16 @@ class Pipeline(_skpipeline.Pipeline):
         memory = check_memory(self.memory)
         cached_fit_transform = memory.cache(_fit_transform_step)
         n_total = _num_samples(X)
+        X_raw = X  # the pipeline's own input, pruned like X but never transformed
         for idx, name, step in super()._iter(with_final=False, filter_passthrough=False):
             if step is None or step == "passthrough":
                 continue
             with _skpipeline._print_elapsed_time("Pipeline", self._log_message(idx)):
                 if _is_pruner(step):
-                    indices = step.fit_transform(X, y)
+                    indices = step._fit_in_pipeline(X, y, self.memory)
                     n_before = _num_samples(X)
                     X = _take(X, indices)
+                    X_raw = _take(X_raw, indices)
                     y = _safe_indexing(y, indices) if y is not None else None
                     for later, _ in self.steps[idx + 1 :]:
                         routed[later] = _subset_params(routed[later], indices, n_before)
@@ -146,11 +170,33 @@ class Pipeline(_skpipeline.Pipeline):
                 self.steps[idx] = (name, fitted)
         self.n_samples_fit_ = n_total
         self.n_samples_final_ = _num_samples(X)
-        return X, y, routed[self.steps[-1][0]]
+        return X, y, X_raw, routed[self.steps[-1][0]]
+
+    def _check_teacher_input(self):
+        """Validate ``teacher_input`` before any step trains."""
+        validate_parameter_constraints(
+            {"teacher_input": self._parameter_constraints["teacher_input"]},
+            {"teacher_input": self.teacher_input},
+            caller_name=type(self).__name__,
+        )
+        final = self._final_estimator
+        if self.teacher_input == "raw" and (
+            final == "passthrough" or "teacher_X" not in signature(final.fit).parameters
+        ):
+            raise ValueError(
+                "teacher_input='raw' hands the final step the kept untransformed rows as "
+                f"teacher_X, but {type(final).__name__}.fit takes no teacher_X; end the "
+                "pipeline with a prunekd.DistillationClassifier, or use "
+                "teacher_input='transformed'"
+            )
 
     def _final_fit(self, method, X, y, params):
-        Xt, yt, last_params = self._fit_prune(X, y, params)
+        self._check_teacher_input()
+        Xt, yt, X_raw, last_params = self._fit_prune(X, y, params)
         final = self._final_estimator
+        if self.teacher_input == "raw":
+            for m in ("fit", method):
+                last_params[m] = {**last_params.get(m, {}), "teacher_X": X_raw}
         with _skpipeline._print_elapsed_time(
             "Pipeline", self._log_message(len(self.steps) - 1)
         ), train_fraction(self.n_samples_final_ / self.n_samples_fit_):
@@ -204,7 +250,8 @@ class Pipeline(_skpipeline.Pipeline):
         return self._final_fit("fit_predict", X, y, params)
 
 
-def make_pipeline(*steps, memory=None, transform_input=None, verbose=False):
+def make_pipeline(*steps, memory=None, transform_input=None, verbose=False,
+                  teacher_input="transformed"):  # fmt: skip
     """Build a prunekd :class:`Pipeline` from estimators, naming steps automatically.
 
     Parameters
@@ -214,6 +261,8 @@ def make_pipeline(*steps, memory=None, transform_input=None, verbose=False):
     transform_input : None, default=None
         Not supported (see :class:`Pipeline`).
     verbose : bool, default=False
+    teacher_input : {"transformed", "raw"}, default="transformed"
+        What the final step's teacher predicts on (see :class:`Pipeline`).
 
     Returns
     -------
@@ -231,4 +280,5 @@ def make_pipeline(*steps, memory=None, transform_input=None, verbose=False):
         memory=memory,
         transform_input=transform_input,
         verbose=verbose,
+        teacher_input=teacher_input,
     )

@@ -7,17 +7,10 @@ from sklearn.model_selection import train_test_split
 
 from prunekd.datasets import load_digits
 from _helpers import make_student
-from prunekd.pruning import clear_score_cache
+from prunekd.pruning import ProxyPruner
 
 # Under pytest-xdist each worker gets one core; more threads only oversubscribe.
 torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else 2)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_score_cache():
-    clear_score_cache()
-    yield
-    clear_score_cache()
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +36,22 @@ def blobs():
     X = np.concatenate([c + rng.randn(20, 2) * 0.5 for c in centers]).astype(np.float32)
     y = np.repeat([0, 1, 2], 20)
     return X, y
+
+
+_FITS = []
+_TRAIN_PROXY = ProxyPruner._train_proxy
+
+
+def _counting_train_proxy(self, X, *args, **kwargs):
+    # Globals, not a closure: score cache keys hold the code of the pruner's
+    # methods and the values they close over.
+    _FITS.append(len(X))
+    return _TRAIN_PROXY(self, X, *args, **kwargs)
+
+
+@pytest.fixture
+def proxy_fits(monkeypatch):
+    """The number of rows of every proxy trained in this process, in order."""
+    _FITS.clear()
+    monkeypatch.setattr(ProxyPruner, "_train_proxy", _counting_train_proxy)
+    return _FITS

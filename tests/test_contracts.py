@@ -181,10 +181,103 @@ def test_a_teacher_of_a_local_class_round_trips_through_cloudpickle(two_labels):
             return self.lin(x)
 
     X, y = two_labels
-    teacher = NeuralNetClassifier(Local, criterion=torch.nn.CrossEntropyLoss, max_epochs=5,
+    teacher = NeuralNetClassifier(Local, criterion=torch.nn.CrossEntropyLoss, max_epochs=5, lr=0.1,
                                   train_split=None, verbose=0).fit(X, y - 1)  # fmt: skip
     student = _student(teacher=teacher, alpha=0.5, max_epochs=2).fit(X, y)
     copy = cloudpickle.loads(cloudpickle.dumps(student))
     assert isinstance(copy.teacher, NeuralNetClassifier) and copy.teacher is not teacher
     np.testing.assert_array_equal(copy.teacher.predict(X), teacher.predict(X))
     np.testing.assert_array_equal(copy.predict(X), student.predict(X))
+
+
+# ------------------------------------------------- teachers behind preprocessing
+
+
+class _RecordingTeacher(LogisticRegression):
+    """Remembers every input it predicts on."""
+
+    def predict_proba(self, X):
+        self.seen_.append(np.array(X))
+        return super().predict_proba(X)
+
+
+@pytest.fixture
+def raw_features():
+    """Two classes told apart by a feature far from zero, which scaling moves."""
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1], 40)
+    X = np.c_[rng.randn(80) * 2 + 30 + 10 * y, rng.randn(80)].astype(np.float32)
+    return X, y
+
+
+def test_pipeline_hands_the_teacher_the_kept_raw_rows(raw_features):
+    X, y = raw_features
+    teacher = _RecordingTeacher().fit(X, y)
+    teacher.seen_ = []
+    pruner = RandomPruner(fraction=0.5, random_state=0)
+    pipe = make_pipeline(pruner, StandardScaler(), _student(teacher=teacher, alpha=0.5),
+                         teacher_input="raw")  # fmt: skip
+    pipe.fit(X, y)
+    kept = pruner.sample_indices_
+    # the probe (two rows), then every kept row, as they were before scaling
+    np.testing.assert_array_equal(np.concatenate(teacher.seen_[1:]), X[kept])
+    teacher.seen_ = []
+    with pytest.warns(UserWarning, match="representation"):
+        pipe.set_params(teacher_input="transformed").fit(X, y)
+    scaled = pipe[1].transform(X[kept])
+    np.testing.assert_allclose(np.concatenate(teacher.seen_[1:]), scaled, rtol=1e-6)
+
+
+def test_a_teacher_fed_the_wrong_representation_warns(raw_features):
+    X, y = raw_features
+    teacher = LogisticRegression().fit(X, y)
+    assert teacher.score(X, y) > 0.9
+    common = dict(teacher=teacher, alpha=0.5, max_epochs=2)
+    with pytest.warns(UserWarning, match="teacher_input='raw'"):
+        make_pipeline(StandardScaler(), _student(**common)).fit(X, y)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_pipeline(StandardScaler(), _student(**common), teacher_input="raw").fit(X, y)
+
+
+def test_teacher_X_equals_a_teacher_that_undoes_the_scaling(raw_features):
+    from sklearn.pipeline import make_pipeline as sk_make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = raw_features
+    scaler = StandardScaler().fit(X)
+    Xs = scaler.transform(X).astype(np.float32)
+    teacher = LogisticRegression().fit(X, y)
+    undoing = sk_make_pipeline(FunctionTransformer(scaler.inverse_transform), teacher)
+    given = _student(teacher=teacher, alpha=0.7).fit(Xs, y, teacher_X=X)
+    wrapped = _student(teacher=undoing, alpha=0.7).fit(Xs, y)
+    np.testing.assert_allclose(given.predict_proba(Xs), wrapped.predict_proba(Xs), atol=1e-4)
+    plain = _student(teacher=teacher, alpha=0.7)
+    with pytest.warns(UserWarning):
+        plain.fit(Xs, y)
+    assert np.abs(plain.predict_proba(Xs) - given.predict_proba(Xs)).max() > 1e-2
+
+
+def test_bad_teacher_inputs_are_refused_before_training(raw_features):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = raw_features
+    teacher = LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match="teacher_X has 79 rows but X has 80"):
+        _student(teacher=teacher).fit(X, y, teacher_X=X[:-1])
+    with pytest.raises(ValueError, match="train_split=None"):
+        _student(teacher=teacher, train_split=0.2).fit(X, y, teacher_X=X)
+    with pytest.raises(ValueError, match="cache_teacher"):
+        _student(teacher=teacher, cache_teacher=False).fit(X, y, teacher_X=X)
+    with pytest.raises(ValueError, match="teacher=None"):
+        _student().fit(X, y, teacher_X=X)
+    pruner = EL2NPruner(n_proxies=1, max_epochs=1, random_state=0)
+    pipe = make_pipeline(pruner, LogisticRegression(), teacher_input="raw")
+    with pytest.raises(ValueError, match="LogisticRegression.fit takes no teacher_X"):
+        pipe.fit(X, y)
+    pipe.set_params(teacher_input="untransformed")
+    with pytest.raises(InvalidParameterError, match="teacher_input"):
+        pipe.fit(X, y)
+    assert not hasattr(pruner, "scores_")  # refused before any step trained

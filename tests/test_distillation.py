@@ -15,6 +15,10 @@ from prunekd.models import MLP
 
 from _helpers import dtype_probe, make_student
 
+# These teachers are untrained or contradict the labels on purpose: the warning
+# that a teacher does not know its training rows is expected.
+UNTRAINED_TEACHER = pytest.mark.filterwarnings("ignore:the teacher predicts the labels:UserWarning")
+
 
 def mlp_student(cls=DistillationClassifier, **kwargs):
     params = dict(
@@ -117,6 +121,7 @@ def test_same_random_state_same_predictions_and_global_rng_untouched(blobs, lr_t
     assert not np.array_equal(p1, p3)
 
 
+@UNTRAINED_TEACHER
 def test_teacher_outputs_are_computed_once_per_fit(blobs):
     X, y = blobs
     teacher = CountingModule(MLP(2, 3, hidden=(8,)))
@@ -127,6 +132,7 @@ def test_teacher_outputs_are_computed_once_per_fit(blobs):
         assert teacher.calls == 2
 
 
+@UNTRAINED_TEACHER
 def test_teacher_stays_frozen(blobs):
     X, y = blobs
     teacher = MLP(2, 3, hidden=(8,))
@@ -185,6 +191,7 @@ def test_float16_teacher_cache_refuses_more_classes_than_it_stores_exactly():
     assert not student.initialized_
 
 
+@UNTRAINED_TEACHER
 @pytest.mark.parametrize("kind", ["torch", "skorch", "sklearn", "frozen"])
 def test_teacher_kinds(blobs, lr_teacher, kind):
     X, y = blobs
@@ -202,6 +209,7 @@ def test_teacher_kinds(blobs, lr_teacher, kind):
     assert cloned.teacher is teacher and not hasattr(cloned, "module_")
 
 
+@UNTRAINED_TEACHER
 def test_alpha_one_follows_the_teacher_not_the_labels(blobs):
     X, y = blobs
     wrong = (y + 1) % 3  # a teacher that is confidently wrong in a fixed way
@@ -249,6 +257,7 @@ def test_student_learns_every_teacher_class_when_the_subset_misses_one(blobs, lr
 # ---------------------------------------------------------------- sklearn
 
 
+@UNTRAINED_TEACHER
 def test_clone_pickle_set_params(blobs, lr_teacher):
     X, y = blobs
     student = mlp_student(teacher=lr_teacher).fit(X, y)

@@ -10,10 +10,12 @@ import pytest
 import numpy as np
 import torch
 from distributed import Client, LocalCluster
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
-from prunekd import DistillationClassifier, RandomPruner, make_pipeline
+from prunekd import DistillationClassifier, EL2NPruner, RandomPruner, make_pipeline
 from prunekd.models import MLP
 from prunekd.parallel import _SharedTeacher, shared_key, shared_teachers
 
@@ -28,6 +30,17 @@ class CountingTeacher(LogisticRegression):
         return super().__getstate__()
 
 
+class CountFits(Callback):
+    """Appends a line to ``path`` whenever a proxy starts training, in any process."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def on_train_begin(self, net, **kwargs):
+        with open(self.path, "a") as f:
+            f.write("fit\n")
+
+
 def _resolve_in_worker(key):
     try:
         return type(_SharedTeacher(key).resolve()).__name__
@@ -35,8 +48,15 @@ def _resolve_in_worker(key):
         return None
 
 
-def test_dask_grid_search_matches_serial_and_shares_the_teacher(blobs):
+def test_dask_grid_search_matches_serial_and_shares_the_teacher(blobs, tmp_path):
     X, y = blobs
+    log = tmp_path / "fits.log"
+    proxy = NeuralNetClassifier(MLP, module__n_features=2, module__n_classes=3,
+                                criterion=torch.nn.CrossEntropyLoss, max_epochs=1,
+                                train_split=None, verbose=0, callbacks=[CountFits(str(log))])
+    scored = make_pipeline(EL2NPruner(estimator=proxy, n_proxies=1, random_state=0),
+                           LogisticRegression(), memory=str(tmp_path / "cache"))
+    fractions = {"el2npruner__fraction": [0.2, 0.4, 0.6, 0.8]}  # fmt: skip
     teacher = CountingTeacher().fit(X, y)
     pipe = make_pipeline(
         RandomPruner(random_state=0),
@@ -57,6 +77,8 @@ def test_dask_grid_search_matches_serial_and_shares_the_teacher(blobs):
             with shared_teachers(teacher):
                 shared = GridSearchCV(pipe, grid, cv=3, n_jobs=-1, refit=False).fit(X, y)
             once = len(PICKLED)
+            GridSearchCV(scored, fractions, cv=3, n_jobs=-1, refit=False).fit(X, y)
+            proxy_fits = len(log.read_text().splitlines())
             # each worker process held its own copy during the block, and none after
             with shared_teachers(teacher):
                 key = shared_key(teacher)
@@ -74,6 +96,7 @@ def test_dask_grid_search_matches_serial_and_shares_the_teacher(blobs):
     assert once <= 2  # to the two workers, once each
     assert list(held.values()) == ["CountingTeacher"] * 2
     assert list(after.values()) == [None, None]
+    assert proxy_fits == 3  # 4 fractions x 3 folds, scored once per fold across the workers
 
 
 class _InProcessClient:

@@ -14,7 +14,6 @@ from prunekd import (
     smallest_fraction_within,
 )
 from prunekd.distillation import auto_alpha
-from prunekd.pruning._proxy import ProxyPruner
 
 from _helpers import make_student
 
@@ -109,20 +108,16 @@ def test_auto_alpha_rule_is_non_increasing():
         auto_alpha(0)
 
 
-def test_the_readme_grid_search_trains_proxies_once_per_fold(digits_split, digits_teacher, monkeypatch):
+def test_a_grid_search_with_memory_trains_proxies_once_per_fold(
+    digits_split, digits_teacher, proxy_fits, tmp_path
+):
     """EL2N + student over fraction x alpha: proxies train once per fold, not per candidate."""
     X_train, X_test, y_train, y_test = digits_split
-    calls = []
-    original = ProxyPruner._train_proxy
-
-    def counting(self, *args, **kwargs):
-        calls.append(len(args[0]))
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(ProxyPruner, "_train_proxy", counting)
+    calls = proxy_fits
     pipe = make_pipeline(
         EL2NPruner(fraction=0.3, n_proxies=1, max_epochs=2, random_state=0),
         make_student(teacher=digits_teacher, alpha=0.5, max_epochs=2, random_state=0),
+        memory=str(tmp_path),
     )
     search = GridSearchCV(
         pipe,

@@ -16,7 +16,6 @@ from prunekd.pruning import (
     per_sample_grad_norms,
     per_sample_grad_norms_loop,
 )
-from prunekd.pruning._proxy import ProxyPruner
 
 from _helpers import dtype_probe
 
@@ -262,35 +261,6 @@ def test_forgetting_counts_hand_made_record():
     )
     # sample 0 forgotten twice; 1 never learned (= n_epochs = 4); 2 once; 3 never forgotten
     assert forgetting_counts(correct).tolist() == [2, 4, 1, 0]
-
-
-# ---------------------------------------------------------------- caching
-
-
-def test_changing_only_fraction_does_not_train_proxies_again(blobs, monkeypatch):
-    X, y = blobs
-    calls = []
-    original = ProxyPruner._train_proxy
-
-    def counting(self, *args, **kwargs):
-        calls.append(1)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(ProxyPruner, "_train_proxy", counting)
-    pruner = EL2NPruner(fraction=0.5, n_proxies=2, max_epochs=2, random_state=0)
-    first = pruner.fit(X, y).scores_
-    assert len(calls) == 2
-    for fraction in (0.1, 0.3, 0.9):
-        clone(pruner).set_params(fraction=fraction, keep="easy").fit(X, y)
-    assert len(calls) == 2  # scores reused for every fraction and keep direction
-    np.testing.assert_array_equal(clone(pruner).fit(X, y).scores_, first)
-    clone(pruner).set_params(max_epochs=3).fit(X, y)  # scoring changed: trains again
-    assert len(calls) == 4
-    clone(pruner).fit(X[:-1], y[:-1])  # other data: trains again
-    assert len(calls) == 6
-    EL2NPruner(n_proxies=1, max_epochs=1, random_state=None).fit(X, y)
-    EL2NPruner(n_proxies=1, max_epochs=1, random_state=None).fit(X, y)
-    assert len(calls) == 8  # no random_state, no cache
 
 
 def test_proxy_estimators_of_every_kind(blobs):

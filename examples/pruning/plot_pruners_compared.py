@@ -15,7 +15,9 @@ so small subsets are not also under-trained.
 
 # %%
 import math
+import tempfile
 
+import joblib
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -40,13 +42,15 @@ def student(n_samples, **kwargs):
 teacher = student(len(X_train) // 2, alpha=0.0).fit(X_train, y_train)
 
 # %%
-# Score each training sample once per pruner; slicing per fraction is free
-# because the scores do not depend on the fraction (they are cached).
+# Score each training sample once per pruner: the scores do not depend on the
+# fraction, so with ``memory=`` (a folder, as in scikit-learn) a pruner stores
+# them and its fits at the other fractions only select.
+memory = joblib.Memory(tempfile.mkdtemp(), verbose=0)
 pruners = {
     "Random": RandomPruner(random_state=0),
-    "EL2N": EL2NPruner(n_proxies=1, max_epochs=5, random_state=0),
-    "GraNd": GraNdPruner(n_proxies=1, max_epochs=5, random_state=0),
-    "Forgetting": ForgettingPruner(n_proxies=1, max_epochs=10, random_state=0),
+    "EL2N": EL2NPruner(n_proxies=1, max_epochs=5, random_state=0, memory=memory),
+    "GraNd": GraNdPruner(n_proxies=1, max_epochs=5, random_state=0, memory=memory),
+    "Forgetting": ForgettingPruner(n_proxies=1, max_epochs=10, random_state=0, memory=memory),
 }
 fractions = [0.1, 0.3, 0.5]
 acc = {}

@@ -19,8 +19,17 @@ def _check(name, split):
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
 
 
+def _torchvision(submodule):
+    try:
+        return __import__(f"torchvision.{submodule}", fromlist=[submodule])
+    except ImportError as exc:
+        raise ImportError(
+            "loading CIFAR-10/100 or SVHN needs torchvision: pip install 'prunekd[vision]'"
+        ) from exc
+
+
 def _raw(name, root, split, download, transform=None):
-    from torchvision import datasets
+    datasets = _torchvision("datasets")
 
     if name == "svhn":
         return datasets.SVHN(root, split=split, download=download, transform=transform)
@@ -58,7 +67,7 @@ def load_torchvision_dataset(name, root="data", split="train", *, augment=None, 
     >>> from prunekd.datasets import load_torchvision_dataset
     >>> train = load_torchvision_dataset("cifar10", "data", "train")  # doctest: +SKIP
     """
-    from torchvision import transforms
+    transforms = _torchvision("transforms")
 
     _check(name, split)
     augment = (split == "train") if augment is None else augment

@@ -1,6 +1,7 @@
 """The distillation student: a skorch classifier that also learns from a teacher."""
 
 import copy
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -26,6 +27,10 @@ _INFERENCE_BATCH = 1024
 _CACHE_DTYPES = {"float32": torch.float32, "float16": torch.float16}
 # float16 represents every integer up to 2**11 exactly: the labels packed with it.
 _FLOAT16_MAX_CLASSES = 2048
+# A teacher fitted on the full data knows the student's training rows; one that
+# gets less than a quarter of the way from the majority-class rate to all of
+# them right is most likely fed another representation than it was fitted on.
+_TEACHER_SANITY = 0.25
 
 
 def _module_class_by_value(teacher):
@@ -364,8 +369,8 @@ class DistillationClassifier(_Classifier):
 
     # --------------------------------------------------------------- training
 
-    def fit(self, X, y=None, **fit_params):
-        """Train the student on ``X``, ``y`` and the teacher's predictions on ``X``.
+    def fit(self, X, y=None, teacher_X=None, **fit_params):
+        """Train the student on ``X``, ``y`` and the teacher's predictions.
 
         Parameters
         ----------
@@ -375,6 +380,12 @@ class DistillationClassifier(_Classifier):
             Class labels (any labels scikit-learn accepts). May be omitted for a
             Dataset, whose labels are then read from its ``targets``,
             ``labels`` or ``y`` attribute (the integers ``0..n_classes-1``).
+        teacher_X : array-like of shape (n_samples, ...), default=None
+            What the teacher predicts on, row for row with ``X``, when it
+            consumes another representation than the student: for example the
+            raw features of a teacher fitted on them, while the student gets
+            scaled ones (``prunekd.Pipeline(teacher_input="raw")`` passes
+            them). ``None``: the teacher predicts on ``X``.
         **fit_params : dict
             Passed to skorch's ``fit`` (and from there to the module's forward).
 
@@ -382,9 +393,10 @@ class DistillationClassifier(_Classifier):
         -------
         self : DistillationClassifier
         """
-        return self._fit(X, y, fit_params, keep_weights=self.warm_start and self.initialized_)
+        return self._fit(X, y, fit_params, keep_weights=self.warm_start and self.initialized_,
+                         teacher_X=teacher_X)  # fmt: skip
 
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
+    def partial_fit(self, X, y=None, classes=None, teacher_X=None, **fit_params):
         """Train for ``max_epochs`` more epochs, keeping the weights learned so far.
 
         The first call (on an unfitted student) is a ``fit``; ``classes``
@@ -400,6 +412,8 @@ class DistillationClassifier(_Classifier):
             All class labels; only read on the first call (default: the
             ``classes`` parameter, the teacher's classes or the labels of
             ``y``).
+        teacher_X : array-like of shape (n_samples, ...), default=None
+            What the teacher predicts on, row for row with ``X`` (see ``fit``).
         **fit_params : dict
             Passed to skorch's ``fit``.
 
@@ -410,11 +424,54 @@ class DistillationClassifier(_Classifier):
         if "_routing_method" in fit_params:  # skorch's fit loop, called from _fit
             return super().partial_fit(X, y, **fit_params)
         fitted = self.initialized_ and hasattr(self, "classes_inferred_")
-        return self._fit(X, y, fit_params, keep_weights=fitted, classes=None if fitted else classes)
+        return self._fit(X, y, fit_params, keep_weights=fitted, classes=None if fitted else classes,
+                         teacher_X=teacher_X)  # fmt: skip
 
-    def _fit(self, X, y, fit_params, keep_weights, classes=None):
+    def _check_teacher_X(self, teacher_X, X):
+        """``teacher_X`` validated against ``X``; None when the teacher reads ``X``."""
+        if teacher_X is None:
+            return None
+        if self.teacher is None:
+            raise ValueError("teacher_X was given but teacher=None: there is no teacher to feed")
+        if is_dataset(teacher_X) or is_dataset(X):
+            raise ValueError(
+                "teacher_X must be an array next to an array X; with torch Datasets, make the "
+                "Dataset yield what the student needs and wrap the teacher to read it"
+            )
+        if self.cache_teacher is False or self.train_split is not None:
+            raise ValueError(
+                "teacher_X needs the teacher's outputs computed once before training "
+                "(cache_teacher='auto' or True) and no validation split (train_split=None): "
+                f"got cache_teacher={self.cache_teacher!r}, train_split={self.train_split!r}"
+            )
+        teacher_X = self._check_X(teacher_X)
+        if len(teacher_X) != len(X):
+            raise ValueError(
+                f"teacher_X has {len(teacher_X)} rows but X has {len(X)}; teacher_X must "
+                "hold the teacher's view of the same samples, row for row"
+            )
+        return teacher_X
+
+    def _warn_if_teacher_is_lost(self, logits, y_encoded):
+        """Warn when the teacher does not know the rows it should know."""
+        agree = float(np.mean(logits.argmax(1).numpy() == y_encoded))
+        majority = np.bincount(y_encoded).max() / len(y_encoded)
+        if len(y_encoded) >= 20 and agree < majority + _TEACHER_SANITY * (1 - majority):
+            warnings.warn(
+                f"the teacher predicts the labels of only {agree:.0%} of the training rows "
+                f"(the majority class is {majority:.0%}). A teacher fitted on the full data "
+                "should know them: does it get the representation it was fitted on? In a "
+                "Pipeline with preprocessing before the student, use "
+                "prunekd.Pipeline(..., teacher_input='raw') or pass teacher_X to fit.",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    def _fit(self, X, y, fit_params, keep_weights, classes=None, teacher_X=None):
         self._check_params()
         X = self._check_X(X)
+        teacher_X = self._check_teacher_X(teacher_X, X)
+        teacher_in = X if teacher_X is None else teacher_X
         if y is None and is_dataset(X):
             y = dataset_labels(X)
         if y is None:
@@ -439,14 +496,17 @@ class DistillationClassifier(_Classifier):
             )
         probe = self._probe(X)
         if teacher is not None:
+            teacher_probe = self._probe(teacher_in)
             try:
-                out = teacher.logits(probe)
+                out = teacher.logits(teacher_probe)
             except Exception as exc:
                 raise ValueError(
-                    f"the teacher could not predict inputs of shape {tuple(probe.shape)}: "
-                    f"{exc}"
+                    f"the teacher could not predict inputs of shape {tuple(teacher_probe.shape)}"
+                    f": {exc}"
                 ) from exc
-            self._check_output("teacher", out, len(probe), len(classes), tuple(probe.shape))
+            self._check_output(
+                "teacher", out, len(teacher_probe), len(classes), tuple(teacher_probe.shape)
+            )
         cache = self.cache_teacher if self.cache_teacher != "auto" else not is_dataset(X)
         packed = None
         if teacher is not None and alpha > 0 and cache and not is_dataset(X):
@@ -457,9 +517,10 @@ class DistillationClassifier(_Classifier):
                     f"{_FLOAT16_MAX_CLASSES} classes; got {len(classes)}. Use 'float32'."
                 )
             # Inference needs no gradients, so a larger batch is cheaper per sample.
-            logits = teacher.logits_array(X, max(self.batch_size, _INFERENCE_BATCH))
+            logits = teacher.logits_array(teacher_in, max(self.batch_size, _INFERENCE_BATCH))
             if columns is not None:
                 logits = logits[:, columns]
+            self._warn_if_teacher_is_lost(logits, y_encoded)
             # Label and teacher log-probabilities side by side in one float row:
             # batches then cost what plain labels cost, and the teacher's
             # softmax is computed once per fit instead of once per batch.

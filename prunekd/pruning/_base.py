@@ -1,43 +1,48 @@
 """The pruner contract shared by every pruner."""
 
-from collections import OrderedDict
+import os
+import warnings
 from numbers import Real
 
 import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 from skorch.utils import is_dataset
 
+from .._cache import cached_call, score_memory, token
 from .._utils import _MAX_SEED, _fingerprint
 from ..datasets._labels import as_torch_dataset, dataset_labels
 from ._selection import n_kept, select
 
-# Parameters that only decide which scored samples are kept: changing them
-# never changes the scores, so they are left out of the score cache key.
-_SELECTION_PARAMS = frozenset({"fraction", "class_balanced", "keep"})
-
-_SCORE_CACHE = OrderedDict()
-_SCORE_CACHE_SIZE = 32
+# Parameters that never change the scores, left out of the score cache key:
+# the first three only decide which scored samples are kept.
+_NOT_SCORE_PARAMS = frozenset({"fraction", "class_balanced", "keep", "memory"})
 
 
 def clear_score_cache():
-    """Forget every cached score array.
+    """Deprecated: pruners no longer keep scores in memory; this does nothing.
 
-    Pruners with an integer ``random_state`` keep the scores they computed, in
-    memory, keyed by the data and by every parameter that affects the scores,
-    so that a search over ``fraction`` (or ``keep``, or ``class_balanced``)
-    scores each training set once. Call this to free that memory.
+    Scores are cached only where asked, on disk, with ``memory=`` on a pruner
+    or on :class:`~prunekd.Pipeline`; delete that folder (or call
+    ``joblib.Memory.clear``) to free it. This function will be removed in 0.3.
 
     Examples
     --------
+    >>> import warnings
     >>> from prunekd.pruning import clear_score_cache
-    >>> clear_score_cache()
+    >>> with warnings.catch_warnings(record=True):
+    ...     clear_score_cache()
     """
-    _SCORE_CACHE.clear()
+    warnings.warn(
+        "clear_score_cache is deprecated and does nothing: pruners cache scores only "
+        "with memory=, on disk. It will be removed in 0.3.",
+        FutureWarning,
+        stacklevel=2,
+    )
 
 
 def _input_fingerprint(X):
@@ -73,8 +78,16 @@ class BasePruner(TransformerMixin, BaseEstimator):
         together.
     random_state : int, RandomState instance or None, default=None
         Seeds the scoring (proxy initialisation, data order) and the order of
-        tied scores. With an int, results are reproducible and scores are
-        cached across fits on the same data.
+        tied scores. With an int, results are reproducible and scores can be
+        cached (see ``memory``).
+    memory : str, path, joblib.Memory or None, default=None
+        Where to cache the scores: a folder, or a ``joblib.Memory``. The key is
+        the data, the labels, the random state and every parameter that changes
+        the scores (not ``fraction``, ``keep``, ``class_balanced``), with
+        classes and proxy modules identified by their code and architecture.
+        A search over the fraction then scores each training fold once, even
+        across processes (``n_jobs``, dask workers) that share the folder.
+        Used only with an integer ``random_state``. ``None`` caches nothing.
 
     Attributes
     ----------
@@ -105,12 +118,14 @@ class BasePruner(TransformerMixin, BaseEstimator):
         "fraction": [Interval(Real, 0, 1, closed="right")],
         "class_balanced": ["boolean"],
         "random_state": ["random_state"],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
-    def __init__(self, *, fraction=0.5, class_balanced=True, random_state=None):
+    def __init__(self, *, fraction=0.5, class_balanced=True, random_state=None, memory=None):
         self.fraction = fraction
         self.class_balanced = class_balanced
         self.random_state = random_state
+        self.memory = memory
 
     def compute_scores(self, X, y, random_state):
         """Difficulty score of every sample (larger is harder).
@@ -138,24 +153,22 @@ class BasePruner(TransformerMixin, BaseEstimator):
     def _keep_direction(self):
         return getattr(self, "keep", "hard")
 
-    def _cache_key(self, fingerprint, y):
+    def _cache_key(self, fingerprint, y, seed):
+        """What decides the scores, equal across processes; None if they must not be cached."""
         if not isinstance(self.random_state, (int, np.integer)):
             return None  # scores are meant to differ from fit to fit
         if isinstance(fingerprint, tuple):
             return None  # an object identity can be reused by another object
         params = {
-            k: v for k, v in self.get_params(deep=False).items() if k not in _SELECTION_PARAMS
+            k: v for k, v in self.get_params(deep=False).items() if k not in _NOT_SCORE_PARAMS
         }
         try:
-            return (type(self).__qualname__, joblib.hash(params), fingerprint, joblib.hash(y))
+            return ("scores", token(type(self)), joblib.hash(token(params)), fingerprint,
+                    joblib.hash(y), seed)  # fmt: skip
         except Exception:  # an unpicklable parameter: no caching, no harm
             return None
 
-    def _scores(self, X, y, seed, fingerprint):
-        key = self._cache_key(fingerprint, y)
-        if key is not None and key in _SCORE_CACHE:
-            _SCORE_CACHE.move_to_end(key)
-            return _SCORE_CACHE[key].copy()
+    def _checked_scores(self, X, y, seed):
         scores = np.asarray(
             self.compute_scores(X, y, np.random.RandomState(seed)), dtype=np.float64
         )
@@ -168,11 +181,14 @@ class BasePruner(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__}.compute_scores returned non-finite scores"
             )
-        if key is not None:
-            _SCORE_CACHE[key] = scores.copy()
-            if len(_SCORE_CACHE) > _SCORE_CACHE_SIZE:
-                _SCORE_CACHE.popitem(last=False)
         return scores
+
+    def _scores(self, X, y, seed, fingerprint, memory):
+        memory = score_memory(memory)
+        key = None if memory is None else self._cache_key(fingerprint, y, seed)
+        if key is None:
+            return self._checked_scores(X, y, seed)
+        return cached_call(memory, self._checked_scores, key, X, y, seed)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -194,17 +210,26 @@ class BasePruner(TransformerMixin, BaseEstimator):
         self : object
             The fitted pruner.
         """
+        return self._fit_or_restore(X, y, getattr(self, "memory", None))
+
+    def _fit_in_pipeline(self, X, y, memory):
+        """Fit as ``fit`` does, caching in ``memory`` unless the pruner has its own."""
+        self._validate_params()
+        own = getattr(self, "memory", None)  # a subclass may not take memory=
+        return self._fit_or_restore(X, y, memory if own is None else own).sample_indices_.copy()
+
+    def _fit_or_restore(self, X, y, memory):
         # validate_data sets n_features_in_ before later checks can fail: a
         # failed fit restores the pruner as it was, fitted or not.
         state = dict(vars(self))
         try:
-            return self._fit(X, y)
+            return self._fit(X, y, memory)
         except BaseException:
             vars(self).clear()
             vars(self).update(state)
             raise
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, memory):
         X = as_torch_dataset(X)
         if is_dataset(X):
             y = np.asarray(dataset_labels(X) if y is None else y)
@@ -225,7 +250,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
             _MAX_SEED, size=2
         )
         fingerprint = _input_fingerprint(X)
-        scores = self._scores(X, y, int(score_seed), fingerprint)
+        scores = self._scores(X, y, int(score_seed), fingerprint, memory)
         tiebreak = np.random.RandomState(tie_seed).permutation(n_samples)
         indices = select(
             scores, y_encoded, n_keep, self._keep_direction(), tiebreak, self.class_balanced
@@ -301,6 +326,8 @@ class ScorePruner(BasePruner):
         Keep the same fraction of every class.
     random_state : int, RandomState instance or None, default=None
         Seeds the scoring and the order of tied scores.
+    memory : str, joblib.Memory or None, default=None
+        Where to cache the scores (see :class:`BasePruner`).
 
     Examples
     --------
@@ -319,8 +346,13 @@ class ScorePruner(BasePruner):
         "keep": [StrOptions({"hard", "easy"})],
     }
 
-    def __init__(self, *, fraction=0.5, keep="hard", class_balanced=True, random_state=None):
+    def __init__(
+        self, *, fraction=0.5, keep="hard", class_balanced=True, random_state=None, memory=None
+    ):
         super().__init__(
-            fraction=fraction, class_balanced=class_balanced, random_state=random_state
+            fraction=fraction,
+            class_balanced=class_balanced,
+            random_state=random_state,
+            memory=memory,
         )
         self.keep = keep

@@ -38,6 +38,9 @@ class EL2NPruner(ProxyPruner):
         Train the proxies under bfloat16 autocast; scores are computed in float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the proxies and tie-breaking; an int also enables score caching.
+    memory : str, joblib.Memory or None, default=None
+        Folder (or ``joblib.Memory``) caching the scores across fits and
+        processes; see :class:`~prunekd.pruning.BasePruner`.
 
     Attributes
     ----------

@@ -41,6 +41,9 @@ class ForgettingPruner(ProxyPruner):
         Train the proxies under bfloat16 autocast; correctness is recorded in float32.
     random_state : int, RandomState instance or None, default=None
         Seeds the proxies and tie-breaking; an int also enables score caching.
+    memory : str, joblib.Memory or None, default=None
+        Folder (or ``joblib.Memory``) caching the scores across fits and
+        processes; see :class:`~prunekd.pruning.BasePruner`.
 
     Attributes
     ----------
@@ -86,6 +89,7 @@ class ForgettingPruner(ProxyPruner):
         device="cpu",
         mixed_precision=False,
         random_state=None,
+        memory=None,
     ):
         super().__init__(
             fraction=fraction,
@@ -99,6 +103,7 @@ class ForgettingPruner(ProxyPruner):
             device=device,
             mixed_precision=mixed_precision,
             random_state=random_state,
+            memory=memory,
         )
 
     def _proxy_scores(self, X, y_encoded, n_classes, seed):

@@ -25,6 +25,9 @@ class PrecomputedPruner(ScorePruner):
         Keep the same fraction of every class.
     random_state : int, RandomState instance or None, default=None
         Orders tied scores.
+    memory : str, joblib.Memory or None, default=None
+        Folder (or ``joblib.Memory``) caching the scores across fits and
+        processes; see :class:`~prunekd.pruning.BasePruner`.
 
     Attributes
     ----------
@@ -48,9 +51,22 @@ class PrecomputedPruner(ScorePruner):
 
     _parameter_constraints = {**ScorePruner._parameter_constraints, "scores": ["array-like", None]}
 
-    def __init__(self, scores=None, *, fraction=0.5, keep="hard", class_balanced=True, random_state=None):
+    def __init__(
+        self,
+        scores=None,
+        *,
+        fraction=0.5,
+        keep="hard",
+        class_balanced=True,
+        random_state=None,
+        memory=None,
+    ):
         super().__init__(
-            fraction=fraction, keep=keep, class_balanced=class_balanced, random_state=random_state
+            fraction=fraction,
+            keep=keep,
+            class_balanced=class_balanced,
+            random_state=random_state,
+            memory=memory,
         )
         self.scores = scores
 
@@ -66,5 +82,5 @@ class PrecomputedPruner(ScorePruner):
             )
         return scores
 
-    def _cache_key(self, fingerprint, y):
+    def _cache_key(self, fingerprint, y, seed):
         return None  # nothing to save: the scores are given

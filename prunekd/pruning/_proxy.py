@@ -92,6 +92,9 @@ class ProxyPruner(ScorePruner):
     random_state : int, RandomState instance or None, default=None
         Seeds the proxies' initialisation and data order, and the order of
         tied scores.
+    memory : str, joblib.Memory or None, default=None
+        Folder (or ``joblib.Memory``) caching the scores across fits and
+        processes; see :class:`~prunekd.pruning.BasePruner`.
 
     Examples
     --------
@@ -137,9 +140,14 @@ class ProxyPruner(ScorePruner):
         device="cpu",
         mixed_precision=False,
         random_state=None,
+        memory=None,
     ):
         super().__init__(
-            fraction=fraction, keep=keep, class_balanced=class_balanced, random_state=random_state
+            fraction=fraction,
+            keep=keep,
+            class_balanced=class_balanced,
+            random_state=random_state,
+            memory=memory,
         )
         self.estimator = estimator
         self.n_proxies = n_proxies

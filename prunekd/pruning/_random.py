@@ -19,6 +19,9 @@ class RandomPruner(BasePruner):
         least one sample per class).
     random_state : int, RandomState instance or None, default=None
         Seeds the draw.
+    memory : str, joblib.Memory or None, default=None
+        Folder (or ``joblib.Memory``) caching the scores across fits and
+        processes; see :class:`~prunekd.pruning.BasePruner`.
 
     Attributes
     ----------
