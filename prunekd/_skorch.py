@@ -10,6 +10,8 @@ from skorch.dataset import Dataset as _SkorchDataset
 from skorch.dataset import unpack_data
 from torch.utils.data import DataLoader
 
+from ._compat import set_training
+
 
 class _BatchedArrays(torch.utils.data.Dataset):
     """Array inputs and targets served a whole batch at a time.
@@ -88,7 +90,7 @@ class _Classifier(NeuralNetClassifier):
     def train_step_single(self, batch, **fit_params):
         if not self.mixed_precision:
             return super().train_step_single(batch, **fit_params)
-        self._set_training(True)
+        set_training(self, True)
         Xi, yi = unpack_data(batch)
         device_type = torch.device(self.device).type
         with torch.autocast(device_type=device_type, dtype=torch.bfloat16):

@@ -5,13 +5,19 @@ from inspect import signature
 
 from sklearn import pipeline as _skpipeline
 from sklearn.base import clone
-from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import StrOptions, validate_parameter_constraints
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _num_samples, check_memory
+from sklearn.utils.validation import check_memory
 from skorch.utils import is_dataset
 from torch.utils.data import Subset
 
+from ._compat import (
+    StrOptions,
+    _name_estimators,
+    _num_samples,
+    _print_elapsed_time,
+    _safe_indexing,
+    validate_parameter_constraints,
+)
 from .distillation._alpha import train_fraction
 from .pruning import BasePruner
 
@@ -154,7 +160,7 @@ class Pipeline(_skpipeline.Pipeline):
         for idx, name, step in super()._iter(with_final=False, filter_passthrough=False):
             if step is None or step == "passthrough":
                 continue
-            with _skpipeline._print_elapsed_time("Pipeline", self._log_message(idx)):
+            with _print_elapsed_time("Pipeline", self._log_message(idx)):
                 if _is_pruner(step):
                     indices = step._fit_in_pipeline(X, y, self.memory)
                     n_before = _num_samples(X)
@@ -197,7 +203,7 @@ class Pipeline(_skpipeline.Pipeline):
         if self.teacher_input == "raw":
             for m in ("fit", method):
                 last_params[m] = {**last_params.get(m, {}), "teacher_X": X_raw}
-        with _skpipeline._print_elapsed_time(
+        with _print_elapsed_time(
             "Pipeline", self._log_message(len(self.steps) - 1)
         ), train_fraction(self.n_samples_final_ / self.n_samples_fit_):
             if method == "fit":
@@ -276,7 +282,7 @@ def make_pipeline(*steps, memory=None, transform_input=None, verbose=False,
     'el2npruner'
     """
     return Pipeline(
-        _skpipeline._name_estimators(steps),
+        _name_estimators(steps),
         memory=memory,
         transform_input=transform_input,
         verbose=verbose,

@@ -8,6 +8,11 @@ from prunekd import DistillationClassifier
 from prunekd.models import SmallCNN
 
 
+def majority_rate(y):
+    """Accuracy of always predicting the most frequent label of ``y``: the chance level."""
+    return np.unique(y, return_counts=True)[1].max() / len(y)
+
+
 def make_student(**kwargs):
     """The small CNN student used throughout the digits tests."""
     params = dict(

@@ -13,7 +13,7 @@ from prunekd import DistillationClassifier
 from prunekd.datasets import dataset_labels, load_torchvision_arrays, load_torchvision_dataset
 from prunekd.models import MLP
 
-from _helpers import CifarShaped, NoisyDataset, Recording
+from _helpers import CifarShaped, NoisyDataset, Recording, majority_rate
 
 
 def test_labels_are_read_without_decoding(blobs):
@@ -172,7 +172,7 @@ def test_cifar_shaped_grid_search_with_augmented_dataset_el2n_and_resnet_teacher
         ResNetCIFAR, module__depth=8, module__width=8, alpha=0.0, optimizer=torch.optim.Adam,
         lr=3e-3, max_epochs=4, batch_size=64, verbose=0, random_state=0,
     ).fit(ds)  # fmt: skip
-    assert teacher.score(SliceDataset(ds), y) > 0.5
+    assert teacher.score(SliceDataset(ds), y) > majority_rate(y) + 0.5  # 0.965 vs 0.135
     pipe = make_pipeline(
         EL2NPruner(n_proxies=1, max_epochs=1, random_state=0),
         DistillationClassifier(SmallCNN, module__in_channels=3, module__width=8, teacher=teacher,
@@ -185,6 +185,7 @@ def test_cifar_shaped_grid_search_with_augmented_dataset_el2n_and_resnet_teacher
     ).fit(SliceDataset(ds), y)  # fmt: skip
     table = best_alpha_per_fraction(search)
     assert table.fraction.tolist() == [0.3, 0.6]
-    assert np.all(table.mean_test_score > 0.1)  # better than chance on 10 classes
+    # about 0.32 at both fractions with KD; always guessing the majority class: 0.135
+    assert np.all(table.mean_test_score > majority_rate(y) + 0.1)
     student = search.best_estimator_[-1]
     assert student.cache_teacher == "auto" and student.teacher is teacher

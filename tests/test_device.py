@@ -28,7 +28,7 @@ from prunekd import (
 from prunekd.models import MLP, SmallCNN
 from prunekd.pruning import per_sample_grad_norms, per_sample_grad_norms_loop
 
-from _helpers import CifarShaped, NoisyDataset, Recording, dtype_probe, make_student
+from _helpers import CifarShaped, NoisyDataset, Recording, dtype_probe, majority_rate, make_student
 
 DEVICE = os.environ.get("PRUNEKD_TEST_DEVICE", "cuda")
 pytestmark = pytest.mark.skipif(
@@ -151,10 +151,10 @@ def test_cifar_shaped_search_on_the_device():
         pipe, {"el2npruner__fraction": [0.3, 0.6], "distillationclassifier__alpha": [0.0, 0.7]},
         cv=2,
     ).fit(SliceDataset(ds), y)  # fmt: skip
-    assert np.all(best_alpha_per_fraction(search).mean_test_score > 0.1)
+    assert np.all(best_alpha_per_fraction(search).mean_test_score > majority_rate(y) + 0.1)
     student = search.best_estimator_[-1]
     assert _on_device(student.module_)
-    assert student.score(Subset(ds, range(100)), y[:100]) > 0.1
+    assert student.score(Subset(ds, range(100)), y[:100]) > majority_rate(y[:100]) + 0.1
 
 
 def test_sweep_on_the_device(tmp_path, monkeypatch):

@@ -147,11 +147,23 @@ def test_teacher_stays_frozen(blobs):
     assert not optimized & {id(p) for p in teacher.parameters()}
 
 
-def test_on_the_fly_teacher_matches_cached_teacher(blobs, lr_teacher):
+class _CountingLR(LogisticRegression):
+    def predict_proba(self, X):
+        self.calls_ += 1
+        return super().predict_proba(X)
+
+
+def test_on_the_fly_teacher_matches_cached_teacher(blobs):
     X, y = blobs
-    cached = mlp_student(teacher=lr_teacher, cache_teacher=True).fit(X, y)
-    fresh = mlp_student(teacher=lr_teacher, cache_teacher=False).fit(X, y)
+    teacher = _CountingLR().fit(X, y)
+    teacher.calls_ = 0
+    cached = mlp_student(teacher=teacher, cache_teacher=True).fit(X, y)
+    calls_cached, teacher.calls_ = teacher.calls_, 0
+    fresh = mlp_student(teacher=teacher, cache_teacher=False).fit(X, y)
     np.testing.assert_allclose(cached.predict_proba(X), fresh.predict_proba(X), atol=1e-5)
+    # the two paths are really taken: the probe and one pass, against every batch
+    assert calls_cached == 2
+    assert teacher.calls_ == 1 + 5 * 4  # the probe, then 5 epochs of 4 batches of 16
 
 
 def test_float16_teacher_cache_halves_memory_and_keeps_the_fit(blobs, lr_teacher):

@@ -277,9 +277,13 @@ def test_proxy_estimators_of_every_kind(blobs):
         train_split=None,
         verbose=0,
     )
+    seen = []
     for estimator in (None, MLP(2, 3, hidden=(8,)), net):
         scores = EL2NPruner(estimator=estimator, fraction=0.5, **FAST).fit(X, y).scores_
         assert scores.shape == (60,) and np.all((scores >= 0) & (scores <= np.sqrt(2)))
+        seen.append(scores)
+    # each estimator is the one trained: three proxies, three sets of scores
+    assert not np.allclose(seen[0], seen[1]) and not np.allclose(seen[1], seen[2])
 
 
 def test_built_proxies_train_exactly_as_plain_skorch(blobs):
@@ -297,6 +301,9 @@ def test_built_proxies_train_exactly_as_plain_skorch(blobs):
     built = EL2NPruner(**common).fit(X, y).scores_
     plain = EL2NPruner(estimator=net, **common).fit(X, y).scores_
     np.testing.assert_array_equal(built, plain)
+    # and the net given is the one trained: another learning rate, other scores
+    other = EL2NPruner(estimator=clone(net).set_params(lr=3e-2), **common).fit(X, y).scores_
+    assert np.abs(other - plain).max() > 1e-3
 
 
 @pytest.mark.parametrize("pruner_class", [EL2NPruner, GraNdPruner, ForgettingPruner])

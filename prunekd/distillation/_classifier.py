@@ -1,10 +1,12 @@
 """The distillation student: a skorch classifier that also learns from a teacher."""
 
 import copy
+import inspect
 import warnings
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.utils import is_dataset, to_tensor
@@ -14,6 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
 
+from .._compat import set_training
 from .._skorch import _Classifier
 from .._utils import _seed_from_random_state, _torch_seeded
 from ..datasets._labels import as_torch_dataset, dataset_labels
@@ -87,7 +90,10 @@ class DistillationClassifier(_Classifier):
     Parameters
     ----------
     module : torch module class or instance
-        The student; returns logits.
+        The student; returns logits. A class whose constructor takes
+        ``n_classes`` or ``n_features`` gets them from the data in ``fit``
+        when ``module__n_classes`` or ``module__n_features`` is not given
+        (the number of classes, the number of columns of a 2-D ``X``).
     teacher : torch.nn.Module, skorch net, scikit-learn classifier or None, default=None
         A teacher fitted on the full training data. A torch module must return
         logits; a skorch net is used through its fitted module; a scikit-learn
@@ -280,6 +286,11 @@ class DistillationClassifier(_Classifier):
 
     @staticmethod
     def _check_X(X):
+        if sp.issparse(X):
+            raise TypeError(
+                "sparse input is not supported: the student trains on dense tensors; "
+                "pass X.toarray()"
+            )
         X = as_torch_dataset(X)
         if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
             return X
@@ -349,6 +360,11 @@ class DistillationClassifier(_Classifier):
     def _check_input_shape(self, X):
         expected = getattr(self, "_input_shape_", None)
         if expected is not None and tuple(X.shape[1:]) != expected:
+            if X.ndim == 2 and len(expected) == 1:  # scikit-learn's wording for tables
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{expected[0]} features as input"
+                )
             raise ValueError(
                 f"X has samples of shape {tuple(X.shape[1:])}, but {type(self).__name__} was "
                 f"fitted on samples of shape {expected} (n_features_in_={self.n_features_in_})"
@@ -360,6 +376,34 @@ class DistillationClassifier(_Classifier):
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments before using this estimator."
             )
+
+    def _module_defaults(self, X, classes):
+        """``n_features`` and ``n_classes`` of a module class, from the data, unless given.
+
+        Set as fitted state, not as parameters: ``fit`` leaves the parameters
+        as the user set them.
+        """
+        if not isinstance(self.module, type):
+            return {}
+        try:
+            accepted = inspect.signature(self.module).parameters
+        except (TypeError, ValueError):
+            return {}
+        given = super().get_params_for("module")
+        defaults = {}
+        if "n_classes" in accepted and "n_classes" not in given:
+            defaults["n_classes"] = len(classes)
+        if "n_features" in accepted and "n_features" not in given and not is_dataset(X):
+            if np.ndim(X) == 2:
+                defaults["n_features"] = np.shape(X)[1]
+        return defaults
+
+    def get_params_for(self, prefix):
+        params = super().get_params_for(prefix)
+        if prefix == "module":
+            for key, value in getattr(self, "_module_defaults_", {}).items():
+                params.setdefault(key, value)
+        return params
 
     def _probe(self, X):
         """First samples of X, for shape checks before training."""
@@ -475,7 +519,9 @@ class DistillationClassifier(_Classifier):
         if y is None and is_dataset(X):
             y = dataset_labels(X)
         if y is None:
-            raise ValueError("DistillationClassifier.fit needs the labels y")
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if not is_dataset(X):
@@ -537,6 +583,8 @@ class DistillationClassifier(_Classifier):
         before = set(vars(self))
         try:
             self.classes_inferred_ = classes
+            if not keep_weights:
+                self._module_defaults_ = self._module_defaults(X, classes)
             self.alpha_ = alpha
             self.teacher_ = teacher
             self._teacher_columns_ = columns
@@ -547,7 +595,7 @@ class DistillationClassifier(_Classifier):
                 elif not is_dataset(X):
                     self._check_input_shape(X)
                 with torch.no_grad():
-                    self._set_training(False)
+                    set_training(self, False)
                     out = self.infer(to_tensor(probe, device=self.device))
                     if isinstance(out, (tuple, list)):
                         out = out[0]

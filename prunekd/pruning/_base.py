@@ -6,14 +6,14 @@ from numbers import Real
 
 import joblib
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 from skorch.utils import is_dataset
 
 from .._cache import cached_call, score_memory, token
+from .._compat import HasMethods, Interval, StrOptions, _fit_context
 from .._utils import _MAX_SEED, _fingerprint
 from ..datasets._labels import as_torch_dataset, dataset_labels
 from ._selection import n_kept, select

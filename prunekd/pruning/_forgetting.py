@@ -2,7 +2,7 @@
 
 from numbers import Integral
 
-from sklearn.utils._param_validation import Interval
+from .._compat import Interval
 
 from ..callbacks import TrainingDynamics
 from ._proxy import ProxyPruner

@@ -8,7 +8,7 @@ import torch
 from skorch import NeuralNet
 from sklearn.base import clone
 from skorch.utils import is_dataset
-from sklearn.utils._param_validation import Interval
+from .._compat import Interval
 
 from .._skorch import _Classifier
 from .._utils import _draw_seed, _torch_seeded
