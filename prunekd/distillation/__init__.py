@@ -3,5 +3,15 @@
 from ._alpha import AUTO_ALPHA_KNOTS, auto_alpha
 from ._classifier import DistillationClassifier
 from ._loss import distillation_loss
+from ._losses import DISTLoss, DKDLoss, KDLoss, MSELoss
 
-__all__ = ["AUTO_ALPHA_KNOTS", "DistillationClassifier", "auto_alpha", "distillation_loss"]
+__all__ = [
+    "AUTO_ALPHA_KNOTS",
+    "DISTLoss",
+    "DKDLoss",
+    "DistillationClassifier",
+    "KDLoss",
+    "MSELoss",
+    "auto_alpha",
+    "distillation_loss",
+]

@@ -23,6 +23,7 @@ from ..datasets._labels import as_torch_dataset, dataset_labels
 from ..parallel import _SharedTeacher, shared_key
 from ._alpha import auto_alpha, current_train_fraction
 from ._loss import kd_objective, teacher_log_probs
+from ._losses import check_kd_loss
 from ._teacher import make_teacher
 
 
@@ -107,6 +108,13 @@ class DistillationClassifier(_Classifier):
         :func:`prunekd.distillation.auto_alpha`).
     temperature : float, default=4.0
         Softmax temperature ``tau`` of the distillation term (> 0).
+    kd_loss : {"kd", "dkd", "dist", "mse"} or a loss object, default="kd"
+        The distillation term: vanilla KD (:class:`~prunekd.distillation.KDLoss`),
+        decoupled KD (:class:`~prunekd.distillation.DKDLoss`), DIST, meant for a
+        teacher much larger than the student
+        (:class:`~prunekd.distillation.DISTLoss`), or the squared error between
+        centred logits (:class:`~prunekd.distillation.MSELoss`). An object sets
+        the loss's own weights, e.g. ``DKDLoss(beta=4.0)``.
     cache_teacher : bool or "auto", default="auto"
         Compute the teacher's logits once per ``fit`` (``True``) or on every
         batch (``False``). ``"auto"`` caches for array inputs, whose batches do
@@ -173,6 +181,7 @@ class DistillationClassifier(_Classifier):
         teacher=None,
         alpha=0.5,
         temperature=4.0,
+        kd_loss="kd",
         cache_teacher="auto",
         teacher_cache_dtype="float32",
         mixed_precision=False,
@@ -195,6 +204,7 @@ class DistillationClassifier(_Classifier):
         self.teacher = teacher
         self.alpha = alpha
         self.temperature = temperature
+        self.kd_loss = kd_loss
         self.cache_teacher = cache_teacher
         self.teacher_cache_dtype = teacher_cache_dtype
         self.random_state = random_state
@@ -207,6 +217,20 @@ class DistillationClassifier(_Classifier):
             object.__setattr__(self, name, attr)
             return
         super().__setattr__(name, attr)
+
+    def set_params(self, **params):
+        """Set parameters; ``kd_loss__<name>`` sets the loss object's own parameter.
+
+        skorch would keep ``kd_loss__beta`` as a parameter of its own; here it
+        reaches the loss, as in a scikit-learn meta-estimator (a loss given by
+        name becomes its object first).
+        """
+        nested = {k[len("kd_loss__"):]: params.pop(k) for k in list(params)
+                  if k.startswith("kd_loss__")}  # fmt: skip
+        super().set_params(**params)
+        if nested:
+            self.kd_loss = clone(check_kd_loss(self.kd_loss)).set_params(**nested)
+        return self
 
     def __sklearn_clone__(self):
         """Clone every parameter except the teacher, which is shared as is.
@@ -250,6 +274,7 @@ class DistillationClassifier(_Classifier):
         if not (isinstance(tau, Real) and not isinstance(tau, bool) and np.isfinite(tau) and tau > 0):
             raise ValueError(f"temperature must be a positive float; got {tau!r}")
         self._check_mixed_precision()
+        check_kd_loss(self.kd_loss)
         if self.cache_teacher not in ("auto", True, False):
             raise ValueError(
                 f"cache_teacher must be 'auto', True or False; got {self.cache_teacher!r}"
@@ -586,6 +611,7 @@ class DistillationClassifier(_Classifier):
             if not keep_weights:
                 self._module_defaults_ = self._module_defaults(X, classes)
             self.alpha_ = alpha
+            self.kd_loss_ = check_kd_loss(self.kd_loss)
             self.teacher_ = teacher
             self._teacher_columns_ = columns
             self._packed_targets_ = packed
@@ -645,8 +671,9 @@ class DistillationClassifier(_Classifier):
         elif alpha != 0:
             logits = to_tensor(self._teacher_logits_on_the_fly(X), device=self.device)
             teacher_log_p = teacher_log_probs(logits, self.temperature)
+        soft_loss = getattr(self, "kd_loss_", None)
         return kd_objective(
-            y_pred, y_true, teacher_log_p, alpha, self.temperature, self.criterion_
+            y_pred, y_true, teacher_log_p, alpha, self.temperature, self.criterion_, soft_loss
         )
 
     def _teacher_logits_on_the_fly(self, X):

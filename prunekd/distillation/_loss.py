@@ -46,16 +46,21 @@ def _kd_term(student_logits, teacher_log_p, temperature):
     return kl * tau**2
 
 
-def kd_objective(student_logits, y, teacher_log_p, alpha, temperature, hard_loss):
-    """``(1 - alpha) * hard_loss(s, y) + alpha * tau**2 * KL(p_teacher || p_student)``.
+def kd_objective(student_logits, y, teacher_log_p, alpha, temperature, hard_loss, soft_loss=None):
+    """``(1 - alpha) * hard_loss(s, y) + alpha * soft_loss``.
 
     ``teacher_log_p`` is :func:`teacher_log_probs` of the teacher's logits.
-    ``alpha == 0`` returns the hard loss itself, so that no teacher is needed
-    and training is exactly plain training.
+    ``soft_loss(s, teacher_log_p, y, temperature)`` defaults to vanilla KD,
+    ``tau**2 * KL(p_teacher || p_student)``. ``alpha == 0`` returns the hard
+    loss itself, so that no teacher is needed and training is exactly plain
+    training.
     """
     if alpha == 0:
         return hard_loss(student_logits, y)
-    soft = _kd_term(student_logits, teacher_log_p, temperature)
+    if soft_loss is None:
+        soft = _kd_term(student_logits, teacher_log_p, temperature)
+    else:
+        soft = soft_loss(student_logits, teacher_log_p, y, temperature)
     if alpha == 1:
         return soft
     return (1.0 - alpha) * hard_loss(student_logits, y) + alpha * soft

@@ -1,0 +1,185 @@
+"""Distillation losses: vanilla KD, DKD, DIST and MSE on logits.
+
+Each loss reads the teacher through ``log_softmax(t / tau)``, the one array the
+student caches per fit (:func:`~prunekd.distillation._loss.teacher_log_probs`):
+probabilities at temperature ``tau`` are its exponential, and logits up to a
+per-row constant are ``tau`` times it. Losses are averaged over the batch.
+"""
+
+from numbers import Real
+
+import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator
+
+from ._loss import _kd_term
+
+_EPS = 1e-8
+
+
+class _KDLossBase(BaseEstimator):
+    """A distillation loss: ``loss(student_logits, teacher_log_p, y, temperature)``."""
+
+    def _check(self, **positive):
+        for name, value in positive.items():
+            if not (isinstance(value, Real) and not isinstance(value, bool) and value >= 0):
+                raise ValueError(
+                    f"{type(self).__name__}: {name} must be a non-negative float; got {value!r}"
+                )
+
+
+class KDLoss(_KDLossBase):
+    """Vanilla knowledge distillation: ``tau**2 * KL(p_teacher || p_student)``.
+
+    The default loss of :class:`~prunekd.DistillationClassifier`; both
+    distributions are softmaxes at temperature ``tau``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from prunekd.distillation import KDLoss
+    >>> s = torch.tensor([[2.0, 0.0]])
+    >>> float(KDLoss()(s, torch.log_softmax(s / 4, 1), torch.tensor([0]), 4.0))
+    0.0
+    """
+
+    def __call__(self, student_logits, teacher_log_p, y, temperature):
+        return _kd_term(student_logits, teacher_log_p, temperature)
+
+
+class DKDLoss(_KDLossBase):
+    """Decoupled knowledge distillation (DKD): target and non-target parts weighted apart.
+
+    ``tau**2 * (alpha * TCKD + beta * NCKD)``, where TCKD is the KL divergence
+    between the teacher's and the student's binary (target class, all others)
+    probabilities, and NCKD the KL divergence between their distributions over
+    the non-target classes alone, all at temperature ``tau``. With
+    ``alpha = beta = 1`` it is not vanilla KD: vanilla KD weights NCKD by the
+    teacher's non-target mass ``1 - p_t``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Weight of the target-class term (TCKD).
+    beta : float, default=8.0
+        Weight of the non-target term (NCKD).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from prunekd.distillation import DKDLoss
+    >>> s = torch.tensor([[2.0, 0.0, -1.0]])
+    >>> float(DKDLoss()(s, torch.log_softmax(s / 4, 1), torch.tensor([0]), 4.0))
+    0.0
+    """
+
+    def __init__(self, alpha=1.0, beta=8.0):
+        self.alpha = alpha
+        self.beta = beta
+
+    def __call__(self, student_logits, teacher_log_p, y, temperature):
+        self._check(alpha=self.alpha, beta=self.beta)
+        tau = float(temperature)
+        log_s = F.log_softmax(student_logits.float() / tau, dim=1)
+        log_t = teacher_log_p.float()
+        target = F.one_hot(y.long(), log_s.shape[1]).bool()
+        # log p_target and log (1 - p_target), for student and teacher
+        s_in, t_in = log_s[target], log_t[target]
+        s_out = torch.log1p(-s_in.exp().clamp(max=1 - _EPS))
+        t_out = torch.log1p(-t_in.exp().clamp(max=1 - _EPS))
+        tckd = (t_in.exp() * (t_in - s_in) + t_out.exp() * (t_out - s_out)).mean()
+        # distributions over the non-target classes: p_i / (1 - p_target)
+        s_rest = (log_s - s_out[:, None]).masked_fill(target, 0.0)
+        t_rest = (log_t - t_out[:, None]).masked_fill(target, 0.0)
+        nckd = (t_rest.exp().masked_fill(target, 0.0) * (t_rest - s_rest)).sum(1).mean()
+        return tau**2 * (self.alpha * tckd + self.beta * nckd)
+
+
+def _pearson_distance(a, b, dim):
+    """``1 - Pearson correlation`` of ``a`` and ``b`` along ``dim``, averaged over the rest."""
+    a = a - a.mean(dim, keepdim=True)
+    b = b - b.mean(dim, keepdim=True)
+    corr = (a * b).sum(dim) / (a.norm(dim=dim) * b.norm(dim=dim) + _EPS)
+    return (1 - corr).mean()
+
+
+class DISTLoss(_KDLossBase):
+    """DIST: distillation from a stronger teacher by correlation, not exact match.
+
+    ``tau**2 * (beta * inter + gamma * intra)``: ``inter`` is one minus the
+    Pearson correlation between the student's and the teacher's class
+    probabilities of each sample (averaged over the batch), ``intra`` one
+    minus their correlation over the batch for each class (averaged over the
+    classes). Matching correlations instead of values leaves the student free
+    of the teacher's scale and shift, which is meant for a teacher much larger
+    than the student (the capacity gap).
+
+    Parameters
+    ----------
+    beta : float, default=1.0
+        Weight of the inter-class (per-sample) relation.
+    gamma : float, default=1.0
+        Weight of the intra-class (per-class, over the batch) relation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from prunekd.distillation import DISTLoss
+    >>> s = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.5]])
+    >>> round(float(DISTLoss()(s, torch.log_softmax(s, 1), torch.tensor([0, 1]), 1.0)), 6)
+    0.0
+    """
+
+    def __init__(self, beta=1.0, gamma=1.0):
+        self.beta = beta
+        self.gamma = gamma
+
+    def __call__(self, student_logits, teacher_log_p, y, temperature):
+        self._check(beta=self.beta, gamma=self.gamma)
+        tau = float(temperature)
+        p_s = F.softmax(student_logits.float() / tau, dim=1)
+        p_t = teacher_log_p.float().exp()
+        inter = _pearson_distance(p_s, p_t, dim=1)
+        intra = _pearson_distance(p_s, p_t, dim=0) if len(p_s) > 1 else p_s.new_zeros(())
+        return tau**2 * (self.beta * inter + self.gamma * intra)
+
+
+class MSELoss(_KDLossBase):
+    """Mean squared error between the student's and the teacher's logits.
+
+    Logits are defined up to a constant per row (a scikit-learn teacher's are
+    its log-probabilities), so both are centred per row first; the error is
+    summed over classes and averaged over the batch. The temperature does not
+    enter.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from prunekd.distillation import MSELoss
+    >>> s = torch.tensor([[1.0, -1.0]])
+    >>> t = torch.log_softmax(torch.tensor([[0.0, 0.0]]) / 4, 1)
+    >>> float(MSELoss()(s, t, torch.tensor([0]), 4.0))
+    2.0
+    """
+
+    def __call__(self, student_logits, teacher_log_p, y, temperature):
+        s = student_logits.float()
+        t = teacher_log_p.float() * float(temperature)
+        s = s - s.mean(1, keepdim=True)
+        t = t - t.mean(1, keepdim=True)
+        return ((s - t) ** 2).sum(1).mean()
+
+
+KD_LOSSES = {"kd": KDLoss, "dkd": DKDLoss, "dist": DISTLoss, "mse": MSELoss}
+
+
+def check_kd_loss(kd_loss):
+    """The loss object a ``kd_loss`` parameter names, or a clear error."""
+    if isinstance(kd_loss, str) and kd_loss in KD_LOSSES:
+        return KD_LOSSES[kd_loss]()
+    if isinstance(kd_loss, _KDLossBase):
+        return kd_loss
+    raise ValueError(
+        f"kd_loss must be one of {sorted(KD_LOSSES)} or a loss object such as "
+        f"DKDLoss(beta=4.0); got {kd_loss!r}"
+    )
