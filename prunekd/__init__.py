@@ -10,8 +10,11 @@ from .pipeline import Pipeline, make_pipeline
 from .pruning import (
     BasePruner,
     EL2NPruner,
+    EntropyPruner,
     ForgettingPruner,
     GraNdPruner,
+    LeastConfidencePruner,
+    MarginPruner,
     RandomPruner,
     ScorePruner,
 )
@@ -22,8 +25,11 @@ __all__ = [
     "BasePruner",
     "DistillationClassifier",
     "EL2NPruner",
+    "EntropyPruner",
     "ForgettingPruner",
     "GraNdPruner",
+    "LeastConfidencePruner",
+    "MarginPruner",
     "Pipeline",
     "RandomPruner",
     "ScorePruner",

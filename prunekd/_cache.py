@@ -141,6 +141,19 @@ def token(value):
     return value
 
 
+def fitted_token(value):
+    """A fitted model by what it has learned: weights, fitted attributes, code."""
+    if value is None:
+        return None
+    if isinstance(value, NeuralNet):
+        return ("fitted-net", token(type(value)), fitted_token(getattr(value, "module_", None)))
+    if isinstance(value, torch.nn.Module):
+        state = {k: v.detach().cpu().numpy() for k, v in value.state_dict().items()}
+        classes = sorted((_class_token(type(m)) for m in {type(m) for m in value.modules()}), key=repr)
+        return ("fitted-module", repr(value), tuple(classes), joblib.hash(state))
+    return ("fitted", token(type(value)), joblib.hash(value))
+
+
 def score_memory(memory):
     """``memory`` as a joblib.Memory, or None when nothing is to be cached."""
     memory = check_memory(os.fspath(memory) if isinstance(memory, os.PathLike) else memory)

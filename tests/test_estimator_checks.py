@@ -15,7 +15,14 @@ check_classifier_data_not_an_array (pandas not installed).
 import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from prunekd import DistillationClassifier, EL2NPruner, ForgettingPruner, GraNdPruner, RandomPruner
+from prunekd import (
+    DistillationClassifier,
+    EL2NPruner,
+    EntropyPruner,
+    ForgettingPruner,
+    GraNdPruner,
+    RandomPruner,
+)
 from prunekd.models import MLP
 
 _INDEX_OUTPUT = (
@@ -57,6 +64,7 @@ FAST = dict(n_proxies=1, random_state=0)
         EL2NPruner(max_epochs=1, **FAST),
         GraNdPruner(max_epochs=1, **FAST),
         ForgettingPruner(max_epochs=2, **FAST),
+        EntropyPruner(max_epochs=1, **FAST),
         # n_features and n_classes come from each check's data
         DistillationClassifier(MLP, alpha=0.0, module__hidden=(16,), optimizer=torch.optim.Adam,
                                lr=0.01, max_epochs=20, batch_size=32, verbose=0, random_state=0),

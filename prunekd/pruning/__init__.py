@@ -6,6 +6,7 @@ from ._el2n import EL2NPruner
 from ._forgetting import ForgettingPruner
 from ._precomputed import PrecomputedPruner
 from ._grand import GraNdPruner, per_sample_grad_norms, per_sample_grad_norms_loop
+from ._outputs import EntropyPruner, LeastConfidencePruner, MarginPruner, OutputPruner
 from ._proxy import ProxyPruner
 from ._random import RandomPruner
 from ._selection import class_quotas
@@ -13,8 +14,12 @@ from ._selection import class_quotas
 __all__ = [
     "BasePruner",
     "EL2NPruner",
+    "EntropyPruner",
     "ForgettingPruner",
     "GraNdPruner",
+    "LeastConfidencePruner",
+    "MarginPruner",
+    "OutputPruner",
     "PrecomputedPruner",
     "ProxyPruner",
     "RandomPruner",

@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 from skorch.utils import is_dataset
 
-from .._cache import cached_call, score_memory, token
+from .._cache import cached_call, fitted_token, score_memory, token
 from .._compat import HasMethods, Interval, StrOptions, _fit_context
 from .._utils import _MAX_SEED, _fingerprint
 from ..datasets._labels import as_torch_dataset, dataset_labels
@@ -150,6 +150,9 @@ class BasePruner(TransformerMixin, BaseEstimator):
             f"{type(self).__name__} must implement compute_scores(X, y, random_state)"
         )
 
+    # Names of parameters that hold fitted models (see OutputPruner's teacher).
+    _fitted_params = ()
+
     def _keep_direction(self):
         return getattr(self, "keep", "hard")
 
@@ -163,7 +166,9 @@ class BasePruner(TransformerMixin, BaseEstimator):
             k: v for k, v in self.get_params(deep=False).items() if k not in _NOT_SCORE_PARAMS
         }
         try:
-            return ("scores", token(type(self)), joblib.hash(token(params)), fingerprint,
+            params = {k: fitted_token(v) if k in self._fitted_params else token(v)
+                      for k, v in params.items()}  # fmt: skip
+            return ("scores", token(type(self)), joblib.hash(params), fingerprint,
                     joblib.hash(y), seed)  # fmt: skip
         except Exception:  # an unpicklable parameter: no caching, no harm
             return None

@@ -1,17 +1,17 @@
 """EL2N: error L2 norm of briefly trained proxies."""
 
-import numpy as np
-
-from .._nets import el2n_scores, outputs_probabilities, to_logits
-from ._proxy import ProxyPruner
+from .._nets import el2n_scores
+from ._outputs import OutputPruner
 
 
-class EL2NPruner(ProxyPruner):
+class EL2NPruner(OutputPruner):
     """Prune by EL2N, the error L2 norm early in training.
 
     Each proxy trains for ``max_epochs`` (a few, early in training), then every
     sample is scored ``||softmax(f(x)) - onehot(y)||_2``; scores are averaged
-    over ``n_proxies`` independently seeded proxies. Large is hard.
+    over ``n_proxies`` independently seeded proxies. Large is hard. With
+    ``teacher=``, the fitted teacher's probabilities are scored instead, at no
+    training cost (the EL2N of a fully trained model).
 
     Parameters
     ----------
@@ -21,6 +21,9 @@ class EL2NPruner(ProxyPruner):
         Keep the largest scores (hard samples) or the smallest.
     class_balanced : bool, default=True
         Keep the same fraction of every class.
+    teacher : None or fitted model, default=None
+        Score with this fitted model (torch module, skorch net or scikit-learn
+        classifier) instead of training proxies.
     estimator : None, torch module class or instance, or skorch net, default=None
         The proxy; ``None`` picks an MLP for flat features and a small CNN for
         images. See :class:`~prunekd.pruning.ProxyPruner`.
@@ -63,15 +66,6 @@ class EL2NPruner(ProxyPruner):
     (359,)
     """
 
-    def _proxy_scores(self, X, y_encoded, n_classes, seed):
-        net = self._train_proxy(X, y_encoded, n_classes, seed)
-        probabilities = outputs_probabilities(net)
-        # Batch by batch, so that only the scores (not all logits) grow with n.
-        scores, start = [], 0
-        for output in net.forward_iter(X, training=False):
-            output = output[0] if isinstance(output, (tuple, list)) else output
-            stop = start + len(output)
-            logits = to_logits(output.float(), probabilities)
-            scores.append(el2n_scores(logits, y_encoded[start:stop]))
-            start = stop
-        return np.concatenate(scores)
+    def scores_from_logits(self, logits, y_encoded):
+        """``||softmax(logits) - onehot(y)||_2`` of every sample of the batch."""
+        return el2n_scores(logits, y_encoded)
