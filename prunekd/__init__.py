@@ -9,6 +9,7 @@ from .model_selection import best_alpha_per_fraction, smallest_fraction_within
 from .pipeline import Pipeline, make_pipeline
 from .pruning import (
     BasePruner,
+    CoverageCentricPruner,
     EL2NPruner,
     EntropyPruner,
     ForgettingPruner,
@@ -23,6 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BasePruner",
+    "CoverageCentricPruner",
     "DistillationClassifier",
     "EL2NPruner",
     "EntropyPruner",

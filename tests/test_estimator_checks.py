@@ -16,6 +16,7 @@ import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from prunekd import (
+    CoverageCentricPruner,
     DistillationClassifier,
     EL2NPruner,
     EntropyPruner,
@@ -65,6 +66,7 @@ FAST = dict(n_proxies=1, random_state=0)
         GraNdPruner(max_epochs=1, **FAST),
         ForgettingPruner(max_epochs=2, **FAST),
         EntropyPruner(max_epochs=1, **FAST),
+        CoverageCentricPruner(EL2NPruner(max_epochs=1, n_proxies=1), n_strata=5, random_state=0),
         # n_features and n_classes come from each check's data
         DistillationClassifier(MLP, alpha=0.0, module__hidden=(16,), optimizer=torch.optim.Adam,
                                lr=0.01, max_epochs=20, batch_size=32, verbose=0, random_state=0),

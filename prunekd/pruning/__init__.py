@@ -2,6 +2,7 @@
 
 from ._base import BasePruner, ScorePruner, clear_score_cache
 from .._nets import el2n_scores
+from ._coverage import CoverageCentricPruner
 from ._el2n import EL2NPruner
 from ._forgetting import ForgettingPruner
 from ._precomputed import PrecomputedPruner
@@ -13,6 +14,7 @@ from ._selection import class_quotas
 
 __all__ = [
     "BasePruner",
+    "CoverageCentricPruner",
     "EL2NPruner",
     "EntropyPruner",
     "ForgettingPruner",

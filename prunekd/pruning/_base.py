@@ -152,6 +152,38 @@ class BasePruner(TransformerMixin, BaseEstimator):
 
     # Names of parameters that hold fitted models (see OutputPruner's teacher).
     _fitted_params = ()
+    # Parameters of a subclass that only decide the selection, not the scores.
+    _selection_params = ()
+
+    def select_samples(self, X, scores, y_encoded, n_keep, tiebreak):
+        """Indices of the ``n_keep`` samples kept: the selection hook.
+
+        By default the samples are ranked by ``scores`` (per class with
+        ``class_balanced``). Pruners that choose a set rather than rank, such
+        as coverage or k-center selection, override this method.
+
+        Parameters
+        ----------
+        X : ndarray or torch Dataset
+            The validated training data.
+        scores : ndarray of shape (n_samples,)
+            What :meth:`compute_scores` returned.
+        y_encoded : ndarray of shape (n_samples,)
+            Integer labels ``0..n_classes-1``.
+        n_keep : int
+            Number of samples to keep.
+        tiebreak : ndarray of shape (n_samples,)
+            A random permutation drawn from ``random_state``: the order of ties,
+            and the source of any randomness the selection needs.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_keep,)
+            Sorted indices into ``X``.
+        """
+        return select(
+            scores, y_encoded, n_keep, self._keep_direction(), tiebreak, self.class_balanced
+        )
 
     def _keep_direction(self):
         return getattr(self, "keep", "hard")
@@ -162,9 +194,8 @@ class BasePruner(TransformerMixin, BaseEstimator):
             return None  # scores are meant to differ from fit to fit
         if isinstance(fingerprint, tuple):
             return None  # an object identity can be reused by another object
-        params = {
-            k: v for k, v in self.get_params(deep=False).items() if k not in _NOT_SCORE_PARAMS
-        }
+        ignored = _NOT_SCORE_PARAMS.union(self._selection_params)
+        params = {k: v for k, v in self.get_params(deep=False).items() if k not in ignored}
         try:
             params = {k: fitted_token(v) if k in self._fitted_params else token(v)
                       for k, v in params.items()}  # fmt: skip
@@ -257,9 +288,11 @@ class BasePruner(TransformerMixin, BaseEstimator):
         fingerprint = _input_fingerprint(X)
         scores = self._scores(X, y, int(score_seed), fingerprint, memory)
         tiebreak = np.random.RandomState(tie_seed).permutation(n_samples)
-        indices = select(
-            scores, y_encoded, n_keep, self._keep_direction(), tiebreak, self.class_balanced
-        )
+        self._fit_memory = memory  # for selection hooks that cache more (embeddings)
+        try:
+            indices = self.select_samples(X, scores, y_encoded, n_keep, tiebreak)
+        finally:
+            del self._fit_memory
         self.classes_ = classes
         self.scores_ = scores
         self.sample_indices_ = indices
