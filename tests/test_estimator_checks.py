@@ -22,6 +22,9 @@ from prunekd import (
     EntropyPruner,
     ForgettingPruner,
     GraNdPruner,
+    HerdingPruner,
+    KCenterGreedyPruner,
+    ModerateDSPruner,
     RandomPruner,
 )
 from prunekd.models import MLP
@@ -66,6 +69,9 @@ FAST = dict(n_proxies=1, random_state=0)
         GraNdPruner(max_epochs=1, **FAST),
         ForgettingPruner(max_epochs=2, **FAST),
         EntropyPruner(max_epochs=1, **FAST),
+        KCenterGreedyPruner(random_state=0),
+        HerdingPruner(),
+        ModerateDSPruner(),
         CoverageCentricPruner(EL2NPruner(max_epochs=1, n_proxies=1), n_strata=5, random_state=0),
         # n_features and n_classes come from each check's data
         DistillationClassifier(MLP, alpha=0.0, module__hidden=(16,), optimizer=torch.optim.Adam,

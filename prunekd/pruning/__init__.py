@@ -4,6 +4,7 @@ from ._base import BasePruner, ScorePruner, clear_score_cache
 from .._nets import el2n_scores
 from ._coverage import CoverageCentricPruner
 from ._el2n import EL2NPruner
+from ._embedding import EmbeddingPruner, HerdingPruner, KCenterGreedyPruner, ModerateDSPruner
 from ._forgetting import ForgettingPruner
 from ._precomputed import PrecomputedPruner
 from ._grand import GraNdPruner, per_sample_grad_norms, per_sample_grad_norms_loop
@@ -16,6 +17,10 @@ __all__ = [
     "BasePruner",
     "CoverageCentricPruner",
     "EL2NPruner",
+    "EmbeddingPruner",
+    "HerdingPruner",
+    "KCenterGreedyPruner",
+    "ModerateDSPruner",
     "EntropyPruner",
     "ForgettingPruner",
     "GraNdPruner",

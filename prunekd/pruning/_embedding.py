@@ -1,0 +1,312 @@
+"""Pruners that work in an embedding: Moderate-DS, k-center greedy and herding."""
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+
+from .._utils import _input_batches, _module_device
+from ._base import BasePruner
+from ._selection import per_class
+
+_BATCH = 1024
+
+
+def _last_linear(module):
+    linears = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
+    if not linears:
+        raise ValueError(
+            f"embedding={type(module).__name__} has no torch.nn.Linear layer whose input could "
+            "serve as the embedding; pass a model ending in one, or a scikit-learn transformer"
+        )
+    return linears[-1]
+
+
+@torch.no_grad()
+def _penultimate(module, X):
+    """Inputs of a module's last linear layer (its penultimate features), batch by batch."""
+    captured = []
+    hook = _last_linear(module).register_forward_hook(
+        lambda mod, inputs, output: captured.append(inputs[0].detach().flatten(1).cpu())
+    )
+    was_training = module.training
+    module.eval()
+    try:
+        for _, xb in _input_batches(X, _BATCH):
+            module(xb.to(_module_device(module)))
+    finally:
+        hook.remove()
+        module.train(was_training)
+    return torch.cat(captured).double().numpy()
+
+
+def embed(model, X):
+    """The rows of ``X`` in ``model``'s embedding, as a 2-D float array.
+
+    ``None``: the inputs themselves, flattened. A torch module or fitted skorch
+    net: the input of its last ``Linear`` layer. A fitted scikit-learn
+    estimator: its ``transform`` when it has one, else ``predict_proba``.
+    """
+    if model is None:
+        rows = [xb.flatten(1).double().numpy() for _, xb in _input_batches(X, _BATCH)]
+        return np.concatenate(rows)
+    if isinstance(model, NeuralNet):
+        model = model.module_
+    if isinstance(model, torch.nn.Module):
+        return _penultimate(model, X)
+    for method in ("transform", "predict_proba"):
+        if hasattr(model, method):
+            return np.asarray(getattr(model, method)(np.asarray(X)), dtype=np.float64).reshape(
+                len(X), -1
+            )
+    raise TypeError(
+        "embedding must be None, a torch module, a fitted skorch net or a fitted scikit-learn "
+        f"estimator with transform or predict_proba; got {type(model).__name__}"
+    )
+
+
+def centroid_distances(Z, y_encoded):
+    """Euclidean distance of every row of ``Z`` to the mean of its class."""
+    distances = np.empty(len(Z))
+    for c in np.unique(y_encoded):
+        members = y_encoded == c
+        distances[members] = np.linalg.norm(Z[members] - Z[members].mean(0), axis=1)
+    return distances
+
+
+def k_center_greedy(Z, k, first):
+    """Farthest-first traversal: ``k`` rows of ``Z`` that cover it, starting at ``first``.
+
+    Each step adds the row farthest from every row chosen so far, which is a
+    2-approximation of the k-center problem. Returns positions in choice order.
+    """
+    Zt = torch.as_tensor(Z, dtype=torch.float64)
+    chosen = [int(first)]
+    nearest = torch.cdist(Zt, Zt[first : first + 1]).squeeze(1)
+    for _ in range(k - 1):
+        nearest[chosen[-1]] = -1.0  # chosen rows are never picked again
+        nxt = int(torch.argmax(nearest))
+        chosen.append(nxt)
+        nearest = torch.minimum(nearest, torch.cdist(Zt, Zt[nxt : nxt + 1]).squeeze(1))
+    return np.array(chosen)
+
+
+def herding(Z, k):
+    """Greedy herding: ``k`` rows whose running mean tracks the mean of ``Z``.
+
+    Step ``t`` adds the row ``x`` minimising ``||mean(Z) - (sum of chosen + x)
+    / t||``. Returns positions in choice order.
+    """
+    Zt = torch.as_tensor(Z, dtype=torch.float64)
+    target = Zt.mean(0)
+    total = torch.zeros_like(target)
+    available = torch.ones(len(Zt), dtype=torch.bool)
+    chosen = []
+    for t in range(1, k + 1):
+        gap = torch.linalg.norm(target - (total + Zt) / t, dim=1)
+        gap[~available] = float("inf")
+        nxt = int(torch.argmin(gap))
+        chosen.append(nxt)
+        available[nxt] = False
+        total += Zt[nxt]
+    return np.array(chosen)
+
+
+class EmbeddingPruner(BasePruner):
+    """Base class of the pruners that work in an embedding of the samples.
+
+    Parameters
+    ----------
+    embedding : None or fitted model, default=None
+        Where distances are measured: ``None`` is the inputs themselves
+        (flattened); a torch module or fitted skorch net, such as the teacher,
+        gives the input of its last linear layer; a fitted scikit-learn
+        estimator its ``transform`` (or ``predict_proba``).
+    fraction : float, default=0.5
+        Fraction of the samples kept, in (0, 1].
+    class_balanced : bool, default=True
+        Keep the same fraction of every class.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the choices the method makes at random.
+    memory : str, joblib.Memory or None, default=None
+        Caches the scores (see :class:`~prunekd.pruning.BasePruner`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd.pruning import EmbeddingPruner
+    >>> class FarFromCentre(EmbeddingPruner):
+    ...     pass  # scores: the distance to the class centroid in the embedding
+    >>> X = np.array([[0.0], [1.0], [9.0], [10.0]])
+    >>> FarFromCentre(fraction=0.5, class_balanced=False).fit(X, [0, 0, 0, 0]).scores_
+    array([5., 4., 4., 5.])
+    """
+
+    _parameter_constraints = {**BasePruner._parameter_constraints, "embedding": "no_validation"}
+    _fitted_params = ("embedding",)
+
+    def __init__(
+        self, embedding=None, *, fraction=0.5, class_balanced=True, random_state=None, memory=None
+    ):
+        super().__init__(
+            fraction=fraction, class_balanced=class_balanced, random_state=random_state,
+            memory=memory,
+        )  # fmt: skip
+        self.embedding = embedding
+
+    def compute_scores(self, X, y, random_state):
+        """Distance of every sample to its class centroid in the embedding."""
+        y_encoded = np.unique(y, return_inverse=True)[1]
+        return centroid_distances(embed(self.embedding, X), y_encoded)
+
+
+class ModerateDSPruner(EmbeddingPruner):
+    """Moderate-DS: keep the samples at a moderate distance from their class centre.
+
+    Every sample's distance to its class centroid is measured in the
+    embedding; the samples kept are those whose distance is closest to the
+    median distance of their class: neither the typical core nor the outliers.
+
+    Parameters
+    ----------
+    embedding : None or fitted model, default=None
+        Where distances are measured (see :class:`EmbeddingPruner`).
+    fraction : float, default=0.5
+        Fraction of the samples kept, in (0, 1].
+    class_balanced : bool, default=True
+        Keep the same fraction of every class.
+    random_state : int, RandomState instance or None, default=None
+        Orders ties.
+    memory : str, joblib.Memory or None, default=None
+        Caches the scores (see :class:`~prunekd.pruning.BasePruner`).
+
+    Attributes
+    ----------
+    scores_ : ndarray of shape (n_samples,)
+        ``|distance to the centroid - median distance|`` in the sample's class;
+        the smallest are kept.
+    sample_indices_ : ndarray of shape (n_kept,)
+        Sorted indices of the kept samples.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    n_features_in_ : int
+        Number of features of the fitted ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd.pruning import ModerateDSPruner
+    >>> X = np.array([[-6.0], [-3.0], [-1.0], [1.0], [2.0], [7.0]])  # centroid 0
+    >>> # distances 6, 3, 1, 1, 2, 7; median 2.5: the two at distance 3 and 2 are kept
+    >>> ModerateDSPruner(fraction=1 / 3).fit_transform(X, np.zeros(6, dtype=int))
+    array([1, 4])
+    """
+
+    def compute_scores(self, X, y, random_state):
+        """Distance from the class's median distance to the centroid."""
+        y_encoded = np.unique(y, return_inverse=True)[1]
+        distances = centroid_distances(embed(self.embedding, X), y_encoded)
+        scores = np.empty(len(distances))
+        for c in np.unique(y_encoded):
+            members = y_encoded == c
+            scores[members] = np.abs(distances[members] - np.median(distances[members]))
+        return scores
+
+    def _keep_direction(self):
+        return "easy"  # closest to the median distance
+
+
+class _GreedySetPruner(EmbeddingPruner):
+    """An embedding pruner that selects a set greedily instead of ranking."""
+
+    def _greedy(self, Z, k, tiebreak):
+        raise NotImplementedError
+
+    def select_samples(self, X, scores, y_encoded, n_keep, tiebreak):
+        """Greedy selection in the embedding, per class with ``class_balanced``."""
+        Z = embed(self.embedding, X)
+
+        def choose(members, quota):
+            return members[self._greedy(Z[members], quota, tiebreak[members])]
+
+        return per_class(y_encoded, n_keep, self.class_balanced, choose)
+
+
+_GREEDY_ATTRIBUTES = """
+    Attributes
+    ----------
+    scores_ : ndarray of shape (n_samples,)
+        Distance of every sample to its class centroid in the embedding (not
+        what the selection ranks by: it selects a set).
+    sample_indices_ : ndarray of shape (n_kept,)
+        Sorted indices of the kept samples.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    n_features_in_ : int
+        Number of features of the fitted ``X``.
+"""
+
+_GREEDY_PARAMETERS = """
+    Parameters
+    ----------
+    embedding : None or fitted model, default=None
+        Where distances are measured (see :class:`EmbeddingPruner`).
+    fraction : float, default=0.5
+        Fraction of the samples kept, in (0, 1].
+    class_balanced : bool, default=True
+        Select within every class, with the class quotas of every pruner.
+    random_state : int, RandomState instance or None, default=None
+        {random}
+    memory : str, joblib.Memory or None, default=None
+        Caches the scores (see :class:`~prunekd.pruning.BasePruner`).
+"""
+
+
+class KCenterGreedyPruner(_GreedySetPruner):
+    __doc__ = (
+        """Keep a k-center cover of the embedding (farthest-first traversal).
+
+    Starting from a random sample, each step keeps the sample farthest from
+    every sample kept so far, so the kept set covers the data with the
+    smallest radius it can greedily reach (within a factor 2 of the best).
+    Duplicates and dense clusters are kept once, outliers early.
+"""
+        + _GREEDY_PARAMETERS.format(random="Picks the first sample.")
+        + _GREEDY_ATTRIBUTES
+        + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd.pruning import KCenterGreedyPruner
+    >>> X = np.r_[np.zeros((5, 1)), [[10.0], [20.0]]]  # five duplicates, two far points
+    >>> KCenterGreedyPruner(fraction=3 / 7, random_state=0).fit_transform(X, np.zeros(7, int))
+    array([3, 5, 6])
+    """
+    )
+
+    def _greedy(self, Z, k, tiebreak):
+        return k_center_greedy(Z, k, first=int(np.argmin(tiebreak)))
+
+
+class HerdingPruner(_GreedySetPruner):
+    __doc__ = (
+        """Keep samples whose mean tracks the mean of the data (herding).
+
+    Greedily, each step keeps the sample that brings the mean of the kept
+    samples closest to the mean of all of them (per class by default), in the
+    embedding.
+"""
+        + _GREEDY_PARAMETERS.format(random="Unused: herding is deterministic; accepted for a common interface.")
+        + _GREEDY_ATTRIBUTES
+        + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd.pruning import HerdingPruner
+    >>> X = np.array([[-4.0], [-1.0], [0.5], [3.0], [6.0]])  # mean 0.9
+    >>> HerdingPruner(fraction=0.4).fit_transform(X, np.zeros(5, int))  # means 0.5, then 1.75
+    array([2, 3])
+    """
+    )
+
+    def _greedy(self, Z, k, tiebreak):
+        return herding(Z, k)

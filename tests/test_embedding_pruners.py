@@ -1,0 +1,98 @@
+"""Pruners in an embedding: k-center greedy, herding and Moderate-DS on known data."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from sklearn.decomposition import PCA
+
+from prunekd.models import MLP
+from prunekd.pruning import HerdingPruner, KCenterGreedyPruner, ModerateDSPruner
+from prunekd.pruning._embedding import embed, herding, k_center_greedy
+
+
+def _k_center_loop(Z, k, first):
+    chosen = [first]
+    while len(chosen) < k:
+        gaps = [min(np.linalg.norm(z - Z[c]) for c in chosen) if i not in chosen else -1
+                for i, z in enumerate(Z)]  # fmt: skip
+        chosen.append(int(np.argmax(gaps)))
+    return chosen
+
+
+def _herding_loop(Z, k):
+    chosen, mu = [], Z.mean(0)
+    for t in range(1, k + 1):
+        gaps = [np.inf if i in chosen else np.linalg.norm(mu - (Z[chosen].sum(0) + z) / t)
+                for i, z in enumerate(Z)]  # fmt: skip
+        chosen.append(int(np.argmin(gaps)))
+    return chosen
+
+
+def _radius(Z, centers):
+    return max(min(np.linalg.norm(z - Z[c]) for c in centers) for z in Z)
+
+
+def test_greedy_selections_match_their_slow_loops():
+    Z = np.random.RandomState(0).randn(40, 3)
+    for first in (0, 7):
+        assert k_center_greedy(Z, 8, first).tolist() == _k_center_loop(Z, 8, first)
+    assert herding(Z, 8).tolist() == _herding_loop(Z, 8)
+
+
+def test_k_center_is_within_twice_the_optimal_radius():
+    Z = np.random.RandomState(1).rand(9, 2)
+    best = min(_radius(Z, c) for c in itertools.combinations(range(9), 3))
+    for first in range(9):
+        assert _radius(Z, k_center_greedy(Z, 3, first)) <= 2 * best + 1e-12
+
+
+def test_k_center_keeps_one_of_each_duplicate_cluster():
+    rng = np.random.RandomState(0)
+    far = rng.randn(5, 2) * 20
+    X = np.concatenate([np.zeros((30, 2)), far])  # 30 duplicates, 5 distinct points
+    kept = KCenterGreedyPruner(fraction=6 / 35, random_state=0).fit_transform(X, np.zeros(35, int))
+    assert (kept < 30).sum() == 1 and set(range(30, 35)) <= set(kept.tolist())
+
+
+def test_herding_tracks_the_mean_better_than_random_subsets():
+    rng = np.random.RandomState(0)
+    X = rng.exponential(size=(200, 2))  # skewed: a random subset's mean wanders
+    y = np.zeros(200, dtype=int)
+    kept = HerdingPruner(fraction=0.05).fit_transform(X, y)
+    herd_error = np.linalg.norm(X[kept].mean(0) - X.mean(0))
+    random_errors = [np.linalg.norm(X[rng.choice(200, 10, replace=False)].mean(0) - X.mean(0))
+                     for _ in range(200)]  # fmt: skip
+    assert herd_error < np.percentile(random_errors, 1)
+
+
+def test_moderate_ds_keeps_the_middle_ring_of_each_class():
+    # per class: rings at radius 1, 2 and 3 around the class centre, 8 points each
+    angles = np.linspace(0, 2 * np.pi, 8, endpoint=False)
+    ring = np.c_[np.cos(angles), np.sin(angles)]
+    rows, labels = [], []
+    for c, centre in enumerate(([0.0, 0.0], [20.0, 0.0])):
+        for r in (1, 2, 3):
+            rows.append(centre + r * ring)
+            labels += [c] * 8
+    X, y = np.concatenate(rows), np.array(labels)
+    kept = ModerateDSPruner(fraction=1 / 3).fit_transform(X, y)
+    radii = np.linalg.norm(X[kept] - np.where(y[kept, None] == 0, 0.0, [20.0, 0.0]), axis=1)
+    np.testing.assert_allclose(radii, 2.0)  # the median ring, in both classes
+
+
+def test_embeddings_of_a_torch_model_and_a_scikit_learn_transformer():
+    X = np.random.RandomState(0).randn(20, 4).astype(np.float32)
+    mlp = MLP(4, 3, hidden=(5,))  # Flatten, Linear(4, 5), ReLU, Linear(5, 3)
+    with torch.no_grad():
+        manual = torch.relu(mlp.net[1](torch.as_tensor(X))).numpy()
+    np.testing.assert_allclose(embed(mlp, X), manual, rtol=1e-5, atol=1e-6)
+    pca = PCA(2).fit(X)
+    np.testing.assert_allclose(embed(pca, X), pca.transform(X))
+    np.testing.assert_array_equal(embed(None, X.reshape(20, 2, 2)), X.astype(np.float64))
+
+
+def test_an_embedding_without_a_linear_layer_is_refused():
+    with pytest.raises(ValueError, match="no torch.nn.Linear"):
+        KCenterGreedyPruner(torch.nn.ReLU()).fit(np.zeros((6, 2)), np.zeros(6, int))
