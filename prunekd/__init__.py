@@ -10,6 +10,7 @@ from .pipeline import Pipeline, make_pipeline
 from .pruning import (
     BasePruner,
     CoverageCentricPruner,
+    DynamicsPruner,
     EL2NPruner,
     EntropyPruner,
     ForgettingPruner,
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BasePruner",
     "CoverageCentricPruner",
+    "DynamicsPruner",
     "DistillationClassifier",
     "EL2NPruner",
     "EntropyPruner",

@@ -5,6 +5,10 @@ for the ``X`` it was fitted on (see the pruner contract). The checks below
 assume a transformer maps any ``X`` to a 2-D array with one row per input row,
 so they cannot pass by design; every other check runs.
 
+DynamicsPruner is not in the list: it reads the record of one training on one
+dataset (a teacher's TrainingDynamics), which the checks' generated data
+cannot match; tests/test_dynamics_pruner.py covers its contract.
+
 The student is a skorch net: the two checks it is expected to fail are failed
 by skorch's own ``NeuralNetClassifier`` in the same way (see the reasons).
 Two more are skipped by scikit-learn itself when their optional dependencies

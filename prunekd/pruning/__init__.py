@@ -3,6 +3,7 @@
 from ._base import BasePruner, ScorePruner, clear_score_cache
 from .._nets import el2n_scores
 from ._coverage import CoverageCentricPruner
+from ._dynamics import DynamicsPruner
 from ._el2n import EL2NPruner
 from ._embedding import EmbeddingPruner, HerdingPruner, KCenterGreedyPruner, ModerateDSPruner
 from ._forgetting import ForgettingPruner
@@ -16,6 +17,7 @@ from ._selection import class_quotas
 __all__ = [
     "BasePruner",
     "CoverageCentricPruner",
+    "DynamicsPruner",
     "EL2NPruner",
     "EmbeddingPruner",
     "HerdingPruner",

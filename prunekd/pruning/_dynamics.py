@@ -1,0 +1,125 @@
+"""Forgetting and AUM read off the teacher's own training: pruning at no extra cost."""
+
+import numpy as np
+from skorch import NeuralNet
+
+from .._compat import StrOptions
+from ..callbacks import TrainingDynamics
+from ._base import ScorePruner
+
+
+def _recorder(dynamics):
+    if isinstance(dynamics, TrainingDynamics):
+        recorder = dynamics
+    elif isinstance(dynamics, NeuralNet):
+        found = [cb for _, cb in getattr(dynamics, "callbacks_", []) if isinstance(cb, TrainingDynamics)]
+        if not found:
+            raise ValueError(
+                "dynamics is a skorch net without a TrainingDynamics callback; fit the teacher "
+                "with callbacks=[prunekd.callbacks.TrainingDynamics()]"
+            )
+        recorder = found[0]
+    else:
+        raise TypeError(
+            "dynamics must be a prunekd.callbacks.TrainingDynamics that recorded a training, "
+            f"or a fitted skorch net holding one; got {type(dynamics).__name__}"
+        )
+    if not hasattr(recorder, "correct_"):
+        raise ValueError("the TrainingDynamics callback has recorded nothing yet: fit its net first")
+    return recorder
+
+
+class DynamicsPruner(ScorePruner):
+    """Prune by Forgetting or AUM, read off a training that already happened.
+
+    The teacher trains on the full data anyway; with a
+    :class:`~prunekd.callbacks.TrainingDynamics` callback it records every
+    sample's correctness and margin after each epoch, and this pruner ranks
+    the samples from that record: no proxy trains.
+
+    Parameters
+    ----------
+    dynamics : TrainingDynamics or fitted skorch net, default=None
+        The recorder, or the net (such as the teacher) whose callbacks hold one.
+        It must have recorded a training on the ``X`` and ``y`` pruned.
+    score : {"forgetting", "aum"}, default="forgetting"
+        Forgetting events per sample (never-learned samples: the number of
+        epochs), or the area under the margin, negated (larger is harder).
+    fraction : float, default=0.5
+        Fraction of the samples kept, in (0, 1].
+    keep : {"hard", "easy"}, default="hard"
+        Which end of the ranking is kept.
+    class_balanced : bool, default=True
+        Keep the same fraction of every class.
+    random_state : int, RandomState instance or None, default=None
+        Orders ties (forgetting counts tie often).
+    memory : str, joblib.Memory or None, default=None
+        Accepted for a common interface; the scores are read, not computed.
+
+    Attributes
+    ----------
+    scores_ : ndarray of shape (n_samples,)
+        Forgetting counts or negated AUM of every sample.
+    sample_indices_ : ndarray of shape (n_kept,)
+        Sorted indices of the kept samples.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    n_features_in_ : int
+        Number of features of the fitted ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skorch import NeuralNetClassifier
+    >>> from prunekd.callbacks import TrainingDynamics
+    >>> from prunekd.pruning import DynamicsPruner
+    >>> X = np.random.RandomState(0).randn(40, 3).astype("float32")
+    >>> y = (X[:, 0] > 0).astype("int64")
+    >>> teacher = NeuralNetClassifier(torch.nn.Linear(3, 2), criterion=torch.nn.CrossEntropyLoss,
+    ...                               max_epochs=4, train_split=None, verbose=0,
+    ...                               callbacks=[TrainingDynamics()]).fit(X, y)
+    >>> DynamicsPruner(teacher, score="aum", fraction=0.25).fit_transform(X, y).shape
+    (10,)
+    """
+
+    _parameter_constraints = {
+        **ScorePruner._parameter_constraints,
+        "dynamics": "no_validation",
+        "score": [StrOptions({"forgetting", "aum"})],
+    }
+
+    def __init__(
+        self,
+        dynamics=None,
+        *,
+        score="forgetting",
+        fraction=0.5,
+        keep="hard",
+        class_balanced=True,
+        random_state=None,
+        memory=None,
+    ):
+        super().__init__(
+            fraction=fraction, keep=keep, class_balanced=class_balanced,
+            random_state=random_state, memory=memory,
+        )  # fmt: skip
+        self.dynamics = dynamics
+        self.score = score
+
+    def compute_scores(self, X, y, random_state):
+        """The recorded scores, checked against ``y``."""
+        recorder = _recorder(self.dynamics)
+        y_encoded = np.unique(y, return_inverse=True)[1]
+        recorded = np.unique(recorder.y_, return_inverse=True)[1]
+        if len(recorded) != len(y_encoded) or not np.array_equal(recorded, y_encoded):
+            raise ValueError(
+                f"the dynamics were recorded on {len(recorded)} samples with other labels than "
+                f"the {len(y_encoded)} given; record the training on the data you prune, in "
+                "the same order"
+            )
+        if self.score == "aum":
+            return recorder.aum_scores()
+        return recorder.forgetting_counts()
+
+    def _cache_key(self, fingerprint, y, seed):
+        return None  # nothing to save: the scores are read off the record

@@ -1,0 +1,56 @@
+"""Forgetting and AUM from the teacher's own training, as a pruner."""
+
+import numpy as np
+import pytest
+import torch
+from skorch import NeuralNetClassifier
+
+from prunekd import DynamicsPruner
+from prunekd.callbacks import TrainingDynamics
+from prunekd.models import MLP
+
+
+@pytest.fixture
+def noisy_teacher(blobs):
+    X, y = blobs
+    y = y.copy()
+    flipped = np.array([5, 25, 45])
+    y[flipped] = (y[flipped] + 1) % 3
+    torch.manual_seed(0)
+    teacher = NeuralNetClassifier(MLP, module__n_features=2, module__n_classes=3,
+                                  module__hidden=(16,), criterion=torch.nn.CrossEntropyLoss,
+                                  optimizer=torch.optim.Adam, lr=0.02, max_epochs=30,
+                                  batch_size=16, train_split=None, verbose=0,
+                                  callbacks=[("dynamics", TrainingDynamics())]).fit(X, y)  # fmt: skip
+    return X, y, flipped, teacher
+
+
+@pytest.mark.parametrize("score", ["aum", "forgetting"])
+def test_the_teachers_record_ranks_the_flipped_labels_hardest(noisy_teacher, proxy_fits, score):
+    X, y, flipped, teacher = noisy_teacher
+    pruner = DynamicsPruner(teacher, score=score, fraction=3 / 60, class_balanced=False,
+                            random_state=0)  # fmt: skip
+    kept = pruner.fit_transform(X, y)
+    if score == "aum":
+        assert kept.tolist() == flipped.tolist()
+    else:  # every flipped label is forgotten or never learned; a typical clean one is not
+        clean = np.setdiff1d(np.arange(60), flipped)
+        assert pruner.scores_[flipped].min() >= 1 and np.median(pruner.scores_[clean]) == 0
+    recorder = dict(teacher.callbacks_)["dynamics"]
+    expected = recorder.aum_scores() if score == "aum" else recorder.forgetting_counts()
+    np.testing.assert_array_equal(pruner.scores_, expected)
+    assert proxy_fits == []  # read off the record, nothing trained
+
+
+def test_other_data_than_recorded_is_refused(noisy_teacher):
+    X, y, _, teacher = noisy_teacher
+    with pytest.raises(ValueError, match="recorded on 60 samples with other labels"):
+        DynamicsPruner(teacher).fit(X[:-1], y[:-1])
+    bare = NeuralNetClassifier(MLP, module__n_features=2, module__n_classes=3, max_epochs=1,
+                               train_split=None, verbose=0).fit(X, y)  # fmt: skip
+    with pytest.raises(ValueError, match="without a TrainingDynamics callback"):
+        DynamicsPruner(bare).fit(X, y)
+    with pytest.raises(ValueError, match="recorded nothing yet"):
+        DynamicsPruner(TrainingDynamics()).fit(X, y)
+    with pytest.raises(TypeError, match="dynamics must be"):
+        DynamicsPruner("teacher").fit(X, y)
