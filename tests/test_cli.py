@@ -199,3 +199,26 @@ def test_summary_prints_each_verdict_with_its_interval(tmp_path):
     text = _synthetic(tmp_path / "b", gain_small=0.02, gain_large=0.10)
     assert "**1b. KD helps most at small fractions: contradicted.**" in text
     assert "mean over pruners (points): -8.0 [-" in text
+
+
+def test_every_pruner_runs_in_the_sweep(tmp_path):
+    from prunekd.experiments import PRUNERS
+    from prunekd.experiments._sweep import make_pruner
+
+    config = SweepConfig(pruners=PRUNERS, fractions=(0.2,), alphas=(1.0,), seeds=(0,),
+                         capacity_alpha=1.0, model="mlp", width=8, steps=60, teacher_epochs=3,
+                         n_proxies=1, proxy_epochs=1, teacher_widths={"equal": 8})  # fmt: skip
+    out = str(tmp_path / "out")
+    _sweep.run_sweep(config, out, progress=False)
+    rows = _rows(out)
+    assert {r["pruner"] for r in rows} == set(PRUNERS)
+    for row in rows:
+        assert int(row["n_kept"]) == round(0.2 * 1257)
+        assert float(row["test_accuracy"]) > _majority_rate() + 0.3
+    # the sweep keeps what the named pruner keeps: k-center's cover differs from random's
+    X, y = split_data(*load_digits())[0], split_data(*load_digits())[3]
+    kcenter = make_pruner(config, "kcenter", 0).set_params(fraction=0.2).fit_transform(X, y)
+    random = make_pruner(config, "random", 0).set_params(fraction=0.2).fit_transform(X, y)
+    assert len(set(kcenter) & set(random)) < 0.5 * len(kcenter)
+    summary = write_summary(out)
+    assert "| k-center | no KD |" in summary and "| Moderate-DS | no KD |" in summary

@@ -12,7 +12,19 @@ import numpy as np
 
 from ._stats import LEVEL, all_cells_word, bootstrap_interval, t_interval, word
 
-PRUNER_LABELS = {"random": "Random", "el2n": "EL2N", "grand": "GraNd", "forgetting": "Forgetting"}
+PRUNER_LABELS = {
+    "random": "Random",
+    "el2n": "EL2N",
+    "grand": "GraNd",
+    "forgetting": "Forgetting",
+    "entropy": "Entropy",
+    "margin": "Margin",
+    "least_confidence": "Least confidence",
+    "ccs": "CCS (EL2N)",
+    "kcenter": "k-center",
+    "herding": "Herding",
+    "moderate": "Moderate-DS",
+}
 # Fractions at which finding 2 ("at small fractions") is judged.
 SMALL_FRACTION = 0.3
 # Equivalence margin of findings 2 and 4b, in accuracy (1 point).

@@ -6,11 +6,14 @@ import io
 import json
 import math
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import joblib
 import numpy as np
 import torch
 from joblib import Parallel, delayed
@@ -20,12 +23,34 @@ from tqdm.auto import tqdm
 from ..distillation import DistillationClassifier
 from ..distillation._loss import teacher_log_probs
 from ..distillation._teacher import make_teacher
-from ..pruning import EL2NPruner, ForgettingPruner, GraNdPruner, PrecomputedPruner, RandomPruner
+from ..pruning import (
+    CoverageCentricPruner,
+    EL2NPruner,
+    EntropyPruner,
+    ForgettingPruner,
+    GraNdPruner,
+    HerdingPruner,
+    KCenterGreedyPruner,
+    LeastConfidencePruner,
+    MarginPruner,
+    ModerateDSPruner,
+    RandomPruner,
+)
 from ._data import flip_labels, load_dataset, make_module
 from ._group import _INFERENCE_BATCH, _StudentGroup, vectorisable
 
-SCORE_PRUNERS = {"el2n": EL2NPruner, "grand": GraNdPruner, "forgetting": ForgettingPruner}
-PRUNERS = ("random", *SCORE_PRUNERS)
+# Pruners that train proxies: scored once per seed, in parallel, before the students.
+_PROXY_PRUNERS = {
+    "el2n": EL2NPruner,
+    "grand": GraNdPruner,
+    "forgetting": ForgettingPruner,
+    "entropy": EntropyPruner,
+    "margin": MarginPruner,
+    "least_confidence": LeastConfidencePruner,
+}
+# Every pruner the sweep can run; those of the paper are the default.
+PRUNERS = ("random", *_PROXY_PRUNERS, "ccs", "kcenter", "herding", "moderate")
+PAPER_PRUNERS = ("random", "el2n", "grand", "forgetting")
 RESULT_FIELDS = (
     "study", "pruner", "fraction", "alpha", "seed", "teacher", "teacher_width",
     "n_kept", "epochs", "val_accuracy", "test_accuracy", "fit_seconds",
@@ -56,7 +81,7 @@ class SweepConfig:
     model: str = "smallcnn"
     width: int = 16
     teacher_widths: dict = field(default_factory=lambda: {"small": 4, "equal": 16, "large": 64})
-    pruners: tuple = PRUNERS
+    pruners: tuple = PAPER_PRUNERS
     fractions: tuple = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
     alphas: tuple = (0.25, 0.5, 0.75, 1.0)
     capacity_alpha: float = 0.5
@@ -131,16 +156,38 @@ def _fit_teacher(config, data, name, width):
         return name, log_p, float(teacher.score(data["X_test"], data["y_test"]))
 
 
-def _score(config, data, name, seed):
-    with _one_thread():
-        pruner = SCORE_PRUNERS[name](
+def make_pruner(config, name, seed, memory=None):
+    """The pruner ``name`` of a sweep, seeded, with the sweep's proxy settings.
+
+    ``ccs`` is coverage-centric selection over EL2N scores; ``kcenter``,
+    ``herding`` and ``moderate`` measure distances in the input space.
+    """
+    if name in _PROXY_PRUNERS or name == "ccs":
+        proxy = dict(
             n_proxies=config.n_proxies,
             max_epochs=config.proxy_epochs * (2 if name == "forgetting" else 1),
             device=config.device,
             mixed_precision=config.mixed_precision,
-            random_state=seed,
         )
-        return name, seed, pruner.fit(data["X_train"], data["y_train"]).scores_
+        if name == "ccs":
+            return CoverageCentricPruner(EL2NPruner(**proxy), random_state=seed, memory=memory)
+        return _PROXY_PRUNERS[name](**proxy, random_state=seed, memory=memory)
+    if name == "random":
+        return RandomPruner(random_state=seed)
+    if name == "kcenter":
+        return KCenterGreedyPruner(random_state=seed)
+    if name == "herding":
+        return HerdingPruner(random_state=seed)
+    if name == "moderate":
+        return ModerateDSPruner(random_state=seed)
+    raise ValueError(f"unknown pruner {name!r}; choose from {', '.join(PRUNERS)}")
+
+
+def _score(config, data, name, seed, memory):
+    """Score once into ``memory``, where every fraction's selection finds the scores."""
+    with _one_thread():
+        make_pruner(config, name, seed, memory).fit(data["X_train"], data["y_train"])
+        return name, seed
 
 
 def _run_group(config, data, runs, rows, teacher_log_p, teacher_names):
@@ -384,6 +431,44 @@ def split_data(X, y, seed=0):
     return X_train, X_val, X_test, y_train, y_val, y_test
 
 
+def _score_and_train(config, data, todo, done, memory, parallel, bar, results_path, teacher_log_p):
+    """Score with every pruner that trains proxies, then train the students group by group."""
+    X_train, y_train = data["X_train"], data["y_train"]
+    needed_scores = sorted({(r["pruner"], r["seed"]) for _, runs in todo for r in runs
+                            if r["pruner"] in _PROXY_PRUNERS or r["pruner"] == "ccs"})  # fmt: skip
+    tasks = (delayed(_score)(config, data, p, s, memory) for p, s in needed_scores)
+    for _ in tqdm(parallel(tasks), total=len(needed_scores), desc="scoring", **bar):
+        pass
+
+    def kept_rows(run):
+        pruner = make_pruner(config, run["pruner"], run["seed"], memory)
+        return pruner.set_params(fraction=run["fraction"]).fit_transform(X_train, y_train)
+
+    def task(runs):
+        names = sorted({r["teacher"] for r in runs} - {"none"})
+        log_p = np.stack([teacher_log_p[n] for n in names]) if names else None
+        rows = np.stack([kept_rows(r) for r in runs])
+        return delayed(_run_group)(config, data, runs, rows, log_p, names)
+
+    with _one_thread(), open(results_path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS, lineterminator="\n")
+        if f.tell() == 0:
+            writer.writeheader()
+        n_students = sum(len(runs) for _, runs in todo)
+        with tqdm(total=n_students, desc="students", **bar) as progress_bar:
+            for rows in parallel(task(runs) for _, runs in todo):
+                # Only the runs not done yet: a group retrains whole (its members
+                # train together) but never writes a row twice.
+                new = [r for r in rows if _run_key(r) not in done]
+                buffer = io.StringIO()
+                csv.DictWriter(buffer, fieldnames=RESULT_FIELDS, lineterminator="\n").writerows(new)
+                f.write(buffer.getvalue())  # one write per group
+                f.flush()
+                os.fsync(f.fileno())  # a finished group survives a kill or a power cut
+                done.update(_run_key(r) for r in new)
+                progress_bar.update(len(rows))
+
+
 def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=True):
     """Run (or resume) a sweep and write ``results.csv`` and ``config.json`` to ``out``.
 
@@ -452,45 +537,13 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     for name, log_p, acc in tqdm(parallel(tasks), total=len(jobs), desc="teachers", **bar):
         teacher_log_p[name], teacher_acc[name] = log_p, acc
 
-    needed_scores = sorted({(r["pruner"], r["seed"]) for _, runs in todo for r in runs
-                            if r["pruner"] in SCORE_PRUNERS})  # fmt: skip
-    tasks = (delayed(_score)(config, data, p, s) for p, s in needed_scores)
-    scores = {}
-    for p, s, sc in tqdm(parallel(tasks), total=len(needed_scores), desc="scoring", **bar):
-        scores[p, s] = sc
-
-    def kept_rows(run):
-        if run["pruner"] == "random":
-            pruner = RandomPruner(fraction=run["fraction"], random_state=run["seed"])
-        else:
-            pruner = PrecomputedPruner(
-                scores[run["pruner"], run["seed"]], fraction=run["fraction"], random_state=run["seed"]
-            )
-        return pruner.fit_transform(X_train, y_train)
-
-    def task(runs):
-        names = sorted({r["teacher"] for r in runs} - {"none"})
-        log_p = np.stack([teacher_log_p[n] for n in names]) if names else None
-        rows = np.stack([kept_rows(r) for r in runs])
-        return delayed(_run_group)(config, data, runs, rows, log_p, names)
-
-    with _one_thread(), open(results_path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS, lineterminator="\n")
-        if f.tell() == 0:
-            writer.writeheader()
-        n_students = sum(len(runs) for _, runs in todo)
-        with tqdm(total=n_students, desc="students", **bar) as progress_bar:
-            for rows in parallel(task(runs) for _, runs in todo):
-                # Only the runs not done yet: a group retrains whole (its members
-                # train together) but never writes a row twice.
-                new = [r for r in rows if _run_key(r) not in done]
-                buffer = io.StringIO()
-                csv.DictWriter(buffer, fieldnames=RESULT_FIELDS, lineterminator="\n").writerows(new)
-                f.write(buffer.getvalue())  # one write per group
-                f.flush()
-                os.fsync(f.fileno())  # a finished group survives a kill or a power cut
-                done.update(_run_key(r) for r in new)
-                progress_bar.update(len(rows))
+    # Scores live in a cache shared by the workers for the length of the run.
+    memory = joblib.Memory(tempfile.mkdtemp(prefix="prunekd-scores-"), verbose=0)
+    try:
+        _score_and_train(config, data, todo, done, memory, parallel, bar, results_path,
+                         teacher_log_p)  # fmt: skip
+    finally:
+        shutil.rmtree(memory.location, ignore_errors=True)
 
     info_path = os.path.join(out, "info.json")
     info = _read_json(info_path)
