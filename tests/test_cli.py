@@ -221,4 +221,4 @@ def test_every_pruner_runs_in_the_sweep(tmp_path):
     random = make_pruner(config, "random", 0).set_params(fraction=0.2).fit_transform(X, y)
     assert len(set(kcenter) & set(random)) < 0.5 * len(kcenter)
     summary = write_summary(out)
-    assert "| k-center | no KD |" in summary and "| Moderate-DS | no KD |" in summary
+    assert "| k-center | no KD |" in summary and "| Graph cut | no KD |" in summary

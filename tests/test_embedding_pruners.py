@@ -96,3 +96,63 @@ def test_embeddings_of_a_torch_model_and_a_scikit_learn_transformer():
 def test_an_embedding_without_a_linear_layer_is_refused():
     with pytest.raises(ValueError, match="no torch.nn.Linear"):
         KCenterGreedyPruner(torch.nn.ReLU()).fit(np.zeros((6, 2)), np.zeros(6, int))
+
+
+def _similarity_np(Z):
+    U = Z / np.linalg.norm(Z, axis=1, keepdims=True)
+    return (1 + U @ U.T) / 2
+
+
+def _facility_value(S, chosen):
+    return S[:, chosen].max(1).sum()
+
+
+def test_submodular_greedy_selections_match_their_slow_loops():
+    from prunekd.pruning._embedding import facility_location, graph_cut
+
+    Z = np.random.RandomState(2).randn(30, 4)
+    S = _similarity_np(Z)
+    chosen = []
+    for _ in range(6):
+        gains = [-1 if j in chosen else _facility_value(S, chosen + [j]) -
+                 (_facility_value(S, chosen) if chosen else 0) for j in range(30)]  # fmt: skip
+        chosen.append(int(np.argmax(gains)))
+    assert facility_location(Z, 6).tolist() == chosen
+
+    def cut(sel, lam):
+        return S[:, sel].sum() - lam * S[np.ix_(sel, sel)].sum()
+
+    chosen = []
+    for _ in range(6):
+        gains = [-np.inf if j in chosen else cut(chosen + [j], 0.7) - cut(chosen, 0.7)
+                 for j in range(30)]  # fmt: skip
+        chosen.append(int(np.argmax(gains)))
+    assert graph_cut(Z, 6, lam=0.7).tolist() == chosen
+
+
+def test_facility_location_is_within_one_minus_one_over_e_of_the_best():
+    from prunekd.pruning._embedding import facility_location
+
+    Z = np.random.RandomState(3).randn(10, 3)
+    S = _similarity_np(Z)
+    best = max(_facility_value(S, list(c)) for c in itertools.combinations(range(10), 3))
+    assert _facility_value(S, list(facility_location(Z, 3))) >= (1 - 1 / np.e) * best
+
+
+def test_submodular_pruners_cover_every_bundle_of_directions():
+    from prunekd import FacilityLocationPruner, GraphCutPruner
+
+    # three tight bundles of directions, of 20, 10 and 5 samples
+    rng = np.random.RandomState(0)
+    directions = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    bundle = np.repeat([0, 1, 2], [20, 10, 5])
+    X = directions[bundle] + rng.randn(35, 3) * 0.01
+    y = np.zeros(35, int)
+    kept = FacilityLocationPruner(fraction=3 / 35).fit_transform(X, y)
+    assert sorted(bundle[kept].tolist()) == [0, 1, 2]  # one representative each
+    # graph cut: no redundancy penalty keeps the most central bundle only; a
+    # strong one (gains 2.5 against -2.5, then -10 against -12.5) covers all three
+    kept = GraphCutPruner(lam=0.0, fraction=3 / 35).fit_transform(X, y)
+    assert bundle[kept].tolist() == [0, 0, 0]
+    kept = GraphCutPruner(lam=10.0, fraction=3 / 35).fit_transform(X, y)
+    assert sorted(bundle[kept].tolist()) == [0, 1, 2]

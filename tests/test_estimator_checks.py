@@ -25,7 +25,9 @@ from prunekd import (
     EL2NPruner,
     EntropyPruner,
     ForgettingPruner,
+    FacilityLocationPruner,
     GraNdPruner,
+    GraphCutPruner,
     HerdingPruner,
     KCenterGreedyPruner,
     ModerateDSPruner,
@@ -75,6 +77,8 @@ FAST = dict(n_proxies=1, random_state=0)
         EntropyPruner(max_epochs=1, **FAST),
         KCenterGreedyPruner(random_state=0),
         HerdingPruner(),
+        FacilityLocationPruner(),
+        GraphCutPruner(lam=0.5),
         ModerateDSPruner(),
         CoverageCentricPruner(EL2NPruner(max_epochs=1, n_proxies=1), n_strata=5, random_state=0),
         # n_features and n_classes come from each check's data

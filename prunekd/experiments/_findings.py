@@ -24,6 +24,8 @@ PRUNER_LABELS = {
     "kcenter": "k-center",
     "herding": "Herding",
     "moderate": "Moderate-DS",
+    "facility_location": "Facility location",
+    "graph_cut": "Graph cut",
 }
 # Fractions at which finding 2 ("at small fractions") is judged.
 SMALL_FRACTION = 0.3

@@ -27,8 +27,10 @@ from ..pruning import (
     CoverageCentricPruner,
     EL2NPruner,
     EntropyPruner,
+    FacilityLocationPruner,
     ForgettingPruner,
     GraNdPruner,
+    GraphCutPruner,
     HerdingPruner,
     KCenterGreedyPruner,
     LeastConfidencePruner,
@@ -49,7 +51,14 @@ _PROXY_PRUNERS = {
     "least_confidence": LeastConfidencePruner,
 }
 # Every pruner the sweep can run; those of the paper are the default.
-PRUNERS = ("random", *_PROXY_PRUNERS, "ccs", "kcenter", "herding", "moderate")
+_EMBEDDING_PRUNERS = {
+    "kcenter": KCenterGreedyPruner,
+    "herding": HerdingPruner,
+    "moderate": ModerateDSPruner,
+    "facility_location": FacilityLocationPruner,
+    "graph_cut": GraphCutPruner,
+}
+PRUNERS = ("random", *_PROXY_PRUNERS, "ccs", *_EMBEDDING_PRUNERS)
 PAPER_PRUNERS = ("random", "el2n", "grand", "forgetting")
 RESULT_FIELDS = (
     "study", "pruner", "fraction", "alpha", "seed", "teacher", "teacher_width",
@@ -160,7 +169,8 @@ def make_pruner(config, name, seed, memory=None):
     """The pruner ``name`` of a sweep, seeded, with the sweep's proxy settings.
 
     ``ccs`` is coverage-centric selection over EL2N scores; ``kcenter``,
-    ``herding`` and ``moderate`` measure distances in the input space.
+    ``herding``, ``moderate``, ``facility_location`` and ``graph_cut`` measure
+    distances in the input space.
     """
     if name in _PROXY_PRUNERS or name == "ccs":
         proxy = dict(
@@ -174,12 +184,8 @@ def make_pruner(config, name, seed, memory=None):
         return _PROXY_PRUNERS[name](**proxy, random_state=seed, memory=memory)
     if name == "random":
         return RandomPruner(random_state=seed)
-    if name == "kcenter":
-        return KCenterGreedyPruner(random_state=seed)
-    if name == "herding":
-        return HerdingPruner(random_state=seed)
-    if name == "moderate":
-        return ModerateDSPruner(random_state=seed)
+    if name in _EMBEDDING_PRUNERS:
+        return _EMBEDDING_PRUNERS[name](random_state=seed)
     raise ValueError(f"unknown pruner {name!r}; choose from {', '.join(PRUNERS)}")
 
 

@@ -5,7 +5,14 @@ from .._nets import el2n_scores
 from ._coverage import CoverageCentricPruner
 from ._dynamics import DynamicsPruner
 from ._el2n import EL2NPruner
-from ._embedding import EmbeddingPruner, HerdingPruner, KCenterGreedyPruner, ModerateDSPruner
+from ._embedding import (
+    EmbeddingPruner,
+    FacilityLocationPruner,
+    GraphCutPruner,
+    HerdingPruner,
+    KCenterGreedyPruner,
+    ModerateDSPruner,
+)
 from ._forgetting import ForgettingPruner
 from ._precomputed import PrecomputedPruner
 from ._grand import GraNdPruner, per_sample_grad_norms, per_sample_grad_norms_loop
@@ -20,6 +27,8 @@ __all__ = [
     "DynamicsPruner",
     "EL2NPruner",
     "EmbeddingPruner",
+    "FacilityLocationPruner",
+    "GraphCutPruner",
     "HerdingPruner",
     "KCenterGreedyPruner",
     "ModerateDSPruner",

@@ -1,9 +1,12 @@
 """Pruners that work in an embedding: Moderate-DS, k-center greedy and herding."""
 
+from numbers import Real
+
 import numpy as np
 import torch
 from skorch import NeuralNet
 
+from .._compat import Interval
 from .._utils import _input_batches, _module_device
 from ._base import BasePruner
 from ._selection import per_class
@@ -310,3 +313,132 @@ class HerdingPruner(_GreedySetPruner):
 
     def _greedy(self, Z, k, tiebreak):
         return herding(Z, k)
+
+
+def _similarity(Z):
+    """Cosine similarity of the rows of ``Z``, mapped to [0, 1] (submodular gains need >= 0)."""
+    Zt = torch.as_tensor(Z, dtype=torch.float64)
+    Zt = Zt / Zt.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    return (1 + Zt @ Zt.T) / 2
+
+
+def facility_location(Z, k):
+    """Greedy facility location: maximise ``sum_i max_{j in S} sim(i, j)``.
+
+    Every step adds the row with the largest gain ``sum_i max(0, sim(i, j) -
+    best_i)``; greedy is within ``1 - 1/e`` of the optimum. Returns positions in
+    choice order.
+    """
+    S = _similarity(Z)
+    best = torch.zeros(len(S), dtype=S.dtype)
+    available = torch.ones(len(S), dtype=torch.bool)
+    chosen = []
+    for _ in range(k):
+        gains = (S - best[:, None]).clamp_min(0).sum(0)
+        gains[~available] = -1.0
+        nxt = int(torch.argmax(gains))
+        chosen.append(nxt)
+        available[nxt] = False
+        best = torch.maximum(best, S[:, nxt])
+    return np.array(chosen)
+
+
+def graph_cut(Z, k, lam=1.0):
+    """Greedy graph cut: maximise ``sum_{i, j in S} sim(i, j) - lam * sum_{i, j in S} sim(i, j)``.
+
+    The first sum runs over every row ``i`` of the data, the second over pairs
+    inside ``S``: representative rows gain, rows similar to those chosen lose.
+    Returns positions in choice order.
+    """
+    S = _similarity(Z)
+    coverage = S.sum(0)
+    inside = torch.zeros(len(S), dtype=S.dtype)  # sum_{s in S} sim(s, j)
+    available = torch.ones(len(S), dtype=torch.bool)
+    chosen = []
+    for _ in range(k):
+        gains = coverage - lam * (2 * inside + S.diagonal())
+        gains[~available] = -float("inf")
+        nxt = int(torch.argmax(gains))
+        chosen.append(nxt)
+        available[nxt] = False
+        inside += S[nxt]
+    return np.array(chosen)
+
+
+class FacilityLocationPruner(_GreedySetPruner):
+    __doc__ = (
+        """Keep the samples that best represent all the others (facility location).
+
+    The kept set ``S`` greedily maximises ``sum_i max_{j in S} sim(i, j)``
+    over every sample ``i``, with ``sim`` the cosine similarity in the
+    embedding mapped to [0, 1]: each sample should have a close representative
+    kept. The greedy choice is within ``1 - 1/e`` of the best set.
+"""
+        + _GREEDY_PARAMETERS.format(random="Unused: the greedy choice is deterministic.")
+        + _GREEDY_ATTRIBUTES
+        + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd.pruning import FacilityLocationPruner
+    >>> X = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9], [1.0, 1.0]])
+    >>> # (1, 1) resembles every row: kept first; then the best of the rest
+    >>> FacilityLocationPruner(fraction=0.4).fit_transform(X, np.zeros(5, int))
+    array([0, 4])
+    """
+    )
+
+    def _greedy(self, Z, k, tiebreak):
+        return facility_location(Z, k)
+
+
+class GraphCutPruner(_GreedySetPruner):
+    __doc__ = (
+        """Keep representative samples that are not alike (graph cut).
+
+    The kept set ``S`` greedily maximises ``sum_{i, j in S} sim(i, j) - lam *
+    sum_{i, j in S} sim(i, j)``, the first sum over all samples ``i``: a kept
+    sample should resemble many others but not the samples already kept. ``sim``
+    is the cosine similarity in the embedding mapped to [0, 1].
+"""
+        + _GREEDY_PARAMETERS.format(random="Unused: the greedy choice is deterministic.")
+        .replace(
+            "    memory :",
+            "    lam : float, default=1.0\n        Weight of the redundancy penalty (>= 0).\n    memory :",
+        )
+        + _GREEDY_ATTRIBUTES
+        + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd.pruning import GraphCutPruner
+    >>> X = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9], [1.0, 1.0]])
+    >>> GraphCutPruner(fraction=0.4).fit_transform(X, np.zeros(5, int))
+    array([1, 4])
+    """
+    )
+
+    _parameter_constraints = {
+        **EmbeddingPruner._parameter_constraints,
+        "lam": [Interval(Real, 0, None, closed="left")],
+    }
+    _selection_params = ("lam",)
+
+    def __init__(
+        self,
+        embedding=None,
+        *,
+        lam=1.0,
+        fraction=0.5,
+        class_balanced=True,
+        random_state=None,
+        memory=None,
+    ):
+        super().__init__(
+            embedding, fraction=fraction, class_balanced=class_balanced,
+            random_state=random_state, memory=memory,
+        )  # fmt: skip
+        self.lam = lam
+
+    def _greedy(self, Z, k, tiebreak):
+        return graph_cut(Z, k, self.lam)
