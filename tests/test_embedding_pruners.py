@@ -156,3 +156,23 @@ def test_submodular_pruners_cover_every_bundle_of_directions():
     assert bundle[kept].tolist() == [0, 0, 0]
     kept = GraphCutPruner(lam=10.0, fraction=3 / 35).fit_transform(X, y)
     assert sorted(bundle[kept].tolist()) == [0, 1, 2]
+
+
+def test_log_determinant_matches_its_slow_loop_and_prefers_diversity():
+    from prunekd import LogDeterminantPruner
+    from prunekd.pruning._embedding import log_determinant
+
+    Z = np.random.RandomState(4).randn(25, 5)
+    L = _similarity_np(Z) + 1e-3 * np.eye(25)
+    chosen = [int(np.argmax(np.diag(L)))]
+    for _ in range(5):
+        gains = [-np.inf if j in chosen else np.linalg.slogdet(L[np.ix_(chosen + [j], chosen + [j])])[1]
+                 for j in range(25)]  # fmt: skip
+        chosen.append(int(np.argmax(gains)))
+    assert log_determinant(Z, 6).tolist() == chosen
+    # near-duplicates add almost no volume: one of each bundle is kept
+    rng = np.random.RandomState(0)
+    bundle = np.repeat([0, 1, 2], [20, 10, 5])
+    X = np.eye(3)[bundle] + rng.randn(35, 3) * 0.01
+    kept = LogDeterminantPruner(fraction=3 / 35).fit_transform(X, np.zeros(35, int))
+    assert sorted(bundle[kept].tolist()) == [0, 1, 2]

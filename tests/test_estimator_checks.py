@@ -30,6 +30,7 @@ from prunekd import (
     GraphCutPruner,
     HerdingPruner,
     KCenterGreedyPruner,
+    LogDeterminantPruner,
     ModerateDSPruner,
     RandomPruner,
 )
@@ -79,6 +80,7 @@ FAST = dict(n_proxies=1, random_state=0)
         HerdingPruner(),
         FacilityLocationPruner(),
         GraphCutPruner(lam=0.5),
+        LogDeterminantPruner(),
         ModerateDSPruner(),
         CoverageCentricPruner(EL2NPruner(max_epochs=1, n_proxies=1), n_strata=5, random_state=0),
         # n_features and n_classes come from each check's data

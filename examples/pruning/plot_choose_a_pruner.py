@@ -32,6 +32,7 @@ from prunekd import (
     HerdingPruner,
     KCenterGreedyPruner,
     LeastConfidencePruner,
+    LogDeterminantPruner,
     MarginPruner,
     ModerateDSPruner,
     RandomPruner,
@@ -70,6 +71,7 @@ pruners = {
     "Moderate-DS": ModerateDSPruner(),
     "Facility location": FacilityLocationPruner(),
     "Graph cut": GraphCutPruner(),
+    "Log-determinant": LogDeterminantPruner(),
     "EL2N of the teacher": EL2NPruner(teacher=teacher, random_state=0),
     "AUM of the teacher": DynamicsPruner(teacher, score="aum", random_state=0),
 }

@@ -26,6 +26,7 @@ PRUNER_LABELS = {
     "moderate": "Moderate-DS",
     "facility_location": "Facility location",
     "graph_cut": "Graph cut",
+    "log_determinant": "Log-determinant",
 }
 # Fractions at which finding 2 ("at small fractions") is judged.
 SMALL_FRACTION = 0.3

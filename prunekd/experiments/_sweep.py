@@ -34,6 +34,7 @@ from ..pruning import (
     HerdingPruner,
     KCenterGreedyPruner,
     LeastConfidencePruner,
+    LogDeterminantPruner,
     MarginPruner,
     ModerateDSPruner,
     RandomPruner,
@@ -57,6 +58,7 @@ _EMBEDDING_PRUNERS = {
     "moderate": ModerateDSPruner,
     "facility_location": FacilityLocationPruner,
     "graph_cut": GraphCutPruner,
+    "log_determinant": LogDeterminantPruner,
 }
 PRUNERS = ("random", *_PROXY_PRUNERS, "ccs", *_EMBEDDING_PRUNERS)
 PAPER_PRUNERS = ("random", "el2n", "grand", "forgetting")
@@ -169,7 +171,7 @@ def make_pruner(config, name, seed, memory=None):
     """The pruner ``name`` of a sweep, seeded, with the sweep's proxy settings.
 
     ``ccs`` is coverage-centric selection over EL2N scores; ``kcenter``,
-    ``herding``, ``moderate``, ``facility_location`` and ``graph_cut`` measure
+    ``herding``, ``moderate``, ``facility_location``, ``graph_cut`` and ``log_determinant`` measure
     distances in the input space.
     """
     if name in _PROXY_PRUNERS or name == "ccs":

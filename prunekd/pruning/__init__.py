@@ -11,6 +11,7 @@ from ._embedding import (
     GraphCutPruner,
     HerdingPruner,
     KCenterGreedyPruner,
+    LogDeterminantPruner,
     ModerateDSPruner,
 )
 from ._forgetting import ForgettingPruner
@@ -36,6 +37,7 @@ __all__ = [
     "ForgettingPruner",
     "GraNdPruner",
     "LeastConfidencePruner",
+    "LogDeterminantPruner",
     "MarginPruner",
     "OutputPruner",
     "PrecomputedPruner",
