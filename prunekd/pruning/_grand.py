@@ -128,7 +128,7 @@ class GraNdPruner(ProxyPruner):
     mixed_precision : bool, default=False
         Train the proxies under bfloat16 autocast; scores are computed in float32.
     random_state : int, RandomState instance or None, default=None
-        Seeds the proxies and tie-breaking; an int also enables score caching.
+        Seeds the proxies and tie-breaking; an int lets ``memory`` cache the scores.
     memory : str, joblib.Memory or None, default=None
         Folder (or ``joblib.Memory``) caching the scores across fits and
         processes; see :class:`~prunekd.pruning.BasePruner`.
