@@ -7,6 +7,8 @@ it the script says so and exits.
 The work: digits (1,797 8x8 images, all of them), DeepCore's MLP (64-128-128-10)
 as the proxy, Adam at lr 1e-3, batches of 128, the same number of epochs and
 one proxy for both, a fraction of 0.2, class-balanced where both allow it.
+k-center greedy and herding select in the embedding of a proxy trained first
+(prunekd: a ``DistillationClassifier`` with ``alpha=0``), as DeepCore does.
 Each method runs ``--repeats`` times in turn (DeepCore, then prunekd) and the
 best time of each is printed with the ratio prunekd / DeepCore (< 1: prunekd is
 faster). DeepCore prints every epoch; its output goes to /dev/null and is not
@@ -25,9 +27,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier
 
 from prunekd import (
+    DistillationClassifier,
     EntropyPruner,
     ForgettingPruner,
     GraNdPruner,
@@ -76,10 +78,10 @@ def _args(batch):
 
 
 def _proxy_net(epochs, batch):
-    return NeuralNetClassifier(_DeepCoreMLP, criterion=torch.nn.CrossEntropyLoss,
-                               optimizer=torch.optim.Adam, lr=1e-3, max_epochs=epochs,
-                               batch_size=batch, train_split=None, verbose=0,
-                               iterator_train__shuffle=True)  # fmt: skip
+    # prunekd's classifier with alpha=0 is a plain cross-entropy net on skorch's loop.
+    return DistillationClassifier(_DeepCoreMLP, alpha=0, optimizer=torch.optim.Adam, lr=1e-3,
+                                  max_epochs=epochs, batch_size=batch, random_state=0,
+                                  verbose=0)  # fmt: skip
 
 
 def _best_time(run, repeats):
@@ -101,6 +103,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--fraction", type=float, default=0.2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--methods", nargs="+", help="only these methods (default: all)")
     args = parser.parse_args(argv)
     if not args.deepcore or not os.path.isdir(os.path.join(args.deepcore, "deepcore")):
         print("DeepCore not found: pass --deepcore, the folder holding its deepcore package. "
@@ -154,7 +157,12 @@ def main(argv=None):
     print(f"digits, n={len(X)}, fraction {f}, {e} epochs, batch {b}, 1 proxy, 1 thread, "
           f"best of {args.repeats}")  # fmt: skip
     print(f"{'method':<16} {'DeepCore s':>11} {'prunekd s':>10} {'ratio':>6}")
+    unknown = set(args.methods or ()) - set(cases)
+    if unknown:
+        parser.error(f"unknown --methods {sorted(unknown)}; choose from {sorted(cases)}")
     for name, (deepcore_run, prunekd_run) in cases.items():
+        if args.methods and name not in args.methods:
+            continue
         theirs = _best_time(deepcore_run, args.repeats)
         ours = _best_time(prunekd_run, args.repeats)
         print(f"{name:<16} {theirs:>11.2f} {ours:>10.2f} {ours / theirs:>6.2f}")

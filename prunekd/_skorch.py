@@ -29,10 +29,10 @@ class _BatchedArrays(torch.utils.data.Dataset):
         return len(self.X)
 
     def __getitem__(self, i):
-        return torch.as_tensor(self.X[i]), self.y[i]
+        return torch.as_tensor(self.X[i]), None if self.y is None else self.y[i]
 
     def __getitems__(self, indices):
-        return torch.as_tensor(self.X[indices]), self.y[indices]
+        return torch.as_tensor(self.X[indices]), None if self.y is None else self.y[indices]
 
 
 def _collate_batch(batch):
@@ -43,7 +43,8 @@ class _Classifier(NeuralNetClassifier):
     """A :class:`skorch.NeuralNetClassifier` with two training options.
 
     * Array inputs with skorch's default Dataset and DataLoader are fetched a
-      whole batch at a time (same batches, same order, same weights).
+      whole batch at a time, in training and in inference (same batches, same
+      order, same weights and outputs).
     * ``mixed_precision=True`` runs the training forward pass and loss under
       ``torch.autocast`` in bfloat16 on the net's device. Weights, optimiser
       state and inference stay in float32.
@@ -57,17 +58,25 @@ class _Classifier(NeuralNetClassifier):
         if self.mixed_precision not in (True, False):
             raise ValueError(f"mixed_precision must be True or False; got {self.mixed_precision!r}")
 
-    def _can_batch(self, X, y):
-        """Whether training batches can be fetched whole (plain arrays, default loaders)."""
+    def _default_loading(self, X, iterator):
+        """Whether ``X`` is a plain array that skorch's default Dataset and ``iterator`` would load."""
         return (
             isinstance(X, np.ndarray)
-            and y is not None
-            and not self.train_split
             and self.dataset is _SkorchDataset
             and not self.get_params_for("dataset")
-            and self.iterator_train is DataLoader
-            and "collate_fn" not in self.get_params_for("iterator_train")
+            and getattr(self, iterator) is DataLoader
+            and "collate_fn" not in self.get_params_for(iterator)
         )
+
+    def _can_batch(self, X, y):
+        """Whether training batches can be fetched whole (plain arrays, default loaders)."""
+        return y is not None and not self.train_split and self._default_loading(X, "iterator_train")
+
+    def get_dataset(self, X, y=None):
+        # Inference (predict, forward) on a plain array: whole batches, same order.
+        if y is None and self._default_loading(X, "iterator_valid"):
+            return _BatchedArrays(X, None)
+        return super().get_dataset(X, y)
 
     def _batch_targets(self, y):
         """The targets a batched training set serves; subclasses may pack more in."""

@@ -222,3 +222,29 @@ def test_every_pruner_runs_in_the_sweep(tmp_path):
     assert len(set(kcenter) & set(random)) < 0.5 * len(kcenter)
     summary = write_summary(out)
     assert "| k-center | no KD |" in summary and "| Graph cut | no KD |" in summary
+
+
+def test_the_sweeps_teacher_scores_the_teacher_pruners_unchanged():
+    from prunekd.pruning import el2n_scores
+
+    config = SweepConfig(model="mlp", width=8, teacher_epochs=4, teacher_widths={"equal": 8})
+    X, _, X_test, y, _, y_test = split_data(*load_digits())
+    data = dict(X_train=X, y_train=y, X_test=X_test, y_test=y_test, n_classes=10)
+    _, log_p, accuracy, none = _sweep._fit_teacher(config, data, "equal", 8)
+    _, log_p_kept, accuracy_kept, teacher = _sweep._fit_teacher(config, data, "equal", 8, keep=True)
+    # recording the teacher's training leaves the teacher every student learns from unchanged
+    assert none is None and accuracy_kept == accuracy
+    np.testing.assert_array_equal(log_p_kept, log_p)
+    record = dict(teacher.callbacks_)["dynamics"]
+    assert record.correct_.shape == (4, len(y))
+    for name, expected in [
+        ("aum_teacher", record.aum_scores()),
+        ("forgetting_teacher", record.forgetting_counts()),
+        ("el2n_teacher", el2n_scores(np.log(teacher.predict_proba(X)), y)),
+    ]:
+        pruner = _sweep.make_pruner(config, name, 0, teacher=teacher).set_params(fraction=0.1)
+        kept = pruner.fit_transform(X, y)
+        np.testing.assert_allclose(pruner.scores_, expected, rtol=1e-5, atol=1e-6)
+        assert len(kept) == 126
+    with pytest.raises(ValueError, match="needs the sweep's fitted teacher"):
+        _sweep.make_pruner(config, "aum_teacher", 0)

@@ -54,3 +54,30 @@ def test_other_data_than_recorded_is_refused(noisy_teacher):
         DynamicsPruner(TrainingDynamics()).fit(X, y)
     with pytest.raises(TypeError, match="dynamics must be"):
         DynamicsPruner("teacher").fit(X, y)
+
+
+@pytest.mark.parametrize("net", ["skorch", "prunekd"])
+def test_recording_does_not_change_the_training(net):
+    # The epoch-end pass must not draw from torch's generator, which orders the
+    # next epoch's batches: a recorded teacher is the teacher it would be unrecorded.
+    from prunekd import DistillationClassifier
+
+    X = np.random.RandomState(0).randn(200, 5).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+
+    def weights(callbacks):
+        if net == "prunekd":
+            model = DistillationClassifier(MLP, alpha=0, max_epochs=3, batch_size=32,
+                                           random_state=0, callbacks=callbacks, verbose=0)  # fmt: skip
+        else:
+            torch.manual_seed(0)
+            model = NeuralNetClassifier(MLP, module__n_features=5, module__n_classes=2,
+                                        criterion=torch.nn.CrossEntropyLoss, max_epochs=3,
+                                        batch_size=32, train_split=None, verbose=0,
+                                        iterator_train__shuffle=True, callbacks=callbacks)  # fmt: skip
+        model.fit(X, y)
+        return torch.cat([p.detach().flatten() for p in model.module_.parameters()])
+
+    recorder = TrainingDynamics()
+    torch.testing.assert_close(weights([recorder]), weights(None), rtol=0, atol=0)
+    assert recorder.correct_.shape == (3, 200)

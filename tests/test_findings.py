@@ -17,6 +17,7 @@ from prunekd.experiments._findings import (
     best_alpha_falls,
     kd_helps,
     kd_helps_most_when_small,
+    random_against_each,
     random_matches_scores,
     teacher_capacity,
 )
@@ -132,6 +133,29 @@ def test_random_matches_score_based_within_the_stated_margin(penalty, expected):
     assert verdict.word == expected
     assert "margin 1 point" in verdict.claim
     assert verdict.estimate == pytest.approx(-penalty, abs=0.004)
+
+
+def test_claim_2_against_each_method_cell_by_cell():
+    # GraNd beats random by 3 points with KD at f=0.1 only; EL2N and Forgetting do not.
+    base = kd_gain_model()
+
+    def accuracy(p, f, a, t):
+        return base(p, f, a, t) + (0.03 if p == "grand" and a > 0 and f == 0.1 else 0.0)
+
+    rows = sweep(accuracy, pruners=("random", "el2n", "grand", "forgetting"), noise=0.004)
+    cells, verdict = random_against_each(Results(rows))
+    words = {(c["pruner"], c["fraction"]): c["kd_word"] for c in cells}
+    assert words == {("el2n", 0.1): "reproduced", ("el2n", 0.3): "reproduced",
+                     ("grand", 0.1): "contradicted", ("grand", 0.3): "reproduced",
+                     ("forgetting", 0.1): "reproduced", ("forgetting", 0.3): "reproduced"}  # fmt: skip
+    assert all(c["no_kd_word"] == "reproduced" for c in cells)  # no KD: all equal at 0.9
+    grand = next(c for c in cells if c["pruner"] == "grand" and c["fraction"] == 0.1)
+    assert grand["kd"][0] == pytest.approx(-0.03, abs=0.004)
+    assert verdict.word == "contradicted" and "GraNd f=0.1" in verdict.statistic
+    # the best-on-validation verdict sees GraNd too, and so is contradicted
+    assert random_matches_scores(Results(rows)).word == "contradicted"
+    only_random = [r for r in rows if r["pruner"] == "random"]
+    assert random_against_each(Results(only_random))[0] == []
 
 
 @pytest.mark.parametrize(

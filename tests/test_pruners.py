@@ -236,6 +236,58 @@ def test_grand_vectorised_matches_per_sample_loop():
     assert all(p.grad is None for p in module.parameters())
 
 
+class _Tied(torch.nn.Module):
+    """One Linear layer applied twice: its per-sample gradient is not one outer product."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(6, 6)
+
+    def forward(self, x):
+        return self.layer(torch.relu(self.layer(x)))
+
+
+class _Tokens(torch.nn.Module):
+    """A Linear layer on (batch, tokens, features): a sum of outer products per sample."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(3, 6)
+
+    def forward(self, x):
+        return self.layer(x.view(len(x), 2, 3)).mean(1)
+
+
+@pytest.mark.parametrize(
+    "make, separable",
+    [
+        (lambda: torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(inplace=True),
+                                     torch.nn.Linear(8, 6)), True),  # fmt: skip
+        (lambda: torch.nn.Sequential(torch.nn.Linear(6, 8, bias=False), torch.nn.Tanh(),
+                                     torch.nn.Dropout(0.5), torch.nn.Linear(8, 6)), True),  # fmt: skip
+        (_Tied, False),
+        (_Tokens, False),
+    ],
+    ids=["inplace-relu", "no-bias-dropout", "tied-layer", "token-inputs"],
+)
+def test_grand_linear_shortcut_matches_the_per_sample_loop(make, separable):
+    from prunekd.pruning._grand import _linear_squared_norms
+
+    torch.manual_seed(0)
+    module = make()
+    module[0].weight.requires_grad_(False) if separable else None  # frozen weights drop out
+    X = np.random.RandomState(0).randn(23, 6).astype(np.float32)
+    y = np.random.RandomState(1).randint(0, 6, 23)
+    module.eval()
+    shortcut = _linear_squared_norms(module, torch.as_tensor(X), torch.as_tensor(y), False)
+    assert (shortcut is not None) == separable
+    fast = per_sample_grad_norms(module, X, y, batch_size=8)
+    np.testing.assert_allclose(fast, per_sample_grad_norms_loop(module, X, y), rtol=1e-4)
+    if separable:
+        np.testing.assert_allclose(fast, shortcut.sqrt().numpy(), rtol=1e-6)
+    assert all(p.grad is None for p in module.parameters())
+
+
 def test_grand_closed_form_for_a_linear_softmax_model():
     # d CE / dW = (p - onehot) x^T and d CE / db = p - onehot, so the norm is
     # ||p - onehot|| * sqrt(||x||^2 + 1).

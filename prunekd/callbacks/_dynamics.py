@@ -11,7 +11,9 @@ class TrainingDynamics(Callback):
     """Record every training sample's correctness and margin after each epoch.
 
     At the end of every epoch the net predicts its whole training set in eval
-    mode (one extra forward pass, no gradients) and the callback stores, per
+    mode (one extra forward pass, no gradients, and no draw from torch's random
+    generator, so the training is the one it would be unrecorded) and the
+    callback stores, per
     sample, whether the prediction is correct and the margin (logit of the true
     class minus the largest other logit). From that record come Forgetting
     counts, and the logits of chosen epochs can be kept for EL2N.
@@ -60,7 +62,10 @@ class TrainingDynamics(Callback):
         self._correct, self._margins, self.logits_ = [], [], {}
 
     def on_epoch_end(self, net, **kwargs):
-        logits = net_logits(net, self._X).cpu()
+        # An inference DataLoader draws a seed from torch's generator; restoring
+        # it keeps the recorded training the same as one without the recorder.
+        with torch.random.fork_rng(devices=[]):
+            logits = net_logits(net, self._X).cpu()
         y = self._y
         true = logits.gather(1, y[:, None]).squeeze(1)
         others = logits.clone()

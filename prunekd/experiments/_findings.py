@@ -27,6 +27,9 @@ PRUNER_LABELS = {
     "facility_location": "Facility location",
     "graph_cut": "Graph cut",
     "log_determinant": "Log-determinant",
+    "el2n_teacher": "EL2N (teacher)",
+    "forgetting_teacher": "Forgetting (teacher)",
+    "aum_teacher": "AUM (teacher)",
 }
 # Fractions at which finding 2 ("at small fractions") is judged.
 SMALL_FRACTION = 0.3
@@ -275,6 +278,64 @@ def random_matches_scores(results, margin=MARGIN):
                             "random − best score-based, with KD (points)")  # fmt: skip
     verdict.detail += detail
     return verdict
+
+
+def random_against_each(results, margin=MARGIN):
+    """Claim 2 against every method: random − each score-based pruner, per small fraction.
+
+    For every score-based pruner of the sweep and every small kept fraction
+    (at most ``SMALL_FRACTION``), the paired difference random − that pruner,
+    with KD (each at its alpha chosen on validation) and without, with the
+    95% interval over seeds, and the non-inferiority word of each: the paper's
+    side is above ``-margin``. The last item is the verdict "random matches
+    every method with KD": reproduced only when every cell's interval clears
+    the margin, contradicted when one cell's Bonferroni interval lies below it.
+
+    Parameters
+    ----------
+    results : Results
+    margin : float, default=MARGIN
+
+    Returns
+    -------
+    cells : list of dict
+        ``pruner``, ``fraction``, ``kd`` and ``no_kd`` (each ``(mean, low,
+        high)``), ``kd_word`` and ``no_kd_word``.
+    verdict : Verdict
+
+    Examples
+    --------
+    >>> from prunekd.experiments._findings import Results, random_against_each
+    >>> rows = [dict(study="main", pruner=p, fraction=0.1, alpha=a, seed=s,
+    ...              teacher="equal" if a else "none", val_accuracy=0.9,
+    ...              test_accuracy=0.9 + (0.05 if a else 0) - (0.02 if p == "el2n" and not a else 0)
+    ...              + s / 1000)
+    ...         for p in ("random", "el2n") for a in (0.0, 1.0) for s in range(5)]
+    >>> cells, verdict = random_against_each(Results(rows))
+    >>> [(c["pruner"], c["kd_word"], c["no_kd_word"]) for c in cells], verdict.word
+    ([('el2n', 'reproduced', 'reproduced')], 'reproduced')
+    """
+    scored = [p for p in results.pruners if p != "random"]
+    claim = (f"With KD, random pruning matches or beats every score-based method at small "
+             f"fractions (non-inferiority, margin {100 * margin:g} point)")  # fmt: skip
+    pruned = [f for f in results.fractions if f < 1.0]
+    small = [f for f in pruned if f <= SMALL_FRACTION] or pruned[:1]
+    if "random" not in results.pruners:
+        scored = []
+    cells, keyed = [], []
+    for q in scored:
+        for f in small:
+            with_kd = _cell(results.kd_accuracy("random", f) - results.kd_accuracy(q, f),
+                            len(scored) * len(small))  # fmt: skip
+            without = t_interval(_complete(results.kd("random", f, 0.0) - results.kd(q, f, 0.0)))
+            cells.append(dict(pruner=q, fraction=f, kd=(with_kd[0], *with_kd[1]), no_kd=without,
+                              kd_word=word(*with_kd[1], -margin),
+                              no_kd_word=word(*without[1:], -margin)))  # fmt: skip
+            keyed.append(dict(label=f"{PRUNER_LABELS[q]} f={f:g}", mean=with_kd[0],
+                              ci=with_kd[1], adj=with_kd[2]))  # fmt: skip
+    verdict = _across_cells("2*", claim, keyed, -margin,
+                            "random − each score-based method, with KD (points)")  # fmt: skip
+    return cells, verdict
 
 
 def _small_and_large(fractions):

@@ -17,6 +17,7 @@ from ._findings import (
     fmt_interval,
     format_verdict,
     nanmean,
+    random_against_each,
     smoothed_best_alpha,
 )
 
@@ -209,6 +210,7 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
     ]
     for v in verdicts:
         lines += [format_verdict(v), ""]
+    lines += claim2_section(r)
     if r.kd_alphas:
         auto = alpha_regret(rows, knots_rule(AUTO_ALPHA_KNOTS))
         fixed = alpha_regret(rows, lambda f: 0.5)
@@ -225,6 +227,30 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
     names += ["teacher_capacity.png"] if len(teachers) > 1 else []
     lines += [f"![{name}]({name})" for name in names]
     return "\n".join(lines) + "\n"
+
+
+def claim2_section(results):
+    """Markdown lines: claim 2 against every score-based method of ``results``, cell by cell."""
+    cells, verdict = random_against_each(results)
+    if not cells:
+        return []
+    lines = [
+        "## Claim 2 against every method",
+        "",
+        "Random minus each score-based method at the small kept fractions, paired over seeds, "
+        "in test accuracy points with 95% intervals; with KD each method has its own alpha, "
+        "chosen on validation. A cell's word is the non-inferiority verdict: *reproduced* when "
+        f"the interval lies above −{100 * MARGIN:g} point, *contradicted* below it, "
+        "*inconclusive* when it straddles.",
+        "",
+        "| method | f | random − method, KD | verdict | random − method, no KD | verdict |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for c in cells:
+        lines.append(_row([PRUNER_LABELS[c["pruner"]], f"{c['fraction']:g}",
+                           fmt_interval(*c["kd"]), c["kd_word"],
+                           fmt_interval(*c["no_kd"]), c["no_kd_word"]]))  # fmt: skip
+    return lines + ["", format_verdict(verdict), ""]
 
 
 def _mean(values):

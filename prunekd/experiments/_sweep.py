@@ -20,11 +20,13 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
+from ..callbacks import TrainingDynamics
 from ..distillation import DistillationClassifier
 from ..distillation._loss import teacher_log_probs
 from ..distillation._teacher import make_teacher
 from ..pruning import (
     CoverageCentricPruner,
+    DynamicsPruner,
     EL2NPruner,
     EntropyPruner,
     FacilityLocationPruner,
@@ -60,7 +62,9 @@ _EMBEDDING_PRUNERS = {
     "graph_cut": GraphCutPruner,
     "log_determinant": LogDeterminantPruner,
 }
-PRUNERS = ("random", *_PROXY_PRUNERS, "ccs", *_EMBEDDING_PRUNERS)
+# Scored by the main study's teacher (the "equal" one), at no extra training.
+_TEACHER_PRUNERS = ("el2n_teacher", "forgetting_teacher", "aum_teacher")
+PRUNERS = ("random", *_PROXY_PRUNERS, "ccs", *_EMBEDDING_PRUNERS, *_TEACHER_PRUNERS)
 PAPER_PRUNERS = ("random", "el2n", "grand", "forgetting")
 RESULT_FIELDS = (
     "study", "pruner", "fraction", "alpha", "seed", "teacher", "teacher_width",
@@ -156,24 +160,37 @@ def _one_thread():
         torch.set_num_threads(before)
 
 
-def _fit_teacher(config, data, name, width):
+def _fit_teacher(config, data, name, width, keep=False):
+    """Fit one teacher; with ``keep``, also return it, its training recorded, for pruning."""
     with _one_thread():
         X, y = data["X_train"], data["y_train"]
         module, kwargs = _net_kwargs(config, data["n_classes"], X.shape[1:], width, config.teacher_epochs)
-        teacher = DistillationClassifier(module, alpha=0.0, random_state=0, **kwargs).fit(X, y)
+        # The recorder does not change the training: the teacher is the same without it.
+        callbacks = [("dynamics", TrainingDynamics())] if keep else None
+        teacher = DistillationClassifier(module, alpha=0.0, random_state=0, callbacks=callbacks,
+                                         **kwargs).fit(X, y)  # fmt: skip
         # What every student of every seed needs of this teacher, computed once.
         logits = make_teacher(teacher).logits_array(X, _INFERENCE_BATCH)
         log_p = teacher_log_probs(logits, config.temperature).numpy()
-        return name, log_p, float(teacher.score(data["X_test"], data["y_test"]))
+        accuracy = float(teacher.score(data["X_test"], data["y_test"]))
+        return name, log_p, accuracy, teacher if keep else None
 
 
-def make_pruner(config, name, seed, memory=None):
+def make_pruner(config, name, seed, memory=None, teacher=None):
     """The pruner ``name`` of a sweep, seeded, with the sweep's proxy settings.
 
     ``ccs`` is coverage-centric selection over EL2N scores; ``kcenter``,
     ``herding``, ``moderate``, ``facility_location``, ``graph_cut`` and ``log_determinant`` measure
-    distances in the input space.
+    distances in the input space. ``el2n_teacher``, ``forgetting_teacher``
+    and ``aum_teacher`` are scored by ``teacher``, the fitted teacher of the
+    main study, whose callbacks recorded its training.
     """
+    if name in _TEACHER_PRUNERS:
+        if teacher is None:
+            raise ValueError(f"the pruner {name!r} needs the sweep's fitted teacher")
+        if name == "el2n_teacher":
+            return EL2NPruner(teacher=teacher, random_state=seed)
+        return DynamicsPruner(teacher, score=name.split("_")[0], random_state=seed)
     if name in _PROXY_PRUNERS or name == "ccs":
         proxy = dict(
             n_proxies=config.n_proxies,
@@ -439,7 +456,8 @@ def split_data(X, y, seed=0):
     return X_train, X_val, X_test, y_train, y_val, y_test
 
 
-def _score_and_train(config, data, todo, done, memory, parallel, bar, results_path, teacher_log_p):
+def _score_and_train(config, data, todo, done, memory, parallel, bar, results_path, teacher_log_p,
+                     teacher=None):  # fmt: skip
     """Score with every pruner that trains proxies, then train the students group by group."""
     X_train, y_train = data["X_train"], data["y_train"]
     needed_scores = sorted({(r["pruner"], r["seed"]) for _, runs in todo for r in runs
@@ -449,7 +467,7 @@ def _score_and_train(config, data, todo, done, memory, parallel, bar, results_pa
         pass
 
     def kept_rows(run):
-        pruner = make_pruner(config, run["pruner"], run["seed"], memory)
+        pruner = make_pruner(config, run["pruner"], run["seed"], memory, teacher)
         return pruner.set_params(fraction=run["fraction"]).fit_transform(X_train, y_train)
 
     def task(runs):
@@ -538,18 +556,20 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     bar = dict(disable=not progress, leave=False)
 
-    teacher_log_p, teacher_acc = {}, {}
+    teacher_log_p, teacher_acc, kept = {}, {}, {}
     needed = {r["teacher"] for _, runs in todo for r in runs} - {"none"}
+    scoring = any(r["pruner"] in _TEACHER_PRUNERS for _, runs in todo for r in runs)
+    needed |= {"equal"} if scoring else set()
     jobs = [(name, w) for name, w in config.teacher_widths.items() if name in needed]
-    tasks = (delayed(_fit_teacher)(config, data, n, w) for n, w in jobs)
-    for name, log_p, acc in tqdm(parallel(tasks), total=len(jobs), desc="teachers", **bar):
-        teacher_log_p[name], teacher_acc[name] = log_p, acc
+    tasks = (delayed(_fit_teacher)(config, data, n, w, scoring and n == "equal") for n, w in jobs)
+    for name, log_p, acc, fitted in tqdm(parallel(tasks), total=len(jobs), desc="teachers", **bar):
+        teacher_log_p[name], teacher_acc[name], kept[name] = log_p, acc, fitted
 
     # Scores live in a cache shared by the workers for the length of the run.
     memory = joblib.Memory(tempfile.mkdtemp(prefix="prunekd-scores-"), verbose=0)
     try:
         _score_and_train(config, data, todo, done, memory, parallel, bar, results_path,
-                         teacher_log_p)  # fmt: skip
+                         teacher_log_p, kept.get("equal"))  # fmt: skip
     finally:
         shutil.rmtree(memory.location, ignore_errors=True)
 

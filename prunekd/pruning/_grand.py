@@ -51,18 +51,81 @@ def per_sample_grad_norms(module, X, y_encoded, batch_size=128, probabilities=Fa
 
     batched_grads = vmap(grad(sample_loss), in_dims=(None, 0, 0))
     y_all = torch.as_tensor(y_encoded, dtype=torch.int64)
+    linear_only = _only_linear_parameters(module)
     was_training = module.training
     module.eval()
     norms = []
     try:
         for batch, xb in _input_batches(X, batch_size):
-            xb = xb.to(device)
-            grads = batched_grads(params, xb, y_all[batch].to(device))
-            squared = sum(g.pow(2).flatten(1).sum(1) for g in grads.values())
+            xb, yb = xb.to(device), y_all[batch].to(device)
+            squared = _linear_squared_norms(module, xb, yb, probabilities) if linear_only else None
+            if squared is None:
+                grads = batched_grads(params, xb, yb)
+                squared = sum(g.pow(2).flatten(1).sum(1) for g in grads.values())
             norms.append(squared.sqrt().cpu())
     finally:
         module.train(was_training)
     return torch.cat(norms).double().numpy()
+
+
+def _only_linear_parameters(module):
+    """Whether every trainable parameter belongs to a ``torch.nn.Linear``."""
+    return any(p.requires_grad for p in module.parameters()) and all(
+        isinstance(sub, torch.nn.Linear)
+        for sub in module.modules()
+        if any(p.requires_grad for p in sub.parameters(recurse=False))
+    )
+
+
+def _linear_squared_norms(module, xb, yb, probabilities):
+    """Squared per-sample gradient norms of a network whose parameters are all ``Linear``.
+
+    A linear layer's weight gradient for one sample is the outer product of
+    the gradient at its output and its input, so its squared norm is the
+    product of theirs: one batched forward and backward give every sample's
+    norm without materialising per-sample gradients. Returns ``None`` (the
+    caller falls back to ``vmap``) when a layer runs more than once or on
+    inputs that are not ``(batch, features)``, where that identity fails.
+    """
+    records, handles = {}, []
+
+    def keep(layer, inputs, output):
+        if not any(p.requires_grad for p in layer.parameters()):
+            return output  # frozen: contributes nothing
+        if layer in records or inputs[0].dim() != 2:
+            records[layer] = None  # shared or sequence-shaped: not separable per sample
+            return output
+        records[layer] = (inputs[0].detach(), output)
+        return output.clone()  # in-place ops downstream must not touch the recorded output
+
+    for sub in module.modules():
+        if isinstance(sub, torch.nn.Linear):
+            handles.append(sub.register_forward_hook(keep))
+    try:
+        with torch.enable_grad():
+            out = module(xb.requires_grad_(False))
+            if any(r is None for r in records.values()) or not records:
+                return None
+            loss = torch.nn.functional.cross_entropy(
+                to_logits(out, probabilities), yb, reduction="sum"
+            )
+            layers = list(records)
+            deltas = torch.autograd.grad(
+                loss, [records[layer][1] for layer in layers], allow_unused=True
+            )
+    finally:
+        for handle in handles:
+            handle.remove()
+    squared = torch.zeros(len(xb), device=xb.device)
+    for layer, delta in zip(layers, deltas):
+        if delta is None:
+            continue
+        delta_sq = delta.pow(2).sum(1)
+        if layer.weight.requires_grad:
+            squared += delta_sq * records[layer][0].pow(2).sum(1)
+        if layer.bias is not None and layer.bias.requires_grad:
+            squared += delta_sq
+    return squared
 
 
 def per_sample_grad_norms_loop(module, X, y_encoded, probabilities=False):
