@@ -1,5 +1,6 @@
 """Knowledge distillation from a teacher fitted on the full data."""
 
+from ._accelerate import AcceleratedDistillationClassifier
 from ._alpha import AUTO_ALPHA_KNOTS, auto_alpha
 from ._classifier import DistillationClassifier
 from ._loss import distillation_loss
@@ -7,6 +8,7 @@ from ._losses import DISTLoss, DKDLoss, KDLoss, MSELoss
 
 __all__ = [
     "AUTO_ALPHA_KNOTS",
+    "AcceleratedDistillationClassifier",
     "DISTLoss",
     "DKDLoss",
     "DistillationClassifier",

@@ -232,6 +232,9 @@ class DistillationClassifier(_Classifier):
             self.kd_loss = clone(check_kd_loss(self.kd_loss)).set_params(**nested)
         return self
 
+    # Parameters clone shares as they are (a fitted teacher; an accelerator's process state).
+    _shared_params = ("teacher",)
+
     def __sklearn_clone__(self):
         """Clone every parameter except the teacher, which is shared as is.
 
@@ -239,9 +242,9 @@ class DistillationClassifier(_Classifier):
         candidate): cloning it would return an unfitted copy or a deep copy.
         """
         params = self.get_params(deep=False)
-        teacher = params.pop("teacher")
+        shared = {name: params.pop(name) for name in self._shared_params}
         params = {name: clone(value, safe=False) for name, value in params.items()}
-        new = type(self)(teacher=teacher, **params)
+        new = type(self)(**shared, **params)
         for attr in ("_metadata_request", "_sklearn_output_config"):
             if attr in self.__dict__:
                 object.__setattr__(new, attr, copy.deepcopy(self.__dict__[attr]))
@@ -256,6 +259,10 @@ class DistillationClassifier(_Classifier):
         elif _module_class_by_value(teacher):
             state["teacher"] = _PortableNet(teacher)
         return state
+
+    def _tensor_device(self):
+        """Where the tensors this class makes itself go: the net's device."""
+        return self.device
 
     def _teacher_object(self):
         teacher = self.teacher
@@ -622,7 +629,7 @@ class DistillationClassifier(_Classifier):
                     self._check_input_shape(X)
                 with torch.no_grad():
                     set_training(self, False)
-                    out = self.infer(to_tensor(probe, device=self.device))
+                    out = self.infer(to_tensor(probe, device=self._tensor_device()))
                     if isinstance(out, (tuple, list)):
                         out = out[0]
                 self._check_output("student", out, len(probe), len(classes), tuple(probe.shape))
@@ -663,13 +670,13 @@ class DistillationClassifier(_Classifier):
         return self.get_dataset(X[rows], packed[rows]), valid
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        y_true = to_tensor(y_true, device=self.device)
+        y_true = to_tensor(y_true, device=self._tensor_device())
         alpha = getattr(self, "alpha_", self.alpha)
         teacher_log_p = None
         if y_true.dim() == 2:  # packed: label, then the teacher's log-probabilities
             y_true, teacher_log_p = y_true[:, 0].long(), y_true[:, 1:]
         elif alpha != 0:
-            logits = to_tensor(self._teacher_logits_on_the_fly(X), device=self.device)
+            logits = to_tensor(self._teacher_logits_on_the_fly(X), device=self._tensor_device())
             teacher_log_p = teacher_log_probs(logits, self.temperature)
         soft_loss = getattr(self, "kd_loss_", None)
         return kd_objective(

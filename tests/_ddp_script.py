@@ -1,0 +1,58 @@
+"""Fit an AcceleratedDistillationClassifier in every process this script is launched in.
+
+Launched by tests/test_accelerate.py with ``torchrun --nproc_per_node 2``
+(two CPU processes, gloo backend); every process writes its weights and its
+predictions to ``OUT/<case>-rank<r>.npz`` for the test to compare.
+"""
+
+import os
+import sys
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from accelerate.utils import DataLoaderConfiguration
+
+from prunekd import AcceleratedDistillationClassifier, DistillationClassifier
+from prunekd.datasets import load_digits
+from prunekd.models import MLP
+
+N, BATCH = 512, 64  # a whole number of global batches: no padded last batch
+
+
+def data():
+    X, y = load_digits()
+    return X.reshape(len(X), -1)[:N], y[:N].astype(np.int64)
+
+
+def teacher(X, y):
+    return DistillationClassifier(MLP, alpha=0, max_epochs=5, lr=1e-2, optimizer=torch.optim.Adam,
+                                  random_state=0, verbose=0).fit(X, y)  # fmt: skip
+
+
+def student_params(teacher, shuffle, cache):
+    return dict(teacher=teacher, alpha=0.5, max_epochs=3, batch_size=BATCH, lr=1e-2,
+                optimizer=torch.optim.Adam, random_state=0, verbose=0, cache_teacher=cache,
+                iterator_train__shuffle=shuffle)  # fmt: skip
+
+
+CASES = {"cached": (False, True), "on_the_fly": (False, False), "shuffled": (True, True)}
+
+
+def main(out):
+    torch.set_num_threads(1)
+    X, y = data()
+    fitted = teacher(X, y)
+    accelerator = Accelerator(cpu=True, dataloader_config=DataLoaderConfiguration(split_batches=True))
+    for case, (shuffle, cache) in CASES.items():
+        net = AcceleratedDistillationClassifier(MLP, accelerator=accelerator,
+                                                **student_params(fitted, shuffle, cache))  # fmt: skip
+        net.fit(X, y)
+        weights = torch.cat([p.detach().flatten() for p in net.module_.parameters()]).numpy()
+        np.savez(os.path.join(out, f"{case}-rank{accelerator.process_index}.npz"), weights=weights,
+                 proba=net.predict_proba(X), world=accelerator.num_processes,
+                 distributed=accelerator.distributed_type.value)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
