@@ -1,8 +1,10 @@
 """Fit an AcceleratedDistillationClassifier in every process this script is launched in.
 
-Launched by tests/test_accelerate.py with ``torchrun --nproc_per_node 2``
-(two CPU processes, gloo backend); every process writes its weights and its
-predictions to ``OUT/<case>-rank<r>.npz`` for the test to compare.
+Launched by tests/test_accelerate.py as ``torchrun --nproc_per_node 2
+_ddp_script.py OUT STORED`` (two CPU processes, gloo backend), where STORED
+holds the teacher's outputs, computed by the test; every process writes its
+weights and its predictions to ``OUT/<case>-rank<r>.npz`` for the test to
+compare.
 """
 
 import os
@@ -15,6 +17,7 @@ from accelerate.utils import DataLoaderConfiguration
 
 from prunekd import AcceleratedDistillationClassifier, DistillationClassifier
 from prunekd.datasets import load_digits
+from prunekd.distillation import TeacherOutputs
 from prunekd.models import MLP
 
 N, BATCH = 512, 64  # a whole number of global batches: no padded last batch
@@ -36,17 +39,20 @@ def student_params(teacher, shuffle, cache):
                 iterator_train__shuffle=shuffle)  # fmt: skip
 
 
-CASES = {"cached": (False, True), "on_the_fly": (False, False), "shuffled": (True, True)}
+# case: (shuffle, cache_teacher); "stored" reads the teacher's outputs from disk.
+CASES = {"cached": (False, True), "on_the_fly": (False, False), "shuffled": (True, True),
+         "stored": (False, True)}  # fmt: skip
 
 
-def main(out):
+def main(out, stored):
     torch.set_num_threads(1)
     X, y = data()
     fitted = teacher(X, y)
     accelerator = Accelerator(cpu=True, dataloader_config=DataLoaderConfiguration(split_batches=True))
     for case, (shuffle, cache) in CASES.items():
+        source = TeacherOutputs(stored) if case == "stored" else fitted
         net = AcceleratedDistillationClassifier(MLP, accelerator=accelerator,
-                                                **student_params(fitted, shuffle, cache))  # fmt: skip
+                                                **student_params(source, shuffle, cache))  # fmt: skip
         net.fit(X, y)
         weights = torch.cat([p.detach().flatten() for p in net.module_.parameters()]).numpy()
         np.savez(os.path.join(out, f"{case}-rank{accelerator.process_index}.npz"), weights=weights,
@@ -55,4 +61,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

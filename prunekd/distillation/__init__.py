@@ -5,6 +5,7 @@ from ._alpha import AUTO_ALPHA_KNOTS, auto_alpha
 from ._classifier import DistillationClassifier
 from ._loss import distillation_loss
 from ._losses import DISTLoss, DKDLoss, KDLoss, MSELoss
+from ._stored import TeacherOutputs
 
 __all__ = [
     "AUTO_ALPHA_KNOTS",
@@ -14,6 +15,7 @@ __all__ = [
     "DistillationClassifier",
     "KDLoss",
     "MSELoss",
+    "TeacherOutputs",
     "auto_alpha",
     "distillation_loss",
 ]

@@ -24,6 +24,7 @@ from ..parallel import _SharedTeacher, shared_key
 from ._alpha import auto_alpha, current_train_fraction
 from ._loss import kd_objective, teacher_log_probs
 from ._losses import check_kd_loss
+from ._stored import TeacherOutputs, _WithStoredLogits
 from ._teacher import make_teacher
 
 
@@ -573,7 +574,18 @@ class DistillationClassifier(_Classifier):
                 f"got classes {classes.tolist()[:10]}"
             )
         probe = self._probe(X)
-        if teacher is not None:
+        stored = self._teacher_object() if isinstance(self._teacher_object(), TeacherOutputs) else None
+        if stored is not None and columns is None and stored.n_classes != len(classes):
+            raise ValueError(
+                f"the teacher outputs stored in {stored.path!r} have {stored.n_classes} "
+                f"columns for the {len(classes)} classes of y"
+            )
+        if stored is not None and is_dataset(teacher_in):
+            # Matched by position, not by the (augmented) inputs: see TeacherOutputs.
+            positions = stored.positions(teacher_in)
+        elif stored is not None:
+            stored.rows_of(teacher_in)  # every row, before training starts
+        elif teacher is not None:
             teacher_probe = self._probe(teacher_in)
             try:
                 out = teacher.logits(teacher_probe)
@@ -587,6 +599,9 @@ class DistillationClassifier(_Classifier):
             )
         cache = self.cache_teacher if self.cache_teacher != "auto" else not is_dataset(X)
         packed = None
+        if stored is not None and is_dataset(X) and alpha > 0:
+            X = _WithStoredLogits(X, stored, positions, columns, self.temperature,
+                                  _CACHE_DTYPES[self.teacher_cache_dtype])  # fmt: skip
         if teacher is not None and alpha > 0 and cache and not is_dataset(X):
             dtype = _CACHE_DTYPES[self.teacher_cache_dtype]
             if dtype == torch.float16 and len(classes) > _FLOAT16_MAX_CLASSES:

@@ -74,6 +74,8 @@ class _SklearnTeacher(_Teacher):
 
 def make_teacher(teacher):
     """Wrap a fitted teacher, or raise a clear error if it cannot serve as one."""
+    if hasattr(teacher, "_as_teacher"):  # stored outputs (TeacherOutputs)
+        return teacher._as_teacher()
     if isinstance(teacher, NeuralNet):
         if not getattr(teacher, "initialized_", False) or not hasattr(teacher, "module_"):
             raise ValueError(
