@@ -11,7 +11,7 @@ Usage, from the repository root::
 
     # store new runs first (each argument is a prunekd output folder), then render:
     python docs/make_results.py --main prunekd-results --rerun prunekd-rerun \\
-        --setting mlp=prunekd-mlp --setting noise=prunekd-noise
+        --setting mlp=prunekd-mlp --setting noise=prunekd-noise --methods prunekd-methods
 """
 
 import argparse
@@ -21,19 +21,22 @@ import sys
 
 from prunekd.distillation import AUTO_ALPHA_KNOTS
 from prunekd.experiments import (
+    PRUNERS,
     findings,
     fit_auto_alpha,
     load_results,
     render_summary,
     validate_auto_alpha,
 )
-from prunekd.experiments._findings import fmt_interval
+from prunekd.experiments._findings import PRUNER_LABELS, Results, fmt_interval
+from prunekd.experiments._report import claim2_section
 from prunekd.experiments._sweep import _read_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
 RERUN = os.path.join(RESULTS, "rerun")
 SETTINGS = os.path.join(RESULTS, "settings")
+METHODS = os.path.join(RESULTS, "methods")
 DATA_FILES = ("results.csv", "config.json", "info.json")
 
 COMMANDS = """\
@@ -41,8 +44,11 @@ prunekd --restart --out prunekd-results
 prunekd --restart --seeds 5,6,7,8,9 --out prunekd-rerun
 prunekd --restart --model mlp --teachers equal=16 --out prunekd-mlp
 prunekd --restart --label-noise 0.2 --teachers equal=16 --out prunekd-noise
+prunekd --restart --pruners {methods} \\
+    --fractions 0.1,0.2,0.3,1.0 --teachers equal=16 --out prunekd-methods
 python docs/make_results.py --main prunekd-results --rerun prunekd-rerun \\
-    --setting mlp=prunekd-mlp --setting noise=prunekd-noise"""
+    --setting mlp=prunekd-mlp --setting noise=prunekd-noise --methods prunekd-methods""".format(
+    methods=",".join(PRUNERS))
 
 
 def _store(source, target, figures=False):
@@ -121,6 +127,25 @@ def results_page():
             cells = [f"{x.word}: {fmt_interval(x.estimate, x.low, x.high, scale, digits)}" for x in (v, w)]
             lines.append(f"| {v.finding}. {v.claim} | {cells[0]} | {cells[1]} |")
         lines.append("")
+    if os.path.isdir(METHODS):
+        method_rows, method_config, method_info = _run(METHODS)
+        results = Results(method_rows)
+        key = lambda r: (r["pruner"], r["fraction"], r["alpha"], r["seed"], r["teacher"])  # noqa: E731
+        main_accuracy = {key(r): r["test_accuracy"] for r in rows}
+        shared = [r for r in method_rows if key(r) in main_accuracy]
+        same = sum(r["test_accuracy"] == main_accuracy[key(r)] for r in shared)
+        table = claim2_section(results)[1:]  # under this page's own heading
+        lines += [
+            f"## Claim 2 against all {len(results.pruners) - 1} score-based methods",
+            "",
+            f"A sweep with every pruner prunekd has ({', '.join(PRUNER_LABELS[p] for p in results.pruners)}), at the "
+            f"kept fractions {', '.join(f'{f:g}' for f in results.fractions)}, seeds "
+            f"{', '.join(map(str, results.seeds))}, and only the equal-size teacher "
+            f"({_provenance(method_config, method_info)}; the command is above). Of the "
+            f"{len(shared)} student runs it shares with the main run, {same} have the same "
+            "test accuracy to the last digit.",
+            *table,
+        ]
     with open(os.path.join(HERE, "results_discussion.md")) as f:
         lines.append(f.read().rstrip("\n"))
     return "\n".join(lines) + "\n"
@@ -200,6 +225,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--main", help="a prunekd output folder: the default run")
     parser.add_argument("--rerun", help="a prunekd output folder: the default run, other seeds")
+    parser.add_argument("--methods", help="a prunekd output folder: every pruner, small fractions")
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=FOLDER",
                         help="another setting for alpha='auto'")  # fmt: skip
     args = parser.parse_args(argv)
@@ -207,6 +233,8 @@ def main(argv=None):
         _store(args.main, RESULTS, figures=True)
     if args.rerun:
         _store(args.rerun, RERUN)
+    if args.methods:
+        _store(args.methods, METHODS)
     for item in args.setting:
         name, _, folder = item.partition("=")
         _store(folder, os.path.join(SETTINGS, name))

@@ -29,7 +29,7 @@ def test_results_pages_match_their_data(make_results):
 
 
 def test_the_stored_runs_record_their_code(make_results):
-    for folder in (make_results.RESULTS, make_results.RERUN):
+    for folder in (make_results.RESULTS, make_results.RERUN, make_results.METHODS):
         config = make_results._read_json(os.path.join(folder, "config.json"))
         info = make_results._read_json(os.path.join(folder, "info.json"))
         assert config["prunekd_version"] and config["revision"]
