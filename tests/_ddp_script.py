@@ -57,7 +57,8 @@ def main(out, stored):
         weights = torch.cat([p.detach().flatten() for p in net.module_.parameters()]).numpy()
         np.savez(os.path.join(out, f"{case}-rank{accelerator.process_index}.npz"), weights=weights,
                  proba=net.predict_proba(X), world=accelerator.num_processes,
-                 distributed=accelerator.distributed_type.value)  # fmt: skip
+                 distributed=accelerator.distributed_type.value,
+                 backend=torch.distributed.get_backend())  # fmt: skip
 
 
 if __name__ == "__main__":

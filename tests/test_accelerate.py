@@ -59,6 +59,7 @@ def test_accelerate_ddp_on_two_processes_matches_one_process(ddp_runs, case):
     weights, proba = _single_process(case)
     for rank in ddp_runs[case]:
         assert int(rank["world"]) == 2 and rank["distributed"] == "MULTI_CPU"
+        assert rank["backend"] == "gloo"
         np.testing.assert_allclose(rank["weights"], weights, rtol=0, atol=TOLERANCE)
         # predictions are gathered from both processes, in order
         np.testing.assert_allclose(rank["proba"], proba, rtol=0, atol=TOLERANCE)
