@@ -33,7 +33,7 @@ class AcceleratedDistillationClassifier(AccelerateMixin, DistillationClassifier)
     module : torch module class or instance
         The student network, returning logits.
     accelerator : accelerate.Accelerator
-        Decides the processes, the device and mixed precision
+        Required (``None`` is refused at ``fit``). Decides the processes, the device and mixed precision
         (``Accelerator(mixed_precision="bf16")``; ``mixed_precision=True`` of
         the parent class is refused here, not silently ignored).
     device : None, default=None
@@ -70,10 +70,35 @@ class AcceleratedDistillationClassifier(AccelerateMixin, DistillationClassifier)
 
     _shared_params = ("teacher", "accelerator")
 
+    def __init__(
+        self,
+        module,
+        *args,
+        accelerator=None,
+        device=None,
+        unwrap_after_train=True,
+        callbacks__print_log__sink="auto",
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            *args,
+            accelerator=accelerator,
+            device=device,
+            unwrap_after_train=unwrap_after_train,
+            callbacks__print_log__sink=callbacks__print_log__sink,
+            **kwargs,
+        )
+
     def _tensor_device(self):
         return self.device if self.device is not None else self.accelerator.device
 
     def _check_params(self):
+        if not hasattr(self.accelerator, "prepare"):
+            raise ValueError(
+                "accelerator must be an accelerate.Accelerator, such as Accelerator() or "
+                f"Accelerator(cpu=True); got {self.accelerator!r}"
+            )
         super()._check_params()
         if self.mixed_precision:
             raise ValueError(
@@ -82,10 +107,20 @@ class AcceleratedDistillationClassifier(AccelerateMixin, DistillationClassifier)
             )
 
     def _initialize_callbacks(self):
-        # skorch prints through the accelerator's print whatever ``verbose`` says.
-        if self.callbacks__print_log__sink == "auto" and not self.verbose:
-            self.callbacks__print_log__sink = print
-        return super()._initialize_callbacks()
+        # skorch's mixin replaces the parameter "auto" by the accelerator's
+        # print for good (a parameter changed by fit), and that print ignores
+        # ``verbose``; here "auto" stays, and verbose=0 prints nothing.
+        sink = self.callbacks__print_log__sink
+        auto = isinstance(sink, str) and sink == "auto"
+        if auto:
+            self.callbacks__print_log__sink = (
+                getattr(self.accelerator, "print", print) if self.verbose else print
+            )
+        try:
+            return super(AccelerateMixin, self)._initialize_callbacks()
+        finally:
+            if auto:
+                self.callbacks__print_log__sink = "auto"
 
     def _initialize_accelerator(self):
         # On CPUs Accelerate wraps every module it prepares in
