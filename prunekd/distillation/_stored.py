@@ -122,6 +122,7 @@ class TeacherOutputs:
         self._keys = np.load(os.path.join(self.path, "keys.npy"))
         self._labels = np.load(os.path.join(self.path, "labels.npy"), allow_pickle=False)
         self._order = np.argsort(self._keys, kind="stable")
+        self._sorted_keys = self._keys[self._order]
 
     def __reduce__(self):
         # Another process maps the same file instead of receiving a copy.
@@ -162,6 +163,9 @@ class TeacherOutputs:
             raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
         adapter = make_teacher(teacher)
         os.makedirs(path, exist_ok=True)
+        meta_path = os.path.join(path, "meta.json")
+        if os.path.exists(meta_path):
+            os.remove(meta_path)  # written last: a folder without it holds no finished outputs
         n = len(X)
         if n < 1:
             raise ValueError("TeacherOutputs.compute needs at least one sample")
@@ -192,7 +196,7 @@ class TeacherOutputs:
         classes = None if adapter.classes is None else np.asarray(adapter.classes).tolist()
         meta = dict(format=_FORMAT, n_samples=n, n_classes=int(out.shape[1]), classes=classes,
                     dtype=dtype, fingerprint=hashlib.blake2b(keys.tobytes()).hexdigest())  # fmt: skip
-        with open(os.path.join(path, "meta.json"), "w") as f:
+        with open(meta_path, "w") as f:
             json.dump(meta, f)
         return cls(path)
 
@@ -208,9 +212,8 @@ class TeacherOutputs:
         rows : ndarray of int, shape (n,)
         """
         keys = row_keys(X)
-        sorted_keys = self._keys[self._order]
-        at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-        found = sorted_keys[at] == keys
+        at = np.minimum(np.searchsorted(self._sorted_keys, keys), len(self._sorted_keys) - 1)
+        found = self._sorted_keys[at] == keys
         if not found.all():
             raise ValueError(
                 f"{int((~found).sum())} of the {len(keys)} rows given to the teacher are not in "
