@@ -2,7 +2,7 @@
 
 On a CUDA machine, from the repository root (with ``pip install -e ".[test]"``)::
 
-    python benchmarks/gpu_check.py            # about 5 minutes on one H100
+    python benchmarks/gpu_check.py            # sized for under 8 minutes on one GPU (not yet timed on one)
 
 It runs, printing each part's output and time:
 

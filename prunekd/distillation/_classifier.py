@@ -574,7 +574,8 @@ class DistillationClassifier(_Classifier):
                 f"got classes {classes.tolist()[:10]}"
             )
         probe = self._probe(X)
-        stored = self._teacher_object() if isinstance(self._teacher_object(), TeacherOutputs) else None
+        stored = self._teacher_object()
+        stored = stored if isinstance(stored, TeacherOutputs) else None
         if stored is not None and columns is None and stored.n_classes != len(classes):
             raise ValueError(
                 f"the teacher outputs stored in {stored.path!r} have {stored.n_classes} "
