@@ -1,13 +1,32 @@
 """Private helpers shared by the pruners and the distillation student."""
 
+import copy
 from contextlib import contextmanager
 
 import joblib
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 _MAX_SEED = 2**31 - 1
+
+
+def clone_sharing(estimator, shared):
+    """``sklearn.base.clone`` of ``estimator`` that shares the parameters ``shared`` as they are.
+
+    A fitted model that an estimator reads (a teacher, an embedding, a
+    recorded training) must survive ``clone``, which ``GridSearchCV`` applies
+    to every candidate: cloning it would return it unfitted.
+    """
+    params = estimator.get_params(deep=False)
+    kept = {name: params.pop(name) for name in shared if name in params}
+    params = {name: clone(value, safe=False) for name, value in params.items()}
+    new = type(estimator)(**kept, **params)
+    for attr in ("_metadata_request", "_sklearn_output_config"):
+        if attr in estimator.__dict__:
+            object.__setattr__(new, attr, copy.deepcopy(estimator.__dict__[attr]))
+    return new
 
 
 def _draw_seed(rng):

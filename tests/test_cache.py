@@ -1,7 +1,9 @@
 """Score caching with ``memory=``: what the key holds, and sharing across processes."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -16,6 +18,15 @@ from prunekd.models import MLP
 from prunekd.pruning import ScorePruner, clear_score_cache
 
 FAST = dict(n_proxies=1, max_epochs=1, batch_size=32)
+
+# Subprocesses import the tree under test, not whatever copy is installed.
+TREE = str(Path(__file__).resolve().parents[1])
+
+
+def _tree_env(**extra):
+    env = {**os.environ, **extra}
+    env["PYTHONPATH"] = os.pathsep.join([TREE, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
 
 
 def test_only_score_parameters_and_data_train_again(blobs, proxy_fits, tmp_path):
@@ -115,17 +126,20 @@ def test_weights_that_are_never_redrawn_are_part_of_the_key():
 
 def test_keys_are_equal_in_another_process():
     code = (
-        "import joblib; from prunekd import EL2NPruner; from prunekd.models import MLP; "
-        "from prunekd._cache import token; "
+        "import joblib, prunekd; from prunekd import EL2NPruner; from prunekd.models import MLP; "
+        "from prunekd._cache import token; print(prunekd.__file__); "
         "print(joblib.hash(token(EL2NPruner(estimator=MLP(2, 3)).get_params())))"
     )
-    digests = {
+    outputs = {
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout  # fmt: skip
+                       env={"PYTHONHASHSEED": str(seed), "PATH": "", "PYTHONPATH": TREE}).stdout
         for seed in (1, 2)
-    }
+    }  # fmt: skip
+    assert len(outputs) == 1
+    where, digest = outputs.pop().splitlines()
+    assert Path(where).resolve().is_relative_to(Path(TREE)), where
     here = joblib.hash(token(EL2NPruner(estimator=MLP(2, 3)).get_params()))
-    assert digests == {here + "\n"}
+    assert digest == here
 
 
 def test_pipeline_memory_caches_its_pruners_scores(blobs, proxy_fits, tmp_path):
@@ -190,7 +204,8 @@ def test_a_parallel_search_over_fractions_scores_each_fold_once(tmp_path):
     for name, memory in (("none", "none"), ("memory", str(tmp_path / "cache"))):
         log = tmp_path / f"{name}.log"
         done = subprocess.run([sys.executable, str(script), str(log), memory],
-                              capture_output=True, text=True, timeout=300)  # fmt: skip
+                              capture_output=True, text=True, timeout=300,
+                              env=_tree_env())  # fmt: skip
         assert done.returncode == 0, done.stderr[-2000:]
         counts[name] = len(log.read_text().splitlines())
     # 4 fractions x 3 folds + the refit on all rows, against 3 folds + the refit

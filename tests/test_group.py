@@ -37,7 +37,7 @@ def test_a_group_equals_one_fit_per_member(setting):
         alone.fit(X[rows[k]], y[rows[k]])
         # same initial weights, same batches, same gradients: the same weights
         for name, weights in zip(group.module_._names, group.module_.weights):
-            torch.testing.assert_close(weights[k], alone.module_.state_dict()[name], atol=1e-5, rtol=0)
+            torch.testing.assert_close(weights[k], alone.module_.state_dict()[name], atol=5e-5, rtol=0)
         assert correct[k] == int((alone.predict(X_test) == y_test).sum())
 
 

@@ -60,15 +60,17 @@ def test_dkd_with_vanilla_weights_is_vanilla_kd():
         assert float(dkd) == pytest.approx(float(KDLoss()(s, _log_p(t, tau), y, tau)), rel=1e-5)
 
 
-def test_dist_closed_form_and_its_invariance():
-    tau = 1.0
-    ps, pt = torch.softmax(S / tau, 1).numpy(), torch.softmax(T / tau, 1).numpy()
+@pytest.mark.parametrize("tau", [1.0, 3.0])
+def test_dist_closed_form_and_its_invariance(tau):
+    # Probabilities at temperature tau, and the tau**2 factor, written out in NumPy.
+    ps = np.array([_softmax(row) for row in S.numpy() / tau])
+    pt = np.array([_softmax(row) for row in T.numpy() / tau])
     inter = np.mean([1 - np.corrcoef(ps[i], pt[i])[0, 1] for i in range(2)])
     intra = np.mean([1 - np.corrcoef(ps[:, c], pt[:, c])[0, 1] for c in range(3)])
     got = float(DISTLoss(beta=2.0, gamma=0.5)(S, _log_p(T, tau), Y, tau))
-    assert got == pytest.approx(2.0 * inter + 0.5 * intra, rel=1e-5)
+    assert got == pytest.approx(tau**2 * (2.0 * inter + 0.5 * intra), rel=1e-5)
     # a student equal to the teacher costs nothing
-    assert float(DISTLoss()(T, _log_p(T, tau), Y, tau)) == pytest.approx(0.0, abs=1e-6)
+    assert float(DISTLoss()(T, _log_p(T, tau), Y, tau)) == pytest.approx(0.0, abs=5e-6 * tau**2)
 
 
 def test_mse_closed_form_and_shift_invariance():

@@ -406,3 +406,16 @@ def test_scores_for_free_from_the_teachers_training_dynamics():
         record.el2n_scores(3)
     with pytest.raises(ValueError, match="one value per sample"):
         PrecomputedPruner(record.aum_scores()[:-1]).fit(X, y)
+
+
+@pytest.mark.parametrize("pruner", [EL2NPruner, GraNdPruner, ForgettingPruner],
+                         ids=lambda c: c.__name__)  # fmt: skip
+def test_proxies_are_seeded_apart_and_averaged(blobs, pruner):
+    # The slow oracle: one proxy per seed drawn from the score generator, in order.
+    X, y = blobs
+    est = pruner(n_proxies=3, max_epochs=2, random_state=0)
+    rng = np.random.RandomState(5)
+    per_proxy = [est._proxy_scores(X, y, 3, int(rng.randint(2**31 - 1))) for _ in range(3)]
+    assert not np.allclose(per_proxy[0], per_proxy[1]), "two proxies scored alike"
+    scores = est.compute_scores(X, y, np.random.RandomState(5))
+    np.testing.assert_allclose(scores, np.mean(per_proxy, axis=0), rtol=1e-12)

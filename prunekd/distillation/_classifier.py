@@ -1,6 +1,5 @@
 """The distillation student: a skorch classifier that also learns from a teacher."""
 
-import copy
 import inspect
 import warnings
 from numbers import Real
@@ -18,7 +17,7 @@ from sklearn.utils.validation import check_array, check_consistent_length, colum
 
 from .._compat import set_training
 from .._skorch import _Classifier
-from .._utils import _seed_from_random_state, _torch_seeded
+from .._utils import _seed_from_random_state, _torch_seeded, clone_sharing
 from ..datasets._labels import as_torch_dataset, dataset_labels
 from ..parallel import _SharedTeacher, shared_key
 from ._alpha import auto_alpha, current_train_fraction
@@ -242,14 +241,7 @@ class DistillationClassifier(_Classifier):
         A fitted teacher must survive ``clone`` (``GridSearchCV`` clones every
         candidate): cloning it would return an unfitted copy or a deep copy.
         """
-        params = self.get_params(deep=False)
-        shared = {name: params.pop(name) for name in self._shared_params}
-        params = {name: clone(value, safe=False) for name, value in params.items()}
-        new = type(self)(**shared, **params)
-        for attr in ("_metadata_request", "_sklearn_output_config"):
-            if attr in self.__dict__:
-                object.__setattr__(new, attr, copy.deepcopy(self.__dict__[attr]))
-        return new
+        return clone_sharing(self, self._shared_params)
 
     def __getstate__(self):
         state = super().__getstate__()

@@ -14,7 +14,7 @@ from skorch.utils import is_dataset
 
 from .._cache import cached_call, fitted_token, score_memory, token
 from .._compat import HasMethods, Interval, StrOptions, _fit_context
-from .._utils import _MAX_SEED, _fingerprint
+from .._utils import _MAX_SEED, _fingerprint, clone_sharing
 from ..datasets._labels import as_torch_dataset, dataset_labels
 from ._selection import n_kept, select
 
@@ -150,8 +150,12 @@ class BasePruner(TransformerMixin, BaseEstimator):
             f"{type(self).__name__} must implement compute_scores(X, y, random_state)"
         )
 
-    # Names of parameters that hold fitted models (see OutputPruner's teacher).
+    # Names of parameters that hold fitted models (see OutputPruner's teacher):
+    # keyed by their learned state and shared, not cloned, by clone.
     _fitted_params = ()
+
+    def __sklearn_clone__(self):
+        return clone_sharing(self, self._fitted_params)
     # Parameters of a subclass that only decide the selection, not the scores.
     _selection_params = ()
 

@@ -87,6 +87,7 @@ class DynamicsPruner(ScorePruner):
         "dynamics": "no_validation",
         "score": [StrOptions({"forgetting", "aum"})],
     }
+    _fitted_params = ("dynamics",)
 
     def __init__(
         self,
