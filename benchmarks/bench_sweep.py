@@ -20,7 +20,7 @@ import torch
 
 from prunekd import DistillationClassifier, RandomPruner
 from prunekd.datasets import load_digits
-from prunekd.distillation._loss import teacher_log_probs
+from prunekd.distillation._losses import teacher_log_probs
 from prunekd.distillation._teacher import make_teacher
 from prunekd.experiments import SweepConfig, split_data
 from prunekd.experiments._group import _StudentGroup

@@ -29,6 +29,8 @@ from filelock import FileLock
 from sklearn.utils.validation import check_memory
 from skorch import NeuralNet
 
+from ._nets import _reset_parameters  # the re-initialisation proxies get
+
 # Library code is identified by its version, not by hashing its bytecode.
 _LIBRARIES = ("torch", "skorch", "sklearn", "numpy", "builtins", "abc", "typing")
 
@@ -100,8 +102,6 @@ def _class_token(cls):
 
 def _module_token(module):
     """A module instance by architecture and by the weights every proxy starts from."""
-    from .pruning._proxy import _reset_parameters  # the re-initialisation proxies get
-
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         reset = _reset_parameters(copy.deepcopy(module).cpu())

@@ -8,6 +8,14 @@ from skorch import NeuralNet
 _EPS = 1e-12
 
 
+def _reset_parameters(module):
+    """Re-draw the weights of every submodule that knows how to."""
+    for sub in module.modules():
+        if hasattr(sub, "reset_parameters"):
+            sub.reset_parameters()
+    return module
+
+
 def outputs_probabilities(net):
     """Whether a fitted skorch net's module returns probabilities, not logits.
 

@@ -78,13 +78,9 @@ class _Classifier(NeuralNetClassifier):
             return _BatchedArrays(X, None)
         return super().get_dataset(X, y)
 
-    def _batch_targets(self, y):
-        """The targets a batched training set serves; subclasses may pack more in."""
-        return torch.as_tensor(np.asarray(y))
-
     def get_split_datasets(self, X, y=None, **fit_params):
         if self._can_batch(X, y):
-            return _BatchedArrays(X, self._batch_targets(y)), None
+            return _BatchedArrays(X, torch.as_tensor(np.asarray(y))), None
         return super().get_split_datasets(X, y, **fit_params)
 
     def get_iterator(self, dataset, training=False):

@@ -42,6 +42,55 @@ def _uninstall(keys):
         _INSTALLED.pop(key, None)
 
 
+def _module_class_by_value(teacher):
+    """Whether a fitted skorch teacher's module class cannot be imported by name.
+
+    A class defined in the user's script (``__main__``, a notebook) or inside a
+    function exists only in this process.
+    """
+    from skorch import NeuralNet
+    from torch.nn import Module
+
+    module = getattr(teacher, "module_", None) if isinstance(teacher, NeuralNet) else None
+    if not isinstance(module, Module):
+        return False
+    cls = type(module)
+    return cls.__module__ == "__main__" or "<locals>" in cls.__qualname__
+
+
+def _restore_net(cls, attributes):
+    net = cls.__new__(cls)
+    net.__dict__.update(attributes)
+    return net
+
+
+class _PortableNet:
+    """Pickles a fitted skorch teacher with its torch objects as they are.
+
+    skorch pickles a net's module through ``torch.save``, which refers to the
+    module's class by name, so a class defined in the user's script cannot be
+    found in a joblib worker (``BrokenProcessPool``). Pickled as plain
+    attributes, the module goes through joblib's cloudpickle, which sends
+    such a class by value. Unpickling gives the skorch net back.
+    """
+
+    def __init__(self, net):
+        self.net = net
+
+    def __reduce__(self):
+        return _restore_net, (type(self.net), dict(self.net.__dict__))
+
+
+def portable_teacher(teacher):
+    """What a student pickles for its teacher: a shared teacher's key, or a portable net."""
+    key = shared_key(teacher)
+    if key is not None:  # inside shared_teachers
+        return _SharedTeacher(key)
+    if _module_class_by_value(teacher):
+        return _PortableNet(teacher)
+    return teacher
+
+
 def shared_key(teacher):
     """The key of a teacher shared by :func:`shared_teachers`, or None."""
     entry = _SHARED.get(id(teacher))

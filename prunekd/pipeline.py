@@ -18,7 +18,6 @@ from ._compat import (
     _safe_indexing,
     validate_parameter_constraints,
 )
-from .distillation._alpha import train_fraction
 from .pruning import BasePruner
 
 __all__ = ["Pipeline", "make_pipeline"]
@@ -43,6 +42,14 @@ def _final_can(*methods):
         return final == "passthrough" or any(hasattr(final, m) for m in methods)
 
     return check
+
+
+def _takes(step, name):
+    """Whether a step's ``fit`` takes the keyword ``name`` by name (not through ``**params``)."""
+    if step is None or step == "passthrough":
+        return False
+    parameter = signature(step.fit).parameters.get(name)
+    return parameter is not None and parameter.kind is not parameter.VAR_KEYWORD
 
 
 def _fit_transform_step(transformer, X, y, params):
@@ -77,9 +84,14 @@ class Pipeline(_skpipeline.Pipeline):
     ``score``, ``transform`` and friends skip pruners, so they see every row:
     cross-validation scores are computed on untouched validation folds.
 
-    The final step is fitted knowing the fraction of the full data that
-    reaches it, which is how ``DistillationClassifier(alpha="auto")`` picks
-    its alpha.
+    The final step is told, when its ``fit`` takes them, the fraction of the
+    full data that reaches it (``train_fraction``, which
+    ``DistillationClassifier(alpha="auto")`` reads) and what its teacher
+    predicts on (``teacher_X``, with ``teacher_input="raw"``). Both are passed
+    explicitly, so they reach a student inside a nested prunekd Pipeline, in
+    any process: fractions multiply, and raw rows are pruned with the rows.
+    scikit-learn's Pipeline and ColumnTransformer pass neither, and a student
+    with ``alpha="auto"`` inside one refuses to guess.
 
     Parameters
     ----------
@@ -142,8 +154,8 @@ class Pipeline(_skpipeline.Pipeline):
                 continue
             yield idx, name, trans
 
-    def _fit_prune(self, X, y, params):
-        """Fit every step but the last, pruning rows; return what the last step gets."""
+    def _fit_prune(self, X, y, params, X_raw):
+        """Fit every step but the last, pruning rows (and ``X_raw``'s); return what the last gets."""
         if self.transform_input is not None:
             raise ValueError(
                 "transform_input is not supported by prunekd.Pipeline (its metadata would "
@@ -156,7 +168,6 @@ class Pipeline(_skpipeline.Pipeline):
         memory = check_memory(self.memory)
         cached_fit_transform = memory.cache(_fit_transform_step)
         n_total = _num_samples(X)
-        X_raw = X  # the pipeline's own input, pruned like X but never transformed
         for idx, name, step in super()._iter(with_final=False, filter_passthrough=False):
             if step is None or step == "passthrough":
                 continue
@@ -165,7 +176,7 @@ class Pipeline(_skpipeline.Pipeline):
                     indices = step._fit_in_pipeline(X, y, self.memory)
                     n_before = _num_samples(X)
                     X = _take(X, indices)
-                    X_raw = _take(X_raw, indices)
+                    X_raw = None if X_raw is None else _take(X_raw, indices)
                     y = _safe_indexing(y, indices) if y is not None else None
                     for later, _ in self.steps[idx + 1 :]:
                         routed[later] = _subset_params(routed[later], indices, n_before)
@@ -178,34 +189,41 @@ class Pipeline(_skpipeline.Pipeline):
         self.n_samples_final_ = _num_samples(X)
         return X, y, X_raw, routed[self.steps[-1][0]]
 
-    def _check_teacher_input(self):
-        """Validate ``teacher_input`` before any step trains."""
+    def _check_teacher_input(self, X, teacher_X):
+        """Validate ``teacher_input`` and ``teacher_X`` before any step trains."""
         validate_parameter_constraints(
             {"teacher_input": self._parameter_constraints["teacher_input"]},
             {"teacher_input": self.teacher_input},
             caller_name=type(self).__name__,
         )
-        final = self._final_estimator
-        if self.teacher_input == "raw" and (
-            final == "passthrough" or "teacher_X" not in signature(final.fit).parameters
+        if teacher_X is not None and _num_samples(teacher_X) != _num_samples(X):
+            raise ValueError(
+                f"teacher_X has {_num_samples(teacher_X)} rows but X has {_num_samples(X)}; it "
+                "must hold the teacher's view of the same samples, row for row"
+            )
+        if (self.teacher_input == "raw" or teacher_X is not None) and not _takes(
+            self._final_estimator, "teacher_X"
         ):
             raise ValueError(
-                "teacher_input='raw' hands the final step the kept untransformed rows as "
-                f"teacher_X, but {type(final).__name__}.fit takes no teacher_X; end the "
-                "pipeline with a prunekd.DistillationClassifier, or use "
-                "teacher_input='transformed'"
+                "teacher_input='raw' (or teacher_X) hands the final step the kept untransformed "
+                f"rows as teacher_X, but {type(self._final_estimator).__name__}.fit takes no "
+                "teacher_X; end the pipeline with a prunekd.DistillationClassifier (or a "
+                "prunekd Pipeline ending in one), or use teacher_input='transformed'"
             )
 
-    def _final_fit(self, method, X, y, params):
-        self._check_teacher_input()
-        Xt, yt, X_raw, last_params = self._fit_prune(X, y, params)
+    def _final_fit(self, method, X, y, params, teacher_X=None, train_fraction=None):
+        self._check_teacher_input(X, teacher_X)
+        raw = teacher_X if teacher_X is not None else X if self.teacher_input == "raw" else None
+        Xt, yt, X_raw, last_params = self._fit_prune(X, y, params, raw)
         final = self._final_estimator
-        if self.teacher_input == "raw":
-            for m in ("fit", method):
-                last_params[m] = {**last_params.get(m, {}), "teacher_X": X_raw}
-        with _print_elapsed_time(
-            "Pipeline", self._log_message(len(self.steps) - 1)
-        ), train_fraction(self.n_samples_final_ / self.n_samples_fit_):
+        told = {}
+        if X_raw is not None:
+            told["teacher_X"] = X_raw
+        if _takes(final, "train_fraction"):
+            told["train_fraction"] = (train_fraction or 1.0) * self.n_samples_final_ / self.n_samples_fit_
+        for m in ("fit", method):
+            last_params[m] = {**last_params.get(m, {}), **told}
+        with _print_elapsed_time("Pipeline", self._log_message(len(self.steps) - 1)):
             if method == "fit":
                 if final != "passthrough":
                     final.fit(Xt, yt, **last_params.get("fit", {}))
@@ -216,7 +234,7 @@ class Pipeline(_skpipeline.Pipeline):
                 return final.fit(Xt, yt, **last_params.get("fit", {})).transform(Xt)
             return getattr(final, method)(Xt, yt, **last_params.get(method, {}))
 
-    def fit(self, X, y=None, **params):
+    def fit(self, X, y=None, teacher_X=None, train_fraction=None, **params):
         """Fit the steps in turn; pruners subset the rows the later steps see.
 
         Parameters
@@ -225,6 +243,15 @@ class Pipeline(_skpipeline.Pipeline):
             Training data.
         y : iterable, default=None
             Training targets.
+        teacher_X : iterable, default=None
+            What the final step's teacher predicts on, row for row with ``X``;
+            pruned with the rows and passed to the final step's ``fit`` (an
+            enclosing prunekd Pipeline passes it). None: as ``teacher_input``
+            says.
+        train_fraction : float in (0, 1] or None, default=None
+            The fraction of the full data that ``X`` is (an enclosing prunekd
+            Pipeline passes it); the final step gets it times the fraction
+            this pipeline's pruners keep.
         **params : dict
             ``step__param`` fit parameters; sample-aligned ones are pruned with
             the rows.
@@ -233,7 +260,7 @@ class Pipeline(_skpipeline.Pipeline):
         -------
         self : Pipeline
         """
-        return self._final_fit("fit", X, y, params)
+        return self._final_fit("fit", X, y, params, teacher_X, train_fraction)
 
     @available_if(_final_can("fit_transform", "transform"))
     def fit_transform(self, X, y=None, **params):

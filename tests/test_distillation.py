@@ -171,10 +171,11 @@ def test_float16_teacher_cache_halves_memory_and_keeps_the_fit(blobs, lr_teacher
     stored = {}
 
     class Recording(DistillationClassifier):
-        def _batch_targets(self, y):
-            targets = super()._batch_targets(y)
-            stored[self.teacher_cache_dtype] = targets
-            return targets
+        # The targets of the training set skorch iterates over.
+        def get_split_datasets(self, X, y=None, **fit_params):
+            train, valid = super().get_split_datasets(X, y, **fit_params)
+            stored[self.teacher_cache_dtype] = train.y
+            return train, valid
 
     fits = {
         dtype: mlp_student(Recording, teacher=lr_teacher, teacher_cache_dtype=dtype, alpha=0.7)

@@ -7,6 +7,7 @@ from torch import nn
 
 from prunekd import DistillationClassifier
 from prunekd.distillation._loss import kd_objective, teacher_log_probs
+from prunekd.distillation._losses import check_kd_loss
 from prunekd.distillation._teacher import make_teacher
 from prunekd.experiments._group import _StudentGroup, vectorisable
 from prunekd.models import MLP, SmallCNN
@@ -79,3 +80,29 @@ def test_networks_with_buffers_train_alone_and_match_a_single_fit(setting):
     alone = DistillationClassifier(_WithBatchNorm, alpha=0.5, teacher=teacher, max_epochs=2,
                                    random_state=3, **KW).fit(X[rows[0]], y[rows[0]])  # fmt: skip
     assert one.member_correct(X_test, y_test)[0] == int((alone.predict(X_test) == y_test).sum())
+
+
+@pytest.mark.parametrize("kd_loss", ["kd", "dkd", "dist", "mse"])
+def test_the_group_loss_is_the_sum_of_the_students_losses(kd_loss):
+    # The same rows, packed once: the group's batched loss against each
+    # member's own objective as a DistillationClassifier computes it.
+    from prunekd.distillation._targets import pack_targets
+
+    rng = np.random.RandomState(0)
+    n_members, batch, n_classes, n_teachers = 3, 8, 4, 2
+    y_pred = torch.as_tensor(rng.randn(n_members, batch, n_classes))
+    labels = rng.randint(n_classes, size=(n_members, batch))
+    log_p = torch.log_softmax(torch.as_tensor(rng.randn(n_members, batch, n_teachers, n_classes)), -1)
+    rows = pack_targets(labels, log_p, dtype=torch.float64)
+    alphas, teachers = (0.0, 0.4, 1.0), (-1, 1, 0)
+    group = _StudentGroup(MLP, alphas=alphas, teachers=teachers, temperature=2.0, kd_loss=kd_loss)
+    got = group.get_loss(y_pred, rows)
+    expected = 0.0
+    for k, (alpha, t) in enumerate(zip(alphas, teachers)):
+        student = DistillationClassifier(MLP, module__n_features=1, module__n_classes=n_classes,
+                                         alpha=alpha, temperature=2.0, kd_loss=kd_loss,
+                                         teacher=None if t < 0 else "stored").initialize()  # fmt: skip
+        student.kd_loss_ = check_kd_loss(kd_loss)
+        own = pack_targets(labels[k], log_p[k, :, max(t, 0)], dtype=torch.float64)
+        expected = expected + student.get_loss(y_pred[k], own)
+    assert float(got) == pytest.approx(float(expected), rel=1e-6)

@@ -11,7 +11,7 @@ from prunekd import DistillationClassifier
 from prunekd.datasets import load_digits
 from prunekd.distillation import TeacherOutputs
 from prunekd.distillation._loss import teacher_log_probs
-from prunekd.distillation._stored import _WithStoredLogits
+from prunekd.distillation._targets import _WithStoredLogits
 from prunekd.models import MLP
 
 

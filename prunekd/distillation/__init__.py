@@ -3,8 +3,7 @@
 from ._accelerate import AcceleratedDistillationClassifier
 from ._alpha import AUTO_ALPHA_KNOTS, auto_alpha
 from ._classifier import DistillationClassifier
-from ._loss import distillation_loss
-from ._losses import DISTLoss, DKDLoss, KDLoss, MSELoss
+from ._losses import DISTLoss, DKDLoss, KDLoss, MSELoss, distillation_loss
 from ._stored import TeacherOutputs
 
 __all__ = [

@@ -93,18 +93,19 @@ class AcceleratedDistillationClassifier(AccelerateMixin, DistillationClassifier)
     def _tensor_device(self):
         return self.device if self.device is not None else self.accelerator.device
 
-    def _check_params(self):
+    def _check_params(self, train_fraction=None):
         if not hasattr(self.accelerator, "prepare"):
             raise ValueError(
                 "accelerator must be an accelerate.Accelerator, such as Accelerator() or "
                 f"Accelerator(cpu=True); got {self.accelerator!r}"
             )
-        super()._check_params()
+        alpha = super()._check_params(train_fraction)
         if self.mixed_precision:
             raise ValueError(
                 "mixed_precision=True is DistillationClassifier's own autocast; with an "
                 "accelerator, ask it instead: Accelerator(mixed_precision='bf16')"
             )
+        return alpha
 
     def _initialize_callbacks(self):
         # skorch's mixin replaces the parameter "auto" by the accelerator's

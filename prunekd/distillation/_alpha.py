@@ -1,8 +1,5 @@
 """Choosing alpha from the fraction of the data the student trains on."""
 
-from contextlib import contextmanager
-from contextvars import ContextVar
-
 import numpy as np
 
 # Knots of the rule (kept fraction, alpha); alpha is interpolated linearly
@@ -10,8 +7,6 @@ import numpy as np
 # of the sweeps stored in docs/results/ (three settings; docs/auto_alpha.md),
 # and a test keeps them equal to it.
 AUTO_ALPHA_KNOTS = ((0.1, 1.0), (0.2, 1.0), (0.3, 0.94), (0.5, 0.81), (0.7, 0.57), (1.0, 0.28))
-
-_TRAIN_FRACTION = ContextVar("prunekd_train_fraction", default=None)
 
 
 def auto_alpha(fraction):
@@ -51,18 +46,3 @@ def auto_alpha(fraction):
         raise ValueError(f"fraction must be in (0, 1]; got {fraction!r}")
     xs, ys = zip(*AUTO_ALPHA_KNOTS)
     return float(np.interp(fraction, xs, ys))
-
-
-def current_train_fraction():
-    """Fraction of the data kept by the pruners of the Pipeline now fitting, or None."""
-    return _TRAIN_FRACTION.get()
-
-
-@contextmanager
-def train_fraction(fraction):
-    """Let a student fitted in this block know the fraction of the data it sees."""
-    token = _TRAIN_FRACTION.set(fraction)
-    try:
-        yield
-    finally:
-        _TRAIN_FRACTION.reset(token)

@@ -10,7 +10,6 @@ from skorch.utils import is_dataset
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..datasets._labels import as_torch_dataset, dataset_labels
-from ._loss import teacher_log_probs
 from ._teacher import _Teacher, make_teacher
 
 _DTYPES = {"float32": np.float32, "float16": np.float16}
@@ -271,27 +270,3 @@ class _StoredTeacher(_Teacher):
     def logits_array(self, X, batch_size):
         return self.logits(X)
 
-
-class _WithStoredLogits(torch.utils.data.Dataset):
-    """A Dataset whose targets carry the stored teacher log-probabilities of each sample.
-
-    Item ``i`` is ``(x, [label, log_p...])``, the packed targets the student's
-    loss reads: ``x`` as the Dataset yields it (augmented), the teacher's part
-    from its un-augmented version, read from the memory map (it pickles as
-    its path, so DataLoader workers map the file too).
-    """
-
-    def __init__(self, dataset, outputs, positions, columns, temperature, dtype):
-        self.dataset, self.outputs, self.positions = dataset, outputs, positions
-        self.columns, self.temperature, self.dtype = columns, temperature, dtype
-
-    def __len__(self):
-        return len(self.dataset)
-
-    def __getitem__(self, i):
-        x, y = self.dataset[i]
-        logits = torch.from_numpy(np.array(self.outputs.logits[self.positions[i]], dtype=np.float32))
-        if self.columns is not None:
-            logits = logits[self.columns]
-        log_p = teacher_log_probs(logits[None], self.temperature)[0]
-        return x, torch.cat([torch.tensor([float(y)]), log_p]).to(self.dtype)

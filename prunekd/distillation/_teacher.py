@@ -20,6 +20,7 @@ class _Teacher:
     """
 
     classes = None
+    columns = None  # the permutation applied to the teacher's own columns, if any
 
     def logits(self, X):
         """Logits of a batch (tensor or array), as a float tensor."""
@@ -70,6 +71,57 @@ class _SklearnTeacher(_Teacher):
         proba = self.estimator.predict_proba(X)
         # log-probabilities are logits up to a per-row constant, to which softmax is blind
         return torch.as_tensor(np.log(np.clip(proba, _EPS, None)), dtype=torch.float32)
+
+
+class _Reordered(_Teacher):
+    """A teacher whose output columns are permuted into another class order."""
+
+    def __init__(self, teacher, columns):
+        self.teacher, self.columns = teacher, columns
+        self.classes = teacher.classes[columns]
+
+    def __getattr__(self, name):  # what the wrapped teacher knows (its estimator, its outputs)
+        if name == "teacher":
+            raise AttributeError(name)
+        return getattr(self.teacher, name)
+
+    def logits(self, X):
+        return self.teacher.logits(X)[:, self.columns]
+
+    def logits_array(self, X, batch_size):
+        return self.teacher.logits_array(X, batch_size)[:, self.columns]
+
+
+def column_positions(teacher_classes, classes):
+    """Where each of ``classes`` is among a teacher's ``teacher_classes``; refuses unknown ones."""
+    teacher_classes = np.asarray(teacher_classes)
+    missing = set(np.asarray(classes).tolist()) - set(teacher_classes.tolist())
+    if missing:
+        raise ValueError(
+            f"the teacher does not know the classes {sorted(missing)[:10]}; it must be fitted "
+            f"on labels including every class (its classes: {teacher_classes.tolist()[:10]})"
+        )
+    order = np.argsort(teacher_classes, kind="stable")
+    return order[np.searchsorted(teacher_classes, classes, sorter=order)]
+
+
+def reorder_columns(teacher, classes):
+    """``teacher`` with its columns in the order of the student's ``classes``."""
+    if teacher.classes is None:
+        outputs = getattr(teacher, "outputs", None)  # stored outputs know their width
+        if outputs is not None and outputs.n_classes != len(classes):
+            raise ValueError(
+                f"the teacher outputs stored in {outputs.path!r} have {outputs.n_classes} "
+                f"columns for the {len(classes)} classes of y"
+            )
+        return teacher
+    if set(teacher.classes.tolist()) != set(classes.tolist()):
+        raise ValueError(
+            f"teacher classes {teacher.classes.tolist()[:10]} differ from the student's "
+            f"classes {classes.tolist()[:10]}"
+        )
+    columns = column_positions(teacher.classes, classes)
+    return teacher if np.array_equal(columns, np.arange(len(classes))) else _Reordered(teacher, columns)
 
 
 def make_teacher(teacher):

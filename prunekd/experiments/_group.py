@@ -18,9 +18,12 @@ import torch
 from skorch.utils import to_tensor
 from torch import nn
 from torch.func import functional_call, vmap
+from torch.nn import functional as F
+
 from .._skorch import _BatchedArrays, _Classifier
 from .._utils import _seed_from_random_state, _torch_seeded
-from torch.nn import functional as F
+from ..distillation._losses import KDLoss, check_kd_loss
+from ..distillation._targets import pack_targets, unpack_targets
 
 _INFERENCE_BATCH = 1024
 
@@ -71,7 +74,7 @@ class _Stacked(nn.Module):
 
 
 def _kd_term_per_member(student_logits, teacher_log_p, temperature):
-    """The KD term of :func:`prunekd.distillation._loss.kd_objective` for every member: ``(K,)``."""
+    """The KD term of :func:`prunekd.distillation._losses.kd_objective` for every member: ``(K,)``."""
     tau = float(temperature)
     log_p = F.log_softmax(student_logits / tau, dim=-1)
     kl = F.kl_div(log_p, teacher_log_p.to(log_p.dtype), reduction="none", log_target=True)
@@ -106,7 +109,7 @@ class _StudentGroup(_Classifier):
     """
 
     def __init__(self, module, *args, alphas=(0.0,), teachers=(-1,), temperature=4.0,
-                 random_state=None, **kwargs):  # fmt: skip
+                 kd_loss="kd", random_state=None, **kwargs):  # fmt: skip
         kwargs.setdefault("iterator_train__shuffle", True)
         kwargs.setdefault("train_split", None)
         kwargs.setdefault("criterion", nn.CrossEntropyLoss)
@@ -115,6 +118,7 @@ class _StudentGroup(_Classifier):
         self.alphas = alphas
         self.teachers = teachers
         self.temperature = temperature
+        self.kd_loss = kd_loss
         self.random_state = random_state
 
     def fit(self, X, y, rows, teacher_log_p=None):
@@ -124,11 +128,8 @@ class _StudentGroup(_Classifier):
         if rows.shape[0] != len(self.alphas) or any(t >= n_teachers for t in self.teachers):
             raise ValueError("rows needs one row per member, and teachers must index teacher_log_p")
         # Label and teachers' log-probabilities side by side, one float row per sample.
-        columns = [torch.as_tensor(y, dtype=torch.float32)[:, None]]
-        if n_teachers:
-            columns.append(torch.as_tensor(teacher_log_p, dtype=torch.float32)
-                           .permute(1, 0, 2).reshape(len(y), -1))  # fmt: skip
-        self._train_ = _MemberRows(X, torch.cat(columns, dim=1), rows)
+        log_p = None if not n_teachers else torch.as_tensor(teacher_log_p).permute(1, 0, 2)
+        self._train_ = _MemberRows(X, pack_targets(y, log_p), rows)
         try:
             with _torch_seeded(_seed_from_random_state(self.random_state)):
                 self.initialize()
@@ -142,8 +143,9 @@ class _StudentGroup(_Classifier):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)  # (K, B, 1 + n_teachers * C)
-        labels = y_true[..., 0].long()
         n_members, n_classes = len(self.alphas), y_pred.shape[-1]
+        n_teachers = (y_true.shape[-1] - 1) // n_classes
+        labels, teacher_log_p = unpack_targets(y_true, n_teachers)
         alphas = torch.as_tensor(self.alphas, dtype=y_pred.dtype, device=y_pred.device)
         hard = F.cross_entropy(y_pred.reshape(-1, n_classes), labels.reshape(-1), reduction="none")
         loss = ((1 - alphas) * hard.view(n_members, -1).mean(1)).sum()
@@ -151,11 +153,17 @@ class _StudentGroup(_Classifier):
             # Member k's teacher; members without one (alpha 0) get a placeholder
             # whose term is multiplied by 0.
             pick = torch.as_tensor([max(t, 0) for t in self.teachers], device=y_true.device)
-            teacher = y_true[..., 1:].reshape(n_members, len(y_true[0]), -1, n_classes)
-            teacher = teacher[torch.arange(n_members, device=y_true.device), :, pick]
-            soft = _kd_term_per_member(y_pred, teacher, self.temperature)
-            loss = loss + (alphas * soft).sum()
+            teacher = teacher_log_p[torch.arange(n_members, device=y_true.device), :, pick]
+            loss = loss + (alphas * self._soft_terms(y_pred, teacher, labels)).sum()
         return loss
+
+    def _soft_terms(self, y_pred, teacher_log_p, labels):
+        """Every member's distillation term, ``(K,)``: vectorised for vanilla KD."""
+        kd_loss = check_kd_loss(self.kd_loss)
+        if type(kd_loss) is KDLoss:
+            return _kd_term_per_member(y_pred, teacher_log_p, self.temperature)
+        return torch.stack([kd_loss(y_pred[k], teacher_log_p[k], labels[k], self.temperature)
+                            for k in range(len(y_pred))])  # fmt: skip
 
     @torch.no_grad()
     def member_correct(self, X, y):

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from ..callbacks import TrainingDynamics
 from ..distillation import DistillationClassifier
-from ..distillation._loss import teacher_log_probs
+from ..distillation._losses import teacher_log_probs
 from ..distillation._teacher import make_teacher
 from ..pruning import (
     CoverageCentricPruner,

@@ -10,18 +10,11 @@ from sklearn.base import clone
 from skorch.utils import is_dataset
 from .._compat import Interval
 
+from .._nets import _reset_parameters
 from .._skorch import _Classifier
 from .._utils import _draw_seed, _torch_seeded
 from ..models import MLP, SmallCNN, SmallCNN1d
 from ._base import ScorePruner
-
-
-def _reset_parameters(module):
-    """Re-draw the weights of every submodule that knows how to."""
-    for sub in module.modules():
-        if hasattr(sub, "reset_parameters"):
-            sub.reset_parameters()
-    return module
 
 
 def _first_input(X):

@@ -1,0 +1,128 @@
+"""The student's checks of its parameters, its data and its module, before any training."""
+
+import inspect
+from numbers import Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from skorch.utils import is_dataset
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+
+from ..datasets._labels import as_torch_dataset, dataset_labels
+from ._alpha import auto_alpha
+from ._losses import check_kd_loss
+from ._targets import _CACHE_DTYPES
+
+
+def _is_real(value):
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def check_alpha(student, train_fraction):
+    """The student's parameters checked; the alpha this fit uses."""
+    alpha, tau = student.alpha, student.temperature
+    if not (alpha == "auto" or (_is_real(alpha) and 0 <= alpha <= 1)):
+        raise ValueError(f"alpha must be a float in [0, 1] or 'auto'; got {alpha!r}")
+    if not (_is_real(tau) and np.isfinite(tau) and tau > 0):
+        raise ValueError(f"temperature must be a positive float; got {tau!r}")
+    student._check_mixed_precision()
+    check_kd_loss(student.kd_loss)
+    if student.cache_teacher not in ("auto", True, False):
+        raise ValueError(
+            f"cache_teacher must be 'auto', True or False; got {student.cache_teacher!r}"
+        )
+    if student.teacher_cache_dtype not in _CACHE_DTYPES:
+        raise ValueError(
+            f"teacher_cache_dtype must be one of {sorted(_CACHE_DTYPES)}; "
+            f"got {student.teacher_cache_dtype!r}"
+        )
+    try:
+        check_random_state(student.random_state)
+    except ValueError:
+        raise ValueError(
+            "random_state must be None, an int or a numpy RandomState; "
+            f"got {student.random_state!r}"
+        ) from None
+    if student.teacher is None and alpha != 0:
+        raise ValueError(
+            f"alpha={alpha!r} needs a teacher: pass teacher= a model fitted on the "
+            "full training data, or set alpha=0 for plain training"
+        )
+    return _resolve_alpha(alpha, train_fraction)
+
+
+def _resolve_alpha(alpha, train_fraction):
+    if train_fraction is not None and not (_is_real(train_fraction) and 0 < train_fraction <= 1):
+        raise ValueError(f"train_fraction must be a float in (0, 1]; got {train_fraction!r}")
+    if alpha != "auto":
+        return float(alpha)
+    if train_fraction is None:
+        raise ValueError(
+            "alpha='auto' chooses alpha from the fraction of the data kept by the pruners "
+            "before the student, which only a prunekd.Pipeline passes down (as train_fraction, "
+            "through nested prunekd Pipelines too; not through scikit-learn's Pipeline or a "
+            "ColumnTransformer). Fit the student in a prunekd.Pipeline after a pruner, pass "
+            "train_fraction= to fit, or set alpha to a number"
+        )
+    return auto_alpha(train_fraction)
+
+
+def check_X(X):
+    """``X`` as the student trains on it: a float32 array, a tensor, a dict or a Dataset."""
+    if sp.issparse(X):
+        raise TypeError(
+            "sparse input is not supported: the student trains on dense tensors; "
+            "pass X.toarray()"
+        )
+    X = as_torch_dataset(X)
+    if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
+        return X
+    return check_array(X, allow_nd=True, dtype=np.float32, ensure_all_finite=True, input_name="X")
+
+
+def check_training_data(student, X, y):
+    """``X`` and ``y`` checked for a fit; a Dataset's labels read from it when ``y`` is None."""
+    X = check_X(X)
+    if y is None and is_dataset(X):
+        y = dataset_labels(X)
+    if y is None:
+        raise ValueError(f"{type(student).__name__} requires y to be passed, but the target y is None")
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    if not is_dataset(X):
+        check_consistent_length(X, y)
+    if len(y) < 1:
+        raise ValueError(f"{type(student).__name__}.fit needs at least one sample")
+    return X, y
+
+
+def check_logits(out):
+    """Refuse a student that returns probabilities: the KD term needs logits."""
+    out = out.detach().float()
+    if ((out >= 0).all() and (out <= 1).all()
+            and torch.allclose(out.sum(1), torch.ones(len(out)), atol=1e-4)):  # fmt: skip
+        raise ValueError(
+            "the student returns probabilities (non-negative rows summing to 1); "
+            "DistillationClassifier needs logits: remove the module's final softmax and "
+            "use criterion=torch.nn.CrossEntropyLoss (the default)"
+        )
+
+
+def module_defaults(module, given, X, classes):
+    """``n_features`` and ``n_classes`` of a module class, from the data, unless ``given``."""
+    if not isinstance(module, type):
+        return {}
+    try:
+        accepted = inspect.signature(module).parameters
+    except (TypeError, ValueError):
+        return {}
+    defaults = {}
+    if "n_classes" in accepted and "n_classes" not in given:
+        defaults["n_classes"] = len(classes)
+    if "n_features" in accepted and "n_features" not in given and not is_dataset(X):
+        if np.ndim(X) == 2:
+            defaults["n_features"] = np.shape(X)[1]
+    return defaults
