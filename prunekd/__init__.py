@@ -4,7 +4,11 @@ Prune the training set with a pruner, then train a student on what is kept
 with the soft predictions of a teacher fitted on the full data.
 """
 
-from .distillation import AcceleratedDistillationClassifier, DistillationClassifier, distillation_loss
+from .distillation import (
+    AcceleratedDistillationClassifier,
+    DistillationClassifier,
+    distillation_loss,
+)
 from .model_selection import best_alpha_per_fraction, smallest_fraction_within
 from .pipeline import Pipeline, make_pipeline
 from .pruning import (
@@ -33,8 +37,8 @@ __all__ = [
     "AcceleratedDistillationClassifier",
     "BasePruner",
     "CoverageCentricPruner",
-    "DynamicsPruner",
     "DistillationClassifier",
+    "DynamicsPruner",
     "EL2NPruner",
     "EntropyPruner",
     "FacilityLocationPruner",

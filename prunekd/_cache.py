@@ -58,7 +58,11 @@ def _code_token(code):
 def _function_token(func):
     func = getattr(func, "__func__", func)  # bound, static and class methods
     if not isinstance(func, types.FunctionType):
-        return ("object", getattr(func, "__module__", None), getattr(func, "__qualname__", repr(func)))
+        return (
+            "object",
+            getattr(func, "__module__", None),
+            getattr(func, "__qualname__", repr(func)),
+        )
     return (
         "function",
         func.__module__,
@@ -93,7 +97,9 @@ def _class_token(cls):
             if isinstance(value, (types.FunctionType, staticmethod, classmethod)):
                 members.append((name, _function_token(value)))
             elif isinstance(value, property):
-                members.append((name, tuple(_function_token(f) for f in (value.fget, value.fset) if f)))
+                members.append(
+                    (name, tuple(_function_token(f) for f in (value.fget, value.fset) if f))
+                )
             elif isinstance(value, (int, float, str, bytes, bool, type(None), tuple, frozenset)):
                 members.append((name, _const_repr(value)))
         parts.append((klass.__module__, klass.__qualname__, tuple(members)))
@@ -119,7 +125,11 @@ def token(value):
         params = value.get_params(deep=False)
         return ("net", _class_token(type(value)), token(params))
     if isinstance(value, type):
-        return ("type",) + (_class_token(value) if not _is_library(value) else (value.__module__, value.__qualname__))
+        return ("type",) + (
+            _class_token(value)
+            if not _is_library(value)
+            else (value.__module__, value.__qualname__)
+        )
     if isinstance(value, (types.FunctionType, types.MethodType, staticmethod, classmethod)):
         return _function_token(value)
     if isinstance(value, dict):
@@ -152,7 +162,9 @@ def fitted_token(value):
         return ("fitted-net", token(type(value)), fitted_token(getattr(value, "module_", None)))
     if isinstance(value, torch.nn.Module):
         state = {k: v.detach().cpu().numpy() for k, v in value.state_dict().items()}
-        classes = sorted((_class_token(type(m)) for m in {type(m) for m in value.modules()}), key=repr)
+        classes = sorted(
+            (_class_token(type(m)) for m in {type(m) for m in value.modules()}), key=repr
+        )
         return ("fitted-module", repr(value), tuple(classes), joblib.hash(state))
     return ("fitted", token(type(value)), joblib.hash(value))
 
@@ -178,5 +190,3 @@ def cached_call(memory, func, key, *args):
 
 def _keyed(key, func, args):
     return func(*args)
-
-

@@ -16,12 +16,6 @@ Pipeline.
 # packages do it: the constraint classes of ``_parameter_constraints``, checked
 # once per ``fit`` by the ``_fit_context`` decorator.
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    validate_parameter_constraints,
-)
 
 # The step names of ``make_pipeline`` and the timing lines of
 # ``Pipeline(verbose=True)``, so that prunekd's Pipeline reads like scikit-learn's.
@@ -30,6 +24,12 @@ from sklearn.pipeline import _name_estimators, _print_elapsed_time
 # Rows of arrays, lists, DataFrames and sparse matrices alike, and their
 # number, exactly as scikit-learn's Pipeline and cross-validation count them.
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import _num_samples
 
 

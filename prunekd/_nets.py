@@ -4,7 +4,6 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 
-
 _EPS = 1e-12
 
 

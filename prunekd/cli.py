@@ -6,7 +6,15 @@ import shlex
 import sys
 import time
 
-from .experiments import DATASETS, MODELS, PRUNERS, SweepConfig, run_sweep, write_figures, write_summary
+from .experiments import (
+    DATASETS,
+    MODELS,
+    PRUNERS,
+    SweepConfig,
+    run_sweep,
+    write_figures,
+    write_summary,
+)
 
 QUICK = dict(
     pruners=("random", "el2n"),
@@ -69,51 +77,107 @@ def build_parser():
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--quick", action="store_true",
-                   help="a small sweep (random and EL2N, f in {0.1, 0.3, 1}, 2 seeds, fewer steps)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small sweep (random and EL2N, f in {0.1, 0.3, 1}, 2 seeds, fewer steps)",
+    )
     p.add_argument("--out", default="prunekd-results", help="output folder")
-    p.add_argument("--dataset", choices=DATASETS, default=d.dataset,
-                   help="digits ships with scikit-learn; the others are read by torchvision "
-                        "from --data-dir")
+    p.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default=d.dataset,
+        help="digits ships with scikit-learn; the others are read by torchvision from --data-dir",
+    )
     p.add_argument("--data-dir", default=d.data_dir, help="torchvision data folder")
     p.add_argument("--download", action="store_true", help="let torchvision download the data")
     p.add_argument("--model", choices=MODELS, default=d.model, help="student (and teacher) network")
     p.add_argument("--width", type=int, default=d.width, help="student width")
-    p.add_argument("--teachers", type=_teachers, default=argparse.SUPPRESS,
-                   help="teacher name=width list for the capacity study; 'equal' is the KD "
-                        "teacher of the main study (default: small=W/4,equal=W,large=4W for "
-                        "--width W)")
-    p.add_argument("--pruners", type=_names(PRUNERS), default=",".join(d.pruners),
-                   help=f"comma-separated pruners, from {', '.join(PRUNERS)}")
-    p.add_argument("--fractions", type=_floats, default=",".join(map(str, d.fractions)),
-                   help="kept fractions, in (0, 1]")
-    p.add_argument("--alphas", type=_floats, default=",".join(map(str, d.alphas)),
-                   help="KD weights tried (no KD, alpha=0, is always run)")
-    p.add_argument("--capacity-alpha", type=float, default=d.capacity_alpha,
-                   help="alpha of the teacher-capacity study")
-    p.add_argument("--seeds", type=_ints, default=",".join(map(str, d.seeds)),
-                   help="seeds of pruning, initialisation and data order; results are "
-                        "averaged over them")
-    p.add_argument("--steps", type=int, default=d.steps,
-                   help="optimiser steps per student, whatever its fraction")
-    p.add_argument("--teacher-epochs", type=int, default=d.teacher_epochs,
-                   help="epochs of every teacher on the full training split")
+    p.add_argument(
+        "--teachers",
+        type=_teachers,
+        default=argparse.SUPPRESS,
+        help="teacher name=width list for the capacity study; 'equal' is the KD "
+        "teacher of the main study (default: small=W/4,equal=W,large=4W for "
+        "--width W)",
+    )
+    p.add_argument(
+        "--pruners",
+        type=_names(PRUNERS),
+        default=",".join(d.pruners),
+        help=f"comma-separated pruners, from {', '.join(PRUNERS)}",
+    )
+    p.add_argument(
+        "--fractions",
+        type=_floats,
+        default=",".join(map(str, d.fractions)),
+        help="kept fractions, in (0, 1]",
+    )
+    p.add_argument(
+        "--alphas",
+        type=_floats,
+        default=",".join(map(str, d.alphas)),
+        help="KD weights tried (no KD, alpha=0, is always run)",
+    )
+    p.add_argument(
+        "--capacity-alpha",
+        type=float,
+        default=d.capacity_alpha,
+        help="alpha of the teacher-capacity study",
+    )
+    p.add_argument(
+        "--seeds",
+        type=_ints,
+        default=",".join(map(str, d.seeds)),
+        help="seeds of pruning, initialisation and data order; results are averaged over them",
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=d.steps,
+        help="optimiser steps per student, whatever its fraction",
+    )
+    p.add_argument(
+        "--teacher-epochs",
+        type=int,
+        default=d.teacher_epochs,
+        help="epochs of every teacher on the full training split",
+    )
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="mini-batch size")
     p.add_argument("--lr", type=float, default=d.lr, help="learning rate (Adam)")
-    p.add_argument("--temperature", type=float, default=d.temperature,
-                   help="softmax temperature of the distillation term")
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=d.temperature,
+        help="softmax temperature of the distillation term",
+    )
     p.add_argument("--n-proxies", type=int, default=d.n_proxies, help="proxies per score pruner")
-    p.add_argument("--proxy-epochs", type=int, default=d.proxy_epochs,
-                   help="proxy training epochs (Forgetting uses twice as many)")
-    p.add_argument("--label-noise", type=float, default=d.label_noise,
-                   help="fraction of training labels changed to another class (teachers and "
-                        "students see the same noisy labels; validation and test stay clean)")
+    p.add_argument(
+        "--proxy-epochs",
+        type=int,
+        default=d.proxy_epochs,
+        help="proxy training epochs (Forgetting uses twice as many)",
+    )
+    p.add_argument(
+        "--label-noise",
+        type=float,
+        default=d.label_noise,
+        help="fraction of training labels changed to another class (teachers and "
+        "students see the same noisy labels; validation and test stay clean)",
+    )
     p.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1, ...")
-    p.add_argument("--mixed-precision", action="store_true",
-                   help="train students, teachers and proxies under bfloat16 autocast "
-                        "(for GPUs with bfloat16 tensor cores)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                   help="parallel worker processes (one torch thread each)")
+    p.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="train students, teachers and proxies under bfloat16 autocast "
+        "(for GPUs with bfloat16 tensor cores)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="parallel worker processes (one torch thread each)",
+    )
     p.add_argument("--restart", action="store_true", help="discard results already in --out")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return p
@@ -126,7 +190,15 @@ def _validate(args, parser):
         parser.error("--alphas must lie in (0, 1] (alpha=0 is always run)")
     if not 0 < args.capacity_alpha <= 1:
         parser.error("--capacity-alpha must lie in (0, 1]")
-    for name in ("steps", "teacher_epochs", "batch_size", "n_proxies", "proxy_epochs", "jobs", "width"):
+    for name in (
+        "steps",
+        "teacher_epochs",
+        "batch_size",
+        "n_proxies",
+        "proxy_epochs",
+        "jobs",
+        "width",
+    ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if not 0 <= args.label_noise < 1:
@@ -153,7 +225,9 @@ def main(argv=None):
         mixed_precision=args.mixed_precision,
     )  # fmt: skip
     if args.quick:
-        explicit = {a.lstrip("-").split("=")[0].replace("-", "_") for a in argv if a.startswith("--")}
+        explicit = {
+            a.lstrip("-").split("=")[0].replace("-", "_") for a in argv if a.startswith("--")
+        }
         for key, value in QUICK.items():
             if key not in explicit:
                 setattr(config, key, value)
@@ -166,8 +240,10 @@ def main(argv=None):
     write_figures(args.out, vars_of(config))
     command = "prunekd " + " ".join(shlex.quote(a) for a in argv)
     write_summary(args.out, vars_of(config), command.strip())
-    print(f"Done in {time.perf_counter() - start:.0f} s. Results in {args.out}/: results.csv, "
-          "summary.md, accuracy_vs_fraction.png, alpha_heatmap.png, teacher_capacity.png")
+    print(
+        f"Done in {time.perf_counter() - start:.0f} s. Results in {args.out}/: results.csv, "
+        "summary.md, accuracy_vs_fraction.png, alpha_heatmap.png, teacher_capacity.png"
+    )
     return 0
 
 

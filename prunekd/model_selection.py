@@ -9,9 +9,7 @@ __all__ = ["best_alpha_per_fraction", "smallest_fraction_within"]
 def _results(search_or_results):
     results = getattr(search_or_results, "cv_results_", search_or_results)
     if not isinstance(results, dict) or "params" not in results:
-        raise TypeError(
-            "expected a fitted GridSearchCV/RandomizedSearchCV or its cv_results_ dict"
-        )
+        raise TypeError("expected a fitted GridSearchCV/RandomizedSearchCV or its cv_results_ dict")
     return results
 
 

@@ -220,7 +220,9 @@ class Pipeline(_skpipeline.Pipeline):
         if X_raw is not None:
             told["teacher_X"] = X_raw
         if _takes(final, "train_fraction"):
-            told["train_fraction"] = (train_fraction or 1.0) * self.n_samples_final_ / self.n_samples_fit_
+            told["train_fraction"] = (
+                (train_fraction or 1.0) * self.n_samples_final_ / self.n_samples_fit_
+            )
         for m in ("fit", method):
             last_params[m] = {**last_params.get(m, {}), **told}
         with _print_elapsed_time("Pipeline", self._log_message(len(self.steps) - 1)):

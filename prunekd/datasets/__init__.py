@@ -4,4 +4,10 @@ from ._digits import load_digits
 from ._labels import as_torch_dataset, dataset_labels
 from ._torchvision import load_torchvision_arrays, load_torchvision_dataset
 
-__all__ = ["as_torch_dataset", "dataset_labels", "load_digits", "load_torchvision_arrays", "load_torchvision_dataset"]
+__all__ = [
+    "as_torch_dataset",
+    "dataset_labels",
+    "load_digits",
+    "load_torchvision_arrays",
+    "load_torchvision_dataset",
+]

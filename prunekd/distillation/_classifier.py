@@ -4,9 +4,9 @@ from contextlib import contextmanager
 
 import numpy as np
 import torch
-from skorch.utils import is_dataset, to_tensor
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from skorch.utils import is_dataset, to_tensor
 
 from .._compat import set_training
 from .._skorch import _BatchedArrays, _Classifier
@@ -424,4 +424,3 @@ class DistillationClassifier(_Classifier):
         """
         proba = self.predict_proba(X)  # checks that the student is fitted
         return np.asarray(self.classes_)[proba.argmax(axis=1)]
-

@@ -12,7 +12,6 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 
-
 _EPS = 1e-8
 
 

@@ -269,4 +269,3 @@ class _StoredTeacher(_Teacher):
 
     def logits_array(self, X, batch_size):
         return self.logits(X)
-

@@ -132,7 +132,13 @@ class TeacherTargets:
     """
 
     def __init__(self, labels, classes, teacher=None, rows=None, X=None):
-        self.labels, self.classes, self.teacher, self.rows, self.X = labels, classes, teacher, rows, X
+        self.labels, self.classes, self.teacher, self.rows, self.X = (
+            labels,
+            classes,
+            teacher,
+            rows,
+            X,
+        )
         self.probe = None if X is None else probe_rows(X)
 
     def __array__(self, dtype=None, copy=None):
@@ -299,7 +305,9 @@ class _WithStoredLogits(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         x, y = self.dataset[i]
-        logits = torch.from_numpy(np.array(self.outputs.logits[self.positions[i]], dtype=np.float32))
+        logits = torch.from_numpy(
+            np.array(self.outputs.logits[self.positions[i]], dtype=np.float32)
+        )
         if self.columns is not None:
             logits = logits[self.columns]
         log_p = teacher_log_probs(logits[None], self.temperature)[0]

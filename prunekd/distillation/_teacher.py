@@ -2,9 +2,9 @@
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
 
 from .._nets import outputs_probabilities, to_logits
 from .._utils import _as_float_tensor, _module_device
@@ -121,7 +121,11 @@ def reorder_columns(teacher, classes):
             f"classes {classes.tolist()[:10]}"
         )
     columns = column_positions(teacher.classes, classes)
-    return teacher if np.array_equal(columns, np.arange(len(classes))) else _Reordered(teacher, columns)
+    return (
+        teacher
+        if np.array_equal(columns, np.arange(len(classes)))
+        else _Reordered(teacher, columns)
+    )
 
 
 def make_teacher(teacher):
@@ -151,8 +155,7 @@ def make_teacher(teacher):
             ) from None
         if not hasattr(teacher, "classes_"):
             raise ValueError(
-                f"teacher {type(teacher).__name__} has no classes_; it must be a "
-                "fitted classifier"
+                f"teacher {type(teacher).__name__} has no classes_; it must be a fitted classifier"
             )
         return _SklearnTeacher(teacher)
     raise TypeError(

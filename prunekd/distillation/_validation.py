@@ -6,10 +6,10 @@ from numbers import Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from skorch.utils import is_dataset
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
+from skorch.utils import is_dataset
 
 from ..datasets._labels import as_torch_dataset, dataset_labels
 from ._alpha import auto_alpha
@@ -74,8 +74,7 @@ def check_X(X):
     """``X`` as the student trains on it: a float32 array, a tensor, a dict or a Dataset."""
     if sp.issparse(X):
         raise TypeError(
-            "sparse input is not supported: the student trains on dense tensors; "
-            "pass X.toarray()"
+            "sparse input is not supported: the student trains on dense tensors; pass X.toarray()"
         )
     X = as_torch_dataset(X)
     if is_dataset(X) or isinstance(X, (dict, torch.Tensor)):
@@ -89,7 +88,9 @@ def check_training_data(student, X, y):
     if y is None and is_dataset(X):
         y = dataset_labels(X)
     if y is None:
-        raise ValueError(f"{type(student).__name__} requires y to be passed, but the target y is None")
+        raise ValueError(
+            f"{type(student).__name__} requires y to be passed, but the target y is None"
+        )
     y = column_or_1d(y, warn=True)
     check_classification_targets(y)
     if not is_dataset(X):

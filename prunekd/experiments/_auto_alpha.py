@@ -110,7 +110,7 @@ def _regret_per_seed(rows, rule):
     alphas = r.kd_alphas
     per_seed = []
     for f in r.fractions:
-        for p in (r.pruners if f < 1.0 else ["random"]):
+        for p in r.pruners if f < 1.0 else ["random"]:
             acc = np.array([r.kd(p, f, a) for a in alphas])  # (alphas, seeds)
             if np.isnan(acc).any():
                 continue  # an incomplete cell: no fair comparison

@@ -16,7 +16,9 @@ def load_dataset(name, data_dir="data", download=False):
     if name in ("cifar10", "cifar100", "svhn"):
         from ..datasets import load_torchvision_arrays
 
-        parts = [load_torchvision_arrays(name, data_dir, split, download) for split in ("train", "test")]
+        parts = [
+            load_torchvision_arrays(name, data_dir, split, download) for split in ("train", "test")
+        ]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     raise ValueError(f"dataset must be one of {DATASETS}; got {name!r}")
 

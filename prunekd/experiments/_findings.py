@@ -149,7 +149,11 @@ class Results:
     def kd_accuracy(self, pruner, fraction):
         """Per seed: test accuracy with KD at the alpha chosen on validation."""
         alpha = self.chosen_alpha(pruner, fraction)
-        return np.full(len(self.seeds), np.nan) if np.isnan(alpha) else self.kd(pruner, fraction, alpha)
+        return (
+            np.full(len(self.seeds), np.nan)
+            if np.isnan(alpha)
+            else self.kd(pruner, fraction, alpha)
+        )
 
     def alpha_curves(self, pruners=None):
         """Validation accuracy, shape (seeds, pruners, fractions, KD alphas)."""
@@ -210,7 +214,10 @@ def _across_cells(finding, claim, cells, threshold, statistic):
                        ["no cell to compare in this sweep"])  # fmt: skip
     verdict = all_cells_word([(c["ci"], c["adj"]) for c in cells], threshold)
     weakest = min(cells, key=lambda c: c["ci"][0] if np.isfinite(c["ci"][0]) else -np.inf)
-    counts = [sum(word(*c["ci"], threshold) == w for c in cells) for w in ("reproduced", "contradicted", "inconclusive")]
+    counts = [
+        sum(word(*c["ci"], threshold) == w for c in cells)
+        for w in ("reproduced", "contradicted", "inconclusive")
+    ]
     detail = [
         f"{len(cells)} cells: {counts[0]} on the paper's side, {counts[1]} on the other side, "
         f"{counts[2]} straddling"
@@ -242,7 +249,9 @@ def kd_helps_most_when_small(results):
         return Verdict("1b", claim, "needs two pruned fractions", np.nan, np.nan, np.nan,
                        "inconclusive")  # fmt: skip
     f_min, f_max = min(pruned), max(pruned)
-    per_pruner = np.array([results.kd_gain(p, f_min) - results.kd_gain(p, f_max) for p in results.pruners])
+    per_pruner = np.array(
+        [results.kd_gain(p, f_min) - results.kd_gain(p, f_max) for p in results.pruners]
+    )
     mean, low, high = t_interval(_complete(per_pruner.mean(axis=0)))
     detail = [f"{PRUNER_LABELS[p]}: {fmt_interval(*t_interval(_complete(d)))}"
               for p, d in zip(results.pruners, per_pruner)]  # fmt: skip
@@ -268,7 +277,9 @@ def random_matches_scores(results, margin=MARGIN):
         val = {q: nanmean(results.values(q, f, results.chosen_alpha(q, f), "equal", "val_accuracy"))
                for q in scored}  # fmt: skip
         best = max(scored, key=lambda q: (val[q], -scored.index(q)))
-        mean, ci, adj = _cell(results.kd_accuracy("random", f) - results.kd_accuracy(best, f), len(small))
+        mean, ci, adj = _cell(
+            results.kd_accuracy("random", f) - results.kd_accuracy(best, f), len(small)
+        )
         no_kd = t_interval(_complete(results.kd("random", f, 0.0) - results.kd(best, f, 0.0)))
         label = f"f={f:g} vs {PRUNER_LABELS[best]}"
         cells.append(dict(label=label, mean=mean, ci=ci, adj=adj))
@@ -390,8 +401,11 @@ def best_alpha_table(results, random_state=0):
     curves = results.alpha_curves()
     out = []
     for j, f in enumerate(results.fractions):
+
         def stat(seeds, j=j):
-            return smoothed_best_alpha(results.kd_alphas, nanmean(curves[seeds][:, :, j], axis=(0, 1)))
+            return smoothed_best_alpha(
+                results.kd_alphas, nanmean(curves[seeds][:, :, j], axis=(0, 1))
+            )
 
         out.append((f, *bootstrap_interval(len(results.seeds), stat, random_state=random_state)))
     return out

@@ -6,8 +6,6 @@ import numpy as np
 
 from ..distillation import AUTO_ALPHA_KNOTS
 from ._auto_alpha import alpha_regret, knots_rule
-from ._stats import t_interval
-from ._sweep import _read_json, _read_results
 from ._findings import (
     MARGIN,
     PRUNER_LABELS,
@@ -20,6 +18,8 @@ from ._findings import (
     random_against_each,
     smoothed_best_alpha,
 )
+from ._stats import t_interval
+from ._sweep import _read_json, _read_results
 
 
 def load_results(out):
@@ -133,7 +133,9 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
         "",
         "Teachers, fitted on the full training split: "
         + ", ".join(
-            f"{name} (width {w}): {100 * acc[name]:.1f}%" for name, w in widths.items() if name in acc
+            f"{name} (width {w}): {100 * acc[name]:.1f}%"
+            for name, w in widths.items()
+            if name in acc
         )
         + ".",
         "",
@@ -142,7 +144,9 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
         *_header(["pruner", "training"], r.fractions),
     ]
     for p in r.pruners:
-        lines.append(_row([PRUNER_LABELS[p], "no KD", *(_fmt(r.kd(p, f, 0.0)) for f in r.fractions)]))
+        lines.append(
+            _row([PRUNER_LABELS[p], "no KD", *(_fmt(r.kd(p, f, 0.0)) for f in r.fractions)])
+        )
         lines.append(_row(["", "KD, alpha chosen on validation",
                            *(_fmt(r.kd_accuracy(p, f)) for f in r.fractions)]))  # fmt: skip
     lines += [
@@ -152,7 +156,9 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
         *_header(["pruner"], r.fractions),
     ]
     for p in r.pruners:
-        lines.append(_row([PRUNER_LABELS[p], *(fmt_interval(*_t(r.kd_gain(p, f))) for f in r.fractions)]))
+        lines.append(
+            _row([PRUNER_LABELS[p], *(fmt_interval(*_t(r.kd_gain(p, f))) for f in r.fractions)])
+        )
     lines += [
         "",
         "## Best alpha per fraction",
@@ -187,7 +193,11 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
         ]
         for te in teachers:
             label = f"{te} (width {widths[te]})"
-            lines.append(_row([label, *(_fmt(r.values("random", f, capacity_alpha, te)) for f in r.fractions)]))
+            lines.append(
+                _row(
+                    [label, *(_fmt(r.values("random", f, capacity_alpha, te)) for f in r.fractions)]
+                )
+            )
         for te in teachers:
             if te != "equal":
                 diffs = [fmt_interval(*_t(r.values("random", f, capacity_alpha, te)
@@ -215,10 +225,10 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
         auto = alpha_regret(rows, knots_rule(AUTO_ALPHA_KNOTS))
         fixed = alpha_regret(rows, lambda f: 0.5)
         lines += [
-            "## `alpha=\"auto\"` on this run",
+            '## `alpha="auto"` on this run',
             "",
             "Test accuracy lost against the best alpha of each (pruner, fraction) cell, in "
-            "points (mean over cells, 95% interval over seeds): prunekd's `alpha=\"auto\"` "
+            'points (mean over cells, 95% interval over seeds): prunekd\'s `alpha="auto"` '
             f"{fmt_interval(*auto)}, a fixed alpha of 0.5 {fmt_interval(*fixed)}.",
             "",
         ]
@@ -360,9 +370,7 @@ def write_figures(out, config=None):
 
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4), squeeze=False)
     for ax, p in zip(axes[0], t.pruners):
-        grid = np.array(
-            [[100 * _mean(t.kd(p, f, a)) for f in t.fractions] for a in t.alphas]
-        )
+        grid = np.array([[100 * _mean(t.kd(p, f, a)) for f in t.fractions] for a in t.alphas])
         im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
         ax.set_xticks(range(len(t.fractions)), [f"{f:g}" for f in t.fractions])
         ax.set_yticks(range(len(t.alphas)), [f"{a:g}" for a in t.alphas])

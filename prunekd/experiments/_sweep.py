@@ -164,7 +164,9 @@ def _fit_teacher(config, data, name, width, keep=False):
     """Fit one teacher; with ``keep``, also return it, its training recorded, for pruning."""
     with _one_thread():
         X, y = data["X_train"], data["y_train"]
-        module, kwargs = _net_kwargs(config, data["n_classes"], X.shape[1:], width, config.teacher_epochs)
+        module, kwargs = _net_kwargs(
+            config, data["n_classes"], X.shape[1:], width, config.teacher_epochs
+        )
         # The recorder does not change the training: the teacher is the same without it.
         callbacks = [("dynamics", TrainingDynamics())] if keep else None
         teacher = DistillationClassifier(module, alpha=0.0, random_state=0, callbacks=callbacks,

@@ -11,4 +11,13 @@ teachers here expect.
 from ._resnet_cifar import ResNetCIFAR, resnet20, resnet32, resnet56, resnet110
 from ._small import MLP, SmallCNN, SmallCNN1d
 
-__all__ = ["MLP", "ResNetCIFAR", "SmallCNN", "SmallCNN1d", "resnet20", "resnet32", "resnet56", "resnet110"]
+__all__ = [
+    "MLP",
+    "ResNetCIFAR",
+    "SmallCNN",
+    "SmallCNN1d",
+    "resnet20",
+    "resnet32",
+    "resnet56",
+    "resnet110",
+]

@@ -51,7 +51,9 @@ class ResNetCIFAR(nn.Module):
     def __init__(self, depth=20, n_classes=10, in_channels=3, width=16):
         super().__init__()
         if depth < 8 or (depth - 2) % 6:
-            raise ValueError(f"depth must be 6 n + 2 with n >= 1 (20, 32, 56, 110, ...); got {depth}")
+            raise ValueError(
+                f"depth must be 6 n + 2 with n >= 1 (20, 32, 56, 110, ...); got {depth}"
+            )
         n = (depth - 2) // 6
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()

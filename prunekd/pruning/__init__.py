@@ -1,7 +1,7 @@
 """Pruners: score every training sample and keep a fraction of them."""
 
-from ._base import BasePruner, ScorePruner, clear_score_cache
 from .._nets import el2n_scores
+from ._base import BasePruner, ScorePruner, clear_score_cache
 from ._coverage import CoverageCentricPruner
 from ._dynamics import DynamicsPruner
 from ._el2n import EL2NPruner
@@ -15,9 +15,9 @@ from ._embedding import (
     ModerateDSPruner,
 )
 from ._forgetting import ForgettingPruner
-from ._precomputed import PrecomputedPruner
 from ._grand import GraNdPruner, per_sample_grad_norms, per_sample_grad_norms_loop
 from ._outputs import EntropyPruner, LeastConfidencePruner, MarginPruner, OutputPruner
+from ._precomputed import PrecomputedPruner
 from ._proxy import ProxyPruner
 from ._random import RandomPruner
 from ._selection import class_quotas
@@ -28,17 +28,17 @@ __all__ = [
     "DynamicsPruner",
     "EL2NPruner",
     "EmbeddingPruner",
+    "EntropyPruner",
     "FacilityLocationPruner",
+    "ForgettingPruner",
+    "GraNdPruner",
     "GraphCutPruner",
     "HerdingPruner",
     "KCenterGreedyPruner",
-    "ModerateDSPruner",
-    "EntropyPruner",
-    "ForgettingPruner",
-    "GraNdPruner",
     "LeastConfidencePruner",
     "LogDeterminantPruner",
     "MarginPruner",
+    "ModerateDSPruner",
     "OutputPruner",
     "PrecomputedPruner",
     "ProxyPruner",

@@ -156,6 +156,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
 
     def __sklearn_clone__(self):
         return clone_sharing(self, self._fitted_params)
+
     # Parameters of a subclass that only decide the selection, not the scores.
     _selection_params = ()
 
@@ -218,9 +219,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
                 f"expected ({len(y)},): one score per sample"
             )
         if not np.all(np.isfinite(scores)):
-            raise ValueError(
-                f"{type(self).__name__}.compute_scores returned non-finite scores"
-            )
+            raise ValueError(f"{type(self).__name__}.compute_scores returned non-finite scores")
         return scores
 
     def _scores(self, X, y, seed, fingerprint, memory):
@@ -286,9 +285,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
                 f"fewer than the {len(classes)} classes; class_balanced=True keeps at "
                 "least one sample per class. Raise fraction or set class_balanced=False."
             )
-        score_seed, tie_seed = check_random_state(self.random_state).randint(
-            _MAX_SEED, size=2
-        )
+        score_seed, tie_seed = check_random_state(self.random_state).randint(_MAX_SEED, size=2)
         fingerprint = _input_fingerprint(X)
         scores = self._scores(X, y, int(score_seed), fingerprint, memory)
         tiebreak = np.random.RandomState(tie_seed).permutation(n_samples)

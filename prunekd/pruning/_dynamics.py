@@ -12,7 +12,9 @@ def _recorder(dynamics):
     if isinstance(dynamics, TrainingDynamics):
         recorder = dynamics
     elif isinstance(dynamics, NeuralNet):
-        found = [cb for _, cb in getattr(dynamics, "callbacks_", []) if isinstance(cb, TrainingDynamics)]
+        found = [
+            cb for _, cb in getattr(dynamics, "callbacks_", []) if isinstance(cb, TrainingDynamics)
+        ]
         if not found:
             raise ValueError(
                 "dynamics is a skorch net without a TrainingDynamics callback; fit the teacher "
@@ -25,7 +27,9 @@ def _recorder(dynamics):
             f"or a fitted skorch net holding one; got {type(dynamics).__name__}"
         )
     if not hasattr(recorder, "correct_"):
-        raise ValueError("the TrainingDynamics callback has recorded nothing yet: fit its net first")
+        raise ValueError(
+            "the TrainingDynamics callback has recorded nothing yet: fit its net first"
+        )
     return recorder
 
 

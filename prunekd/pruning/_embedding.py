@@ -298,7 +298,9 @@ class HerdingPruner(_GreedySetPruner):
     samples closest to the mean of all of them (per class by default), in the
     embedding.
 """
-        + _GREEDY_PARAMETERS.format(random="Unused: herding is deterministic; accepted for a common interface.")
+        + _GREEDY_PARAMETERS.format(
+            random="Unused: herding is deterministic; accepted for a common interface."
+        )
         + _GREEDY_ATTRIBUTES
         + """
     Examples
@@ -401,8 +403,7 @@ class GraphCutPruner(_GreedySetPruner):
     sample should resemble many others but not the samples already kept. ``sim``
     is the cosine similarity in the embedding mapped to [0, 1].
 """
-        + _GREEDY_PARAMETERS.format(random="Unused: the greedy choice is deterministic.")
-        .replace(
+        + _GREEDY_PARAMETERS.format(random="Unused: the greedy choice is deterministic.").replace(
             "    memory :",
             "    lam : float, default=1.0\n        Weight of the redundancy penalty (>= 0).\n    memory :",
         )

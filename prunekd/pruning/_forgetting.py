@@ -3,7 +3,6 @@
 from numbers import Integral
 
 from .._compat import Interval
-
 from ..callbacks import TrainingDynamics
 from ._proxy import ProxyPruner
 

@@ -178,7 +178,9 @@ class OutputPruner(ProxyPruner):
         return self._scores_of(_proxy_logits(net, X), y_encoded)
 
 
-_SHARED_DOC = OutputPruner.__doc__.split("Parameters\n    ----------\n")[1].split("\n\n    Examples")[0]
+_SHARED_DOC = OutputPruner.__doc__.split("Parameters\n    ----------\n")[1].split(
+    "\n\n    Examples"
+)[0]
 
 
 def _uncertainty_doc(summary, attributes, example):
@@ -264,4 +266,3 @@ class LeastConfidencePruner(OutputPruner):
     def scores_from_logits(self, logits, y_encoded):
         """``1 - max softmax(logits)``."""
         return (1 - torch.softmax(logits.double(), dim=1).max(1).values).numpy()
-

@@ -5,11 +5,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 from sklearn.base import clone
+from skorch import NeuralNet
 from skorch.utils import is_dataset
-from .._compat import Interval
 
+from .._compat import Interval
 from .._nets import _reset_parameters
 from .._skorch import _Classifier
 from .._utils import _draw_seed, _torch_seeded
