@@ -80,14 +80,9 @@ class AcceleratedDistillationClassifier(AccelerateMixin, DistillationClassifier)
         callbacks__print_log__sink="auto",
         **kwargs,
     ):
+        kwargs.update(accelerator=accelerator, device=device, unwrap_after_train=unwrap_after_train)
         super().__init__(
-            module,
-            *args,
-            accelerator=accelerator,
-            device=device,
-            unwrap_after_train=unwrap_after_train,
-            callbacks__print_log__sink=callbacks__print_log__sink,
-            **kwargs,
+            module, *args, callbacks__print_log__sink=callbacks__print_log__sink, **kwargs
         )
 
     def _tensor_device(self):

@@ -136,15 +136,8 @@ class DistillationClassifier(_Classifier):
         **kwargs,
     ):
         kwargs.setdefault("iterator_train__shuffle", True)
-        super().__init__(
-            module,
-            *args,
-            criterion=criterion,
-            train_split=train_split,
-            classes=classes,
-            mixed_precision=mixed_precision,
-            **kwargs,
-        )
+        kwargs.update(criterion=criterion, train_split=train_split, classes=classes)
+        super().__init__(module, *args, mixed_precision=mixed_precision, **kwargs)
         self.teacher = teacher
         self.alpha = alpha
         self.temperature = temperature

@@ -79,14 +79,19 @@ def kd_objective(student_logits, y, teacher_log_p, alpha, temperature, hard_loss
 
 
 class _KDLossBase(BaseEstimator):
-    """A distillation loss: ``loss(student_logits, teacher_log_p, y, temperature)``."""
+    """A distillation loss: ``loss(student_logits, teacher_log_p, y, temperature)``.
 
-    def _check(self, **positive):
-        for name, value in positive.items():
+    Subclasses implement ``_loss(student_logits, teacher_log_p, y, tau)``;
+    every parameter of theirs is a non-negative weight, checked on each call.
+    """
+
+    def __call__(self, student_logits, teacher_log_p, y, temperature):
+        for name, value in self.get_params().items():
             if not (isinstance(value, Real) and not isinstance(value, bool) and value >= 0):
                 raise ValueError(
                     f"{type(self).__name__}: {name} must be a non-negative float; got {value!r}"
                 )
+        return self._loss(student_logits, teacher_log_p, y, float(temperature))
 
 
 class KDLoss(_KDLossBase):
@@ -104,8 +109,8 @@ class KDLoss(_KDLossBase):
     0.0
     """
 
-    def __call__(self, student_logits, teacher_log_p, y, temperature):
-        return _kd_term(student_logits, teacher_log_p, temperature)
+    def _loss(self, student_logits, teacher_log_p, y, tau):
+        return _kd_term(student_logits, teacher_log_p, tau)
 
 
 class DKDLoss(_KDLossBase):
@@ -138,9 +143,7 @@ class DKDLoss(_KDLossBase):
         self.alpha = alpha
         self.beta = beta
 
-    def __call__(self, student_logits, teacher_log_p, y, temperature):
-        self._check(alpha=self.alpha, beta=self.beta)
-        tau = float(temperature)
+    def _loss(self, student_logits, teacher_log_p, y, tau):
         log_s = F.log_softmax(student_logits.float() / tau, dim=1)
         log_t = teacher_log_p.float()
         target = F.one_hot(y.long(), log_s.shape[1]).bool()
@@ -195,11 +198,9 @@ class DISTLoss(_KDLossBase):
         self.beta = beta
         self.gamma = gamma
 
-    def __call__(self, student_logits, teacher_log_p, y, temperature):
-        self._check(beta=self.beta, gamma=self.gamma)
-        tau = float(temperature)
-        p_s = F.softmax(student_logits.float() / tau, dim=1)
+    def _loss(self, student_logits, teacher_log_p, y, tau):
         p_t = teacher_log_p.float().exp()
+        p_s = F.softmax(student_logits.float() / tau, dim=1)
         inter = _pearson_distance(p_s, p_t, dim=1)
         intra = _pearson_distance(p_s, p_t, dim=0) if len(p_s) > 1 else p_s.new_zeros(())
         return tau**2 * (self.beta * inter + self.gamma * intra)
@@ -223,9 +224,9 @@ class MSELoss(_KDLossBase):
     2.0
     """
 
-    def __call__(self, student_logits, teacher_log_p, y, temperature):
+    def _loss(self, student_logits, teacher_log_p, y, tau):
         s = student_logits.float()
-        t = teacher_log_p.float() * float(temperature)
+        t = teacher_log_p.float() * tau
         s = s - s.mean(1, keepdim=True)
         t = t - t.mean(1, keepdim=True)
         return ((s - t) ** 2).sum(1).mean()

@@ -1,4 +1,4 @@
-"""Pruners that work in an embedding: Moderate-DS, k-center greedy and herding."""
+"""Pruners that work in an embedding: Moderate-DS and the greedy set selections."""
 
 from numbers import Real
 
@@ -9,6 +9,14 @@ from skorch import NeuralNet
 from .._compat import Interval
 from .._utils import _input_batches, _module_device
 from ._base import BasePruner
+from ._greedy import (
+    FacilityLocation,
+    GraphCut,
+    Herding,
+    KCenter,
+    LogDeterminant,
+    greedy_select,
+)
 from ._selection import per_class
 
 _BATCH = 1024
@@ -82,15 +90,7 @@ def k_center_greedy(Z, k, first):
     Each step adds the row farthest from every row chosen so far, which is a
     2-approximation of the k-center problem. Returns positions in choice order.
     """
-    Zt = torch.as_tensor(Z, dtype=torch.float64)
-    chosen = [int(first)]
-    nearest = torch.cdist(Zt, Zt[first : first + 1]).squeeze(1)
-    for _ in range(k - 1):
-        nearest[chosen[-1]] = -1.0  # chosen rows are never picked again
-        nxt = int(torch.argmax(nearest))
-        chosen.append(nxt)
-        nearest = torch.minimum(nearest, torch.cdist(Zt, Zt[nxt : nxt + 1]).squeeze(1))
-    return np.array(chosen)
+    return greedy_select(k, KCenter(Z, first))
 
 
 def herding(Z, k):
@@ -99,19 +99,7 @@ def herding(Z, k):
     Step ``t`` adds the row ``x`` minimising ``||mean(Z) - (sum of chosen + x)
     / t||``. Returns positions in choice order.
     """
-    Zt = torch.as_tensor(Z, dtype=torch.float64)
-    target = Zt.mean(0)
-    total = torch.zeros_like(target)
-    available = torch.ones(len(Zt), dtype=torch.bool)
-    chosen = []
-    for t in range(1, k + 1):
-        gap = torch.linalg.norm(target - (total + Zt) / t, dim=1)
-        gap[~available] = float("inf")
-        nxt = int(torch.argmin(gap))
-        chosen.append(nxt)
-        available[nxt] = False
-        total += Zt[nxt]
-    return np.array(chosen)
+    return greedy_select(k, Herding(Z))
 
 
 class EmbeddingPruner(BasePruner):
@@ -264,18 +252,28 @@ _GREEDY_PARAMETERS = """
 """
 
 
+def _greedy_doc(summary, example, random, extra=""):
+    """The docstring of a greedy set pruner: its summary, the shared sections, its example.
+
+    Every greedy pruner takes the same parameters (``extra`` adds its own,
+    before ``memory``) and has the same fitted attributes; ``random`` says what
+    ``random_state`` does for it.
+    """
+    parameters = _GREEDY_PARAMETERS.format(random=random)
+    parameters = parameters.replace("    memory :", extra + "    memory :")
+    return summary + parameters + _GREEDY_ATTRIBUTES + example
+
+
 class KCenterGreedyPruner(_GreedySetPruner):
-    __doc__ = (
+    __doc__ = _greedy_doc(
         """Keep a k-center cover of the embedding (farthest-first traversal).
 
     Starting from a random sample, each step keeps the sample farthest from
     every sample kept so far, so the kept set covers the data with the
     smallest radius it can greedily reach (within a factor 2 of the best).
     Duplicates and dense clusters are kept once, outliers early.
-"""
-        + _GREEDY_PARAMETERS.format(random="Picks the first sample.")
-        + _GREEDY_ATTRIBUTES
-        + """
+""",
+        """
     Examples
     --------
     >>> import numpy as np
@@ -283,7 +281,8 @@ class KCenterGreedyPruner(_GreedySetPruner):
     >>> X = np.r_[np.zeros((5, 1)), [[10.0], [20.0]]]  # five duplicates, two far points
     >>> KCenterGreedyPruner(fraction=3 / 7, random_state=0).fit_transform(X, np.zeros(7, int))
     array([3, 5, 6])
-    """
+    """,
+        random="Picks the first sample.",
     )
 
     def _greedy(self, Z, k, tiebreak):
@@ -291,18 +290,14 @@ class KCenterGreedyPruner(_GreedySetPruner):
 
 
 class HerdingPruner(_GreedySetPruner):
-    __doc__ = (
+    __doc__ = _greedy_doc(
         """Keep samples whose mean tracks the mean of the data (herding).
 
     Greedily, each step keeps the sample that brings the mean of the kept
     samples closest to the mean of all of them (per class by default), in the
     embedding.
-"""
-        + _GREEDY_PARAMETERS.format(
-            random="Unused: herding is deterministic; accepted for a common interface."
-        )
-        + _GREEDY_ATTRIBUTES
-        + """
+""",
+        """
     Examples
     --------
     >>> import numpy as np
@@ -310,18 +305,12 @@ class HerdingPruner(_GreedySetPruner):
     >>> X = np.array([[-4.0], [-1.0], [0.5], [3.0], [6.0]])  # mean 0.9
     >>> HerdingPruner(fraction=0.4).fit_transform(X, np.zeros(5, int))  # means 0.5, then 1.75
     array([2, 3])
-    """
+    """,
+        random="Unused: herding is deterministic; accepted for a common interface.",
     )
 
     def _greedy(self, Z, k, tiebreak):
         return herding(Z, k)
-
-
-def _similarity(Z):
-    """Cosine similarity of the rows of ``Z``, mapped to [0, 1] (submodular gains need >= 0)."""
-    Zt = torch.as_tensor(Z, dtype=torch.float64)
-    Zt = Zt / Zt.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    return (1 + Zt @ Zt.T) / 2
 
 
 def facility_location(Z, k):
@@ -331,18 +320,7 @@ def facility_location(Z, k):
     best_i)``; greedy is within ``1 - 1/e`` of the optimum. Returns positions in
     choice order.
     """
-    S = _similarity(Z)
-    best = torch.zeros(len(S), dtype=S.dtype)
-    available = torch.ones(len(S), dtype=torch.bool)
-    chosen = []
-    for _ in range(k):
-        gains = (S - best[:, None]).clamp_min(0).sum(0)
-        gains[~available] = -1.0
-        nxt = int(torch.argmax(gains))
-        chosen.append(nxt)
-        available[nxt] = False
-        best = torch.maximum(best, S[:, nxt])
-    return np.array(chosen)
+    return greedy_select(k, FacilityLocation(Z))
 
 
 def graph_cut(Z, k, lam=1.0):
@@ -352,33 +330,19 @@ def graph_cut(Z, k, lam=1.0):
     inside ``S``: representative rows gain, rows similar to those chosen lose.
     Returns positions in choice order.
     """
-    S = _similarity(Z)
-    coverage = S.sum(0)
-    inside = torch.zeros(len(S), dtype=S.dtype)  # sum_{s in S} sim(s, j)
-    available = torch.ones(len(S), dtype=torch.bool)
-    chosen = []
-    for _ in range(k):
-        gains = coverage - lam * (2 * inside + S.diagonal())
-        gains[~available] = -float("inf")
-        nxt = int(torch.argmax(gains))
-        chosen.append(nxt)
-        available[nxt] = False
-        inside += S[nxt]
-    return np.array(chosen)
+    return greedy_select(k, GraphCut(Z, lam))
 
 
 class FacilityLocationPruner(_GreedySetPruner):
-    __doc__ = (
+    __doc__ = _greedy_doc(
         """Keep the samples that best represent all the others (facility location).
 
     The kept set ``S`` greedily maximises ``sum_i max_{j in S} sim(i, j)``
     over every sample ``i``, with ``sim`` the cosine similarity in the
     embedding mapped to [0, 1]: each sample should have a close representative
     kept. The greedy choice is within ``1 - 1/e`` of the best set.
-"""
-        + _GREEDY_PARAMETERS.format(random="Unused: the greedy choice is deterministic.")
-        + _GREEDY_ATTRIBUTES
-        + """
+""",
+        """
     Examples
     --------
     >>> import numpy as np
@@ -387,7 +351,8 @@ class FacilityLocationPruner(_GreedySetPruner):
     >>> # (1, 1) resembles every row: kept first; then the best of the rest
     >>> FacilityLocationPruner(fraction=0.4).fit_transform(X, np.zeros(5, int))
     array([0, 4])
-    """
+    """,
+        random="Unused: the greedy choice is deterministic.",
     )
 
     def _greedy(self, Z, k, tiebreak):
@@ -395,20 +360,15 @@ class FacilityLocationPruner(_GreedySetPruner):
 
 
 class GraphCutPruner(_GreedySetPruner):
-    __doc__ = (
+    __doc__ = _greedy_doc(
         """Keep representative samples that are not alike (graph cut).
 
     The kept set ``S`` greedily maximises ``sum_{i, j in S} sim(i, j) - lam *
     sum_{i, j in S} sim(i, j)``, the first sum over all samples ``i``: a kept
     sample should resemble many others but not the samples already kept. ``sim``
     is the cosine similarity in the embedding mapped to [0, 1].
-"""
-        + _GREEDY_PARAMETERS.format(random="Unused: the greedy choice is deterministic.").replace(
-            "    memory :",
-            "    lam : float, default=1.0\n        Weight of the redundancy penalty (>= 0).\n    memory :",
-        )
-        + _GREEDY_ATTRIBUTES
-        + """
+""",
+        """
     Examples
     --------
     >>> import numpy as np
@@ -416,7 +376,9 @@ class GraphCutPruner(_GreedySetPruner):
     >>> X = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9], [1.0, 1.0]])
     >>> GraphCutPruner(fraction=0.4).fit_transform(X, np.zeros(5, int))
     array([1, 4])
-    """
+    """,
+        random="Unused: the greedy choice is deterministic.",
+        extra="    lam : float, default=1.0\n        Weight of the redundancy penalty (>= 0).\n",
     )
 
     _parameter_constraints = {
@@ -453,36 +415,19 @@ def log_determinant(Z, k, ridge=1e-3):
     the rows chosen, whose logarithm is its gain; each step takes the largest.
     Returns positions in choice order.
     """
-    L = _similarity(Z) + ridge * torch.eye(len(Z), dtype=torch.float64)
-    n = len(L)
-    factors = torch.zeros(k, n, dtype=L.dtype)
-    variance = L.diagonal().clone()
-    chosen = []
-    nxt = int(torch.argmax(variance))
-    for t in range(k):
-        chosen.append(nxt)
-        if t == k - 1:
-            break
-        e = (L[nxt] - factors[:t, nxt] @ factors[:t]) / variance[nxt].sqrt()
-        factors[t] = e
-        variance = variance - e**2
-        variance[chosen] = -float("inf")
-        nxt = int(torch.argmax(variance))
-    return np.array(chosen)
+    return greedy_select(k, LogDeterminant(Z, k, ridge))
 
 
 class LogDeterminantPruner(_GreedySetPruner):
-    __doc__ = (
+    __doc__ = _greedy_doc(
         """Keep a diverse set: the largest volume in the embedding (log-determinant).
 
     The kept set ``S`` greedily maximises ``log det(L[S, S])`` with ``L`` the
     cosine similarity in the embedding mapped to [0, 1] plus a small ridge:
     each step keeps the sample least explained by those already kept, the
     maximum-a-posteriori set of a determinantal point process.
-"""
-        + _GREEDY_PARAMETERS.format(random="Unused: the greedy choice is deterministic.")
-        + _GREEDY_ATTRIBUTES
-        + """
+""",
+        """
     Examples
     --------
     >>> import numpy as np
@@ -490,7 +435,8 @@ class LogDeterminantPruner(_GreedySetPruner):
     >>> X = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9], [1.0, 1.0]])
     >>> LogDeterminantPruner(fraction=0.4).fit_transform(X, np.zeros(5, int))  # two opposite directions
     array([0, 2])
-    """
+    """,
+        random="Unused: the greedy choice is deterministic.",
     )
 
     def _greedy(self, Z, k, tiebreak):
