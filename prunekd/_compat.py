@@ -2,14 +2,25 @@
 
 None of these is promised to stay; each comment says what it gives prunekd.
 CI runs the tests on the oldest (scikit-learn 1.6.1, skorch 1.4.0) and the
-newest versions pyproject.toml allows, so a change in any of them shows there.
+newest versions pyproject.toml allows (scikit-learn 1.9.1 and skorch 1.4.0
+today), so a change in any of them shows there. Outside this module, the
+package imports and calls no private library name (``tests/test_contracts.py``
+checks imports, calls and attribute reads in every module).
 
-Besides the names below, :class:`prunekd.Pipeline` subclasses scikit-learn's
-Pipeline and calls the private methods it inherits: ``_iter`` (the steps, with
-pruners skipped outside fit), ``_validate_steps``, ``_check_method_params``
-(routing of ``step__param`` fit parameters), ``_log_message`` and
-``_final_estimator``. Overriding ``fit`` without them would mean copying the
-Pipeline.
+Private methods prunekd *overrides* (listed in :data:`OVERRIDES`):
+
+* ``Pipeline._iter`` (scikit-learn): :class:`prunekd.Pipeline` skips pruners
+  outside ``fit``, so that predict and score see every row;
+* ``NeuralNet._initialize_callbacks`` (skorch, through ``AccelerateMixin``):
+  :class:`prunekd.AcceleratedDistillationClassifier` keeps ``verbose=0``
+  silent;
+* ``AccelerateMixin._initialize_accelerator`` (skorch): the same class keeps
+  the parameter-free loss out of DistributedDataParallel.
+
+Both skorch overrides are tested with skorch 1.4.0 (the oldest allowed) and
+the newest release CI installs. ``_parameter_constraints`` is scikit-learn's
+convention for declaring parameters to ``_fit_context``, which third-party
+estimators follow; prunekd's estimators declare theirs with it.
 """
 
 # Parameter validation, as scikit-learn's own estimators and scikit-learn-contrib
@@ -19,6 +30,7 @@ from sklearn.base import _fit_context
 
 # The step names of ``make_pipeline`` and the timing lines of
 # ``Pipeline(verbose=True)``, so that prunekd's Pipeline reads like scikit-learn's.
+from sklearn.pipeline import Pipeline as _Pipeline
 from sklearn.pipeline import _name_estimators, _print_elapsed_time
 
 # Rows of arrays, lists, DataFrames and sparse matrices alike, and their
@@ -32,6 +44,53 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _num_samples
 
+# Private methods overridden by prunekd's classes, by class.
+OVERRIDES = {
+    "Pipeline": ("_iter",),
+    "AcceleratedDistillationClassifier": ("_initialize_callbacks", "_initialize_accelerator"),
+}
+# Private names that are conventions for third-party estimators, not calls.
+CONVENTIONS = ("_parameter_constraints",)
+
+
+def validate_params(estimator):
+    """Check an estimator's parameters against its ``_parameter_constraints``.
+
+    What ``_fit_context`` does before ``fit``; a pruner fitted by a prunekd
+    Pipeline (not through its own ``fit``) is checked the same way.
+    """
+    estimator._validate_params()
+
+
+def steps_of(pipeline, with_final=True, filter_passthrough=True):
+    """scikit-learn's ``Pipeline._iter``: ``(index, name, step)`` of the steps, in order."""
+    return _Pipeline._iter(pipeline, with_final, filter_passthrough)
+
+
+def final_estimator(pipeline):
+    """The last step of a Pipeline (``"passthrough"`` or an estimator)."""
+    return pipeline._final_estimator
+
+
+def validate_steps(pipeline):
+    """scikit-learn's check that every step but the last transforms."""
+    pipeline._validate_steps()
+
+
+def route_fit_params(pipeline, params):
+    """``step__param`` fit parameters sorted by step, as scikit-learn's Pipeline routes them."""
+    return pipeline._check_method_params(method="fit", props=params)
+
+
+def log_message(pipeline, step_idx):
+    """The line ``Pipeline(verbose=True)`` prints for a step."""
+    return pipeline._log_message(step_idx)
+
+
+def criteria(net):
+    """The names of a skorch net's loss modules (``criterion`` and any others)."""
+    return net._criteria
+
 
 def set_training(net, training):
     """Train or eval mode of every module a skorch net holds (module, criterion).
@@ -43,6 +102,15 @@ def set_training(net, training):
 
 
 __all__ = [
+    "CONVENTIONS",
+    "OVERRIDES",
+    "criteria",
+    "final_estimator",
+    "log_message",
+    "route_fit_params",
+    "steps_of",
+    "validate_params",
+    "validate_steps",
     "HasMethods",
     "Interval",
     "StrOptions",

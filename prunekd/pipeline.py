@@ -16,7 +16,12 @@ from ._compat import (
     _num_samples,
     _print_elapsed_time,
     _safe_indexing,
+    final_estimator,
+    log_message,
+    route_fit_params,
+    steps_of,
     validate_parameter_constraints,
+    validate_steps,
 )
 from .pruning import BasePruner
 
@@ -38,7 +43,7 @@ def _final_can(*methods):
     """Whether the final step is 'passthrough' or has one of ``methods``."""
 
     def check(pipeline):
-        final = pipeline._final_estimator
+        final = final_estimator(pipeline)
         return final == "passthrough" or any(hasattr(final, m) for m in methods)
 
     return check
@@ -149,7 +154,7 @@ class Pipeline(_skpipeline.Pipeline):
 
     def _iter(self, with_final=True, filter_passthrough=True):
         # Outside of fit, pruners are skipped like 'passthrough' steps.
-        for idx, name, trans in super()._iter(with_final, filter_passthrough):
+        for idx, name, trans in steps_of(self, with_final, filter_passthrough):
             if filter_passthrough and _is_pruner(trans):
                 continue
             yield idx, name, trans
@@ -163,15 +168,15 @@ class Pipeline(_skpipeline.Pipeline):
                 "and transform that metadata before calling fit"
             )
         self.steps = list(self.steps)
-        self._validate_steps()
-        routed = self._check_method_params(method="fit", props=params)
+        validate_steps(self)
+        routed = route_fit_params(self, params)
         memory = check_memory(self.memory)
         cached_fit_transform = memory.cache(_fit_transform_step)
         n_total = _num_samples(X)
-        for idx, name, step in super()._iter(with_final=False, filter_passthrough=False):
+        for idx, name, step in steps_of(self, with_final=False, filter_passthrough=False):
             if step is None or step == "passthrough":
                 continue
-            with _print_elapsed_time("Pipeline", self._log_message(idx)):
+            with _print_elapsed_time("Pipeline", log_message(self, idx)):
                 if _is_pruner(step):
                     indices = step._fit_in_pipeline(X, y, self.memory)
                     n_before = _num_samples(X)
@@ -202,11 +207,11 @@ class Pipeline(_skpipeline.Pipeline):
                 "must hold the teacher's view of the same samples, row for row"
             )
         if (self.teacher_input == "raw" or teacher_X is not None) and not _takes(
-            self._final_estimator, "teacher_X"
+            final_estimator(self), "teacher_X"
         ):
             raise ValueError(
                 "teacher_input='raw' (or teacher_X) hands the final step the kept untransformed "
-                f"rows as teacher_X, but {type(self._final_estimator).__name__}.fit takes no "
+                f"rows as teacher_X, but {type(final_estimator(self)).__name__}.fit takes no "
                 "teacher_X; end the pipeline with a prunekd.DistillationClassifier (or a "
                 "prunekd Pipeline ending in one), or use teacher_input='transformed'"
             )
@@ -215,7 +220,7 @@ class Pipeline(_skpipeline.Pipeline):
         self._check_teacher_input(X, teacher_X)
         raw = teacher_X if teacher_X is not None else X if self.teacher_input == "raw" else None
         Xt, yt, X_raw, last_params = self._fit_prune(X, y, params, raw)
-        final = self._final_estimator
+        final = final_estimator(self)
         told = {}
         if X_raw is not None:
             told["teacher_X"] = X_raw
@@ -225,7 +230,7 @@ class Pipeline(_skpipeline.Pipeline):
             )
         for m in ("fit", method):
             last_params[m] = {**last_params.get(m, {}), **told}
-        with _print_elapsed_time("Pipeline", self._log_message(len(self.steps) - 1)):
+        with _print_elapsed_time("Pipeline", log_message(self, len(self.steps) - 1)):
             if method == "fit":
                 if final != "passthrough":
                     final.fit(Xt, yt, **last_params.get("fit", {}))

@@ -149,3 +149,19 @@ def test_fit_takes_a_short_path_to_skorchs_loop(blobs):
     called = _trace_fit(student, X, y)
     assert len(called) <= 8, called
     assert "TeacherTargets.build" in called  # the teacher is resolved and cached in one place
+
+
+def test_experiments_use_the_public_api_or_the_named_internal_module():
+    modules = _modules()
+    graph = import_graph()
+    allowed_internal = {"prunekd._internal"}
+    offenders = []
+    for name in modules:
+        if not name.startswith("prunekd.experiments"):
+            continue
+        for target in graph[name]:
+            inside = target.startswith("prunekd.experiments")
+            public = not any(part.startswith("_") for part in target.split(".")[1:])
+            if not (inside or public or target in allowed_internal):
+                offenders.append(f"{name} imports {target}")
+    assert offenders == []

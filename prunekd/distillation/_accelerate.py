@@ -3,6 +3,7 @@
 import torch
 from skorch.hf import AccelerateMixin
 
+from .._compat import criteria
 from ._classifier import DistillationClassifier
 
 
@@ -124,7 +125,7 @@ class AcceleratedDistillationClassifier(AccelerateMixin, DistillationClassifier)
         # parameters, such as the loss: those stay as they are.
         plain = {
             name: getattr(self, name + "_")
-            for name in self._criteria
+            for name in criteria(self)
             if isinstance(getattr(self, name + "_", None), torch.nn.Module)
             and not any(p.requires_grad for p in getattr(self, name + "_").parameters())
         }

@@ -20,10 +20,16 @@ from torch import nn
 from torch.func import functional_call, vmap
 from torch.nn import functional as F
 
-from .._skorch import _BatchedArrays, _Classifier
-from .._utils import _seed_from_random_state, _torch_seeded
-from ..distillation._losses import KDLoss, check_kd_loss
-from ..distillation._targets import pack_targets, unpack_targets
+from .._internal import (
+    _BatchedArrays,
+    _Classifier,
+    _seed_from_random_state,
+    _torch_seeded,
+    check_kd_loss,
+    pack_targets,
+    unpack_targets,
+)
+from ..distillation import KDLoss
 
 _INFERENCE_BATCH = 1024
 

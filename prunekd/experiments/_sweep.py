@@ -20,10 +20,9 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
+from .._internal import make_teacher, teacher_log_probs
 from ..callbacks import TrainingDynamics
 from ..distillation import DistillationClassifier
-from ..distillation._losses import teacher_log_probs
-from ..distillation._teacher import make_teacher
 from ..pruning import (
     CoverageCentricPruner,
     DynamicsPruner,

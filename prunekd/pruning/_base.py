@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted, v
 from skorch.utils import is_dataset
 
 from .._cache import cached_call, fitted_token, score_memory, token
-from .._compat import HasMethods, Interval, StrOptions, _fit_context
+from .._compat import HasMethods, Interval, StrOptions, _fit_context, validate_params
 from .._utils import _MAX_SEED, _fingerprint, clone_sharing
 from ..datasets._labels import as_torch_dataset, dataset_labels
 from ._selection import n_kept, select
@@ -253,7 +253,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
 
     def _fit_in_pipeline(self, X, y, memory):
         """Fit as ``fit`` does, caching in ``memory`` unless the pruner has its own."""
-        self._validate_params()
+        validate_params(self)
         own = getattr(self, "memory", None)  # a subclass may not take memory=
         return self._fit_or_restore(X, y, memory if own is None else own).sample_indices_.copy()
 
