@@ -82,7 +82,7 @@ def test_output_pruners_key_the_teachers_weights(blobs, tmp_path, pruner, kind):
     first, second = _models(kind, X, y)
 
     def make(model, memory):
-        return pruner(teacher=model, fraction=0.5, random_state=0, memory=memory)
+        return pruner(model=model, fraction=0.5, random_state=0, memory=memory)
 
     _assert_own_scores(make, first, second, X, y, tmp_path)
 
@@ -94,7 +94,7 @@ def test_embedding_pruners_key_the_embeddings_weights(blobs, tmp_path, pruner, k
     first, second = _models(kind, X, y)
 
     def make(model, memory):
-        return pruner(embedding=model, fraction=0.5, random_state=0, memory=memory)
+        return pruner(model=model, fraction=0.5, random_state=0, memory=memory)
 
     _assert_own_scores(make, first, second, X, y, tmp_path)
 
@@ -104,7 +104,7 @@ def test_coverage_pruner_keys_its_inner_teacher(blobs, tmp_path):
     first, second = _models("skorch", X, y)
 
     def make(model, memory):
-        inner = EL2NPruner(teacher=model)
+        inner = EL2NPruner(model=model)
         return CoverageCentricPruner(inner, fraction=0.5, n_strata=3, random_state=0, memory=memory)
 
     _assert_own_scores(make, first, second, X, y, tmp_path)
@@ -137,8 +137,8 @@ def test_proxy_nets_with_other_parameters_train_again(blobs, tmp_path):
 
 
 @pytest.mark.parametrize("make", [
-    lambda m: EL2NPruner(teacher=m), lambda m: KCenterGreedyPruner(embedding=m),
-    lambda m: DynamicsPruner(m), lambda m: CoverageCentricPruner(EL2NPruner(teacher=m)),
+    lambda m: EL2NPruner(model=m), lambda m: KCenterGreedyPruner(model=m),
+    lambda m: DynamicsPruner(m), lambda m: CoverageCentricPruner(EL2NPruner(model=m)),
 ], ids=["teacher", "embedding", "dynamics", "nested"])  # fmt: skip
 def test_clone_shares_the_fitted_model(blobs, make):
     # GridSearchCV clones every candidate: a cloned fitted model would be unfitted.
@@ -146,5 +146,22 @@ def test_clone_shares_the_fitted_model(blobs, make):
     model = _net(0, callbacks=[TrainingDynamics()]).fit(X, y)
     cloned = clone(make(model))
     inner = cloned.pruner if isinstance(cloned, CoverageCentricPruner) else cloned
-    assert inner.get_params()[inner._fitted_params[0]] is model
+    assert inner.get_params()["model"] is model
     assert len(cloned.fit_transform(X, y)) == 30
+
+
+@pytest.mark.parametrize("make, old", [
+    (lambda m, **kw: EL2NPruner(**kw), "teacher"),
+    (lambda m, **kw: KCenterGreedyPruner(**kw), "embedding"),
+    (lambda m, **kw: DynamicsPruner(**kw), "dynamics"),
+], ids=["teacher", "embedding", "dynamics"])  # fmt: skip
+def test_the_old_model_keywords_are_deprecated_aliases(blobs, make, old):
+    X, y = blobs
+    model = _net(0, callbacks=[TrainingDynamics()]).fit(X, y)
+    new = make(model, model=model, fraction=0.5, random_state=0).fit(X, y)
+    with pytest.warns(FutureWarning, match=f"{old}=.*deprecated.*model="):
+        aliased = make(model, **{old: model}, fraction=0.5, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(aliased.scores_, new.scores_)
+    assert clone(make(model, **{old: model})).get_params()[old] is model
+    with pytest.raises(ValueError, match=f"{old}= is the deprecated name of model="):
+        make(model, **{old: model}, model=model).fit(X, y)

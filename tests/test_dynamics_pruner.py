@@ -52,7 +52,7 @@ def test_other_data_than_recorded_is_refused(noisy_teacher):
         DynamicsPruner(bare).fit(X, y)
     with pytest.raises(ValueError, match="recorded nothing yet"):
         DynamicsPruner(TrainingDynamics()).fit(X, y)
-    with pytest.raises(TypeError, match="dynamics must be"):
+    with pytest.raises(TypeError, match="model must be"):
         DynamicsPruner("teacher").fit(X, y)
 
 

@@ -26,7 +26,7 @@ Y_LINE = (X_LINE[:, 0] > 0).astype(int)
 
 @pytest.mark.parametrize("pruner_class", UNCERTAINTY)
 def test_uncertainty_keeps_the_samples_nearest_the_boundary(pruner_class):
-    common = dict(teacher=_signed_teacher(), fraction=1 / 3, class_balanced=False)
+    common = dict(model=_signed_teacher(), fraction=1 / 3, class_balanced=False)
     assert pruner_class(**common).fit_transform(X_LINE, Y_LINE).tolist() == [4, 5, 6, 7]
     easy = pruner_class(keep="easy", **common).fit_transform(X_LINE, Y_LINE)
     assert easy.tolist() == [0, 1, 10, 11]
@@ -41,7 +41,7 @@ def test_uncertainty_scores_closed_form():
         LeastConfidencePruner: 1 - np.maximum(p, 1 - p),
     }
     for pruner_class, scores in expected.items():
-        got = pruner_class(teacher=_signed_teacher()).fit(X_LINE, Y_LINE).scores_
+        got = pruner_class(model=_signed_teacher()).fit(X_LINE, Y_LINE).scores_
         np.testing.assert_allclose(got, scores, rtol=1e-5)
 
 
@@ -49,10 +49,10 @@ def test_a_fitted_teacher_scores_without_training(proxy_fits):
     X, y = X_LINE, np.where(Y_LINE == 1, "b", "a")
     teacher = LogisticRegression().fit(X, y)
     for pruner_class in UNCERTAINTY + [EL2NPruner]:
-        pruner_class(teacher=teacher, random_state=0).fit(X, y)
+        pruner_class(model=teacher, random_state=0).fit(X, y)
     assert proxy_fits == []
     # EL2N of the teacher, its columns put in the order of the sorted labels
-    scores = EL2NPruner(teacher=teacher).fit(X, y).scores_
+    scores = EL2NPruner(model=teacher).fit(X, y).scores_
     log_p = np.log(teacher.predict_proba(X))
     np.testing.assert_allclose(scores, el2n_scores(log_p, (y == "b").astype(int)), rtol=1e-5)
 
@@ -73,20 +73,20 @@ def test_teachers_are_cached_by_what_they_learned(tmp_path):
     first = LogisticRegression().fit(X, Y_LINE)
     flipped = LogisticRegression().fit(X, 1 - Y_LINE)  # same settings, other weights
     common = dict(random_state=0, memory=tmp_path)
-    a = EL2NPruner(teacher=first, **common).fit(X, Y_LINE).scores_
-    b = EL2NPruner(teacher=flipped, **common).fit(X, Y_LINE).scores_
+    a = EL2NPruner(model=first, **common).fit(X, Y_LINE).scores_
+    b = EL2NPruner(model=flipped, **common).fit(X, Y_LINE).scores_
     assert np.abs(a - b).min() > 0.1  # the flipped teacher is wrong everywhere
     lin = _signed_teacher()
-    c = EntropyPruner(teacher=lin, **common).fit(X, Y_LINE).scores_
+    c = EntropyPruner(model=lin, **common).fit(X, Y_LINE).scores_
     with torch.no_grad():
         lin.weight.mul_(3.0)  # sharper teacher: lower entropy everywhere
-    d = EntropyPruner(teacher=lin, **common).fit(X, Y_LINE).scores_
+    d = EntropyPruner(model=lin, **common).fit(X, Y_LINE).scores_
     assert np.all(d < c)
 
 
 def test_a_teacher_without_every_class_is_refused():
     teacher = LogisticRegression().fit(X_LINE, Y_LINE)
     with pytest.raises(ValueError, match=r"does not know the classes \[2\]"):
-        EL2NPruner(teacher=teacher).fit(X_LINE, np.where(Y_LINE == 1, 2, 0))
+        EL2NPruner(model=teacher).fit(X_LINE, np.where(Y_LINE == 1, 2, 0))
     with pytest.raises(TypeError, match="teacher must be"):
-        EntropyPruner(teacher="a teacher").fit(X_LINE, Y_LINE)
+        EntropyPruner(model="a teacher").fit(X_LINE, Y_LINE)

@@ -72,7 +72,7 @@ pruners = {
     "Facility location": FacilityLocationPruner(),
     "Graph cut": GraphCutPruner(),
     "Log-determinant": LogDeterminantPruner(),
-    "EL2N of the teacher": EL2NPruner(teacher=teacher, random_state=0),
+    "EL2N of the teacher": EL2NPruner(model=teacher, random_state=0),
     "AUM of the teacher": DynamicsPruner(teacher, score="aum", random_state=0),
 }
 results = {}

@@ -190,7 +190,7 @@ def make_pruner(config, name, seed, memory=None, teacher=None):
         if teacher is None:
             raise ValueError(f"the pruner {name!r} needs the sweep's fitted teacher")
         if name == "el2n_teacher":
-            return EL2NPruner(teacher=teacher, random_state=seed)
+            return EL2NPruner(model=teacher, random_state=seed)
         return DynamicsPruner(teacher, score=name.split("_")[0], random_state=seed)
     if name in _PROXY_PRUNERS or name == "ccs":
         proxy = dict(

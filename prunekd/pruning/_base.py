@@ -21,6 +21,12 @@ from ._selection import n_kept, select
 # Parameters that never change the scores, left out of the score cache key:
 # the first three only decide which scored samples are kept.
 _NOT_SCORE_PARAMS = frozenset({"fraction", "class_balanced", "keep", "memory"})
+# The default of a deprecated parameter: not given.
+_DEPRECATED = "deprecated"
+
+
+def _is_deprecated(value):
+    return isinstance(value, str) and value == _DEPRECATED
 
 
 def clear_score_cache():
@@ -157,6 +163,32 @@ class BasePruner(TransformerMixin, BaseEstimator):
     def __sklearn_clone__(self):
         return clone_sharing(self, self._fitted_params)
 
+    # The name the fitted model's parameter had before 0.2 (teacher, embedding
+    # or dynamics), kept as a deprecated alias of ``model`` until 0.3.
+    _model_alias = None
+
+    def _model(self):
+        """The fitted model the pruner reads: ``model``, or the deprecated alias when given."""
+        old = getattr(self, self._model_alias, _DEPRECATED) if self._model_alias else _DEPRECATED
+        return self.model if _is_deprecated(old) else old
+
+    def _check_model_alias(self):
+        old = getattr(self, self._model_alias, _DEPRECATED) if self._model_alias else _DEPRECATED
+        if _is_deprecated(old):
+            return
+        if self.model is not None:
+            raise ValueError(
+                f"{self._model_alias}= is the deprecated name of model=; pass the fitted model "
+                "once, as model="
+            )
+        warnings.warn(
+            f"{type(self).__name__}({self._model_alias}=...) is deprecated since 0.2 and will "
+            "be removed in 0.3; pass the fitted model as model=",
+            FutureWarning,
+            stacklevel=5,  # the caller of fit, through scikit-learn's _fit_context
+
+        )
+
     # Parameters of a subclass that only decide the selection, not the scores.
     _selection_params = ()
 
@@ -260,6 +292,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
     def _fit_or_restore(self, X, y, memory):
         # validate_data sets n_features_in_ before later checks can fail: a
         # failed fit restores the pruner as it was, fitted or not.
+        self._check_model_alias()
         state = dict(vars(self))
         try:
             return self._fit(X, y, memory)

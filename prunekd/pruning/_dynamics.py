@@ -17,13 +17,13 @@ def _recorder(dynamics):
         ]
         if not found:
             raise ValueError(
-                "dynamics is a skorch net without a TrainingDynamics callback; fit the teacher "
+                "model is a skorch net without a TrainingDynamics callback; fit the teacher "
                 "with callbacks=[prunekd.callbacks.TrainingDynamics()]"
             )
         recorder = found[0]
     else:
         raise TypeError(
-            "dynamics must be a prunekd.callbacks.TrainingDynamics that recorded a training, "
+            "model must be a prunekd.callbacks.TrainingDynamics that recorded a training, "
             f"or a fitted skorch net holding one; got {type(dynamics).__name__}"
         )
     if not hasattr(recorder, "correct_"):
@@ -43,8 +43,9 @@ class DynamicsPruner(ScorePruner):
 
     Parameters
     ----------
-    dynamics : TrainingDynamics or fitted skorch net, default=None
-        The recorder, or the net (such as the teacher) whose callbacks hold one.
+    model : TrainingDynamics or fitted skorch net, default=None
+        The net (such as the teacher) whose callbacks hold a
+        :class:`~prunekd.callbacks.TrainingDynamics`, or the recorder itself.
         It must have recorded a training on the ``X`` and ``y`` pruned.
     score : {"forgetting", "aum"}, default="forgetting"
         Forgetting events per sample (never-learned samples: the number of
@@ -59,6 +60,8 @@ class DynamicsPruner(ScorePruner):
         Orders ties (forgetting counts tie often).
     memory : str, joblib.Memory or None, default=None
         Accepted for a common interface; the scores are read, not computed.
+    dynamics : TrainingDynamics or fitted skorch net, default="deprecated"
+        Deprecated since 0.2, removed in 0.3: the former name of ``model``.
 
     Attributes
     ----------
@@ -88,14 +91,16 @@ class DynamicsPruner(ScorePruner):
 
     _parameter_constraints = {
         **ScorePruner._parameter_constraints,
+        "model": "no_validation",
         "dynamics": "no_validation",
         "score": [StrOptions({"forgetting", "aum"})],
     }
-    _fitted_params = ("dynamics",)
+    _fitted_params = ("model", "dynamics")
+    _model_alias = "dynamics"
 
     def __init__(
         self,
-        dynamics=None,
+        model=None,
         *,
         score="forgetting",
         fraction=0.5,
@@ -103,17 +108,19 @@ class DynamicsPruner(ScorePruner):
         class_balanced=True,
         random_state=None,
         memory=None,
+        dynamics="deprecated",
     ):
         super().__init__(
             fraction=fraction, keep=keep, class_balanced=class_balanced,
             random_state=random_state, memory=memory,
         )  # fmt: skip
-        self.dynamics = dynamics
+        self.model = model
         self.score = score
+        self.dynamics = dynamics
 
     def compute_scores(self, X, y, random_state):
         """The recorded scores, checked against ``y``."""
-        recorder = _recorder(self.dynamics)
+        recorder = _recorder(self._model())
         y_encoded = np.unique(y, return_inverse=True)[1]
         recorded = np.unique(recorder.y_, return_inverse=True)[1]
         if len(recorded) != len(y_encoded) or not np.array_equal(recorded, y_encoded):

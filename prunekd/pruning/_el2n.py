@@ -10,7 +10,7 @@ class EL2NPruner(OutputPruner):
     Each proxy trains for ``max_epochs`` (a few, early in training), then every
     sample is scored ``||softmax(f(x)) - onehot(y)||_2``; scores are averaged
     over ``n_proxies`` independently seeded proxies. Large is hard. With
-    ``teacher=``, the fitted teacher's probabilities are scored instead, at no
+    ``model=``, the fitted teacher's probabilities are scored instead, at no
     training cost (the EL2N of a fully trained model).
 
     Parameters

@@ -26,7 +26,7 @@ def _last_linear(module):
     linears = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
     if not linears:
         raise ValueError(
-            f"embedding={type(module).__name__} has no torch.nn.Linear layer whose input could "
+            f"model={type(module).__name__} has no torch.nn.Linear layer whose input could "
             "serve as the embedding; pass a model ending in one, or a scikit-learn transformer"
         )
     return linears[-1]
@@ -70,7 +70,7 @@ def embed(model, X):
                 len(X), -1
             )
     raise TypeError(
-        "embedding must be None, a torch module, a fitted skorch net or a fitted scikit-learn "
+        "model must be None, a torch module, a fitted skorch net or a fitted scikit-learn "
         f"estimator with transform or predict_proba; got {type(model).__name__}"
     )
 
@@ -107,11 +107,11 @@ class EmbeddingPruner(BasePruner):
 
     Parameters
     ----------
-    embedding : None or fitted model, default=None
-        Where distances are measured: ``None`` is the inputs themselves
-        (flattened); a torch module or fitted skorch net, such as the teacher,
-        gives the input of its last linear layer; a fitted scikit-learn
-        estimator its ``transform`` (or ``predict_proba``).
+    model : None or fitted model, default=None
+        The embedding, where distances are measured: ``None`` is the inputs
+        themselves (flattened); a torch module or fitted skorch net, such as
+        the teacher, gives the input of its last linear layer; a fitted
+        scikit-learn estimator its ``transform`` (or ``predict_proba``).
     fraction : float, default=0.5
         Fraction of the samples kept, in (0, 1].
     class_balanced : bool, default=True
@@ -120,6 +120,8 @@ class EmbeddingPruner(BasePruner):
         Seeds the choices the method makes at random.
     memory : str, joblib.Memory or None, default=None
         Caches the scores (see :class:`~prunekd.pruning.BasePruner`).
+    embedding : fitted model, default="deprecated"
+        Deprecated since 0.2, removed in 0.3: the former name of ``model``.
 
     Examples
     --------
@@ -132,22 +134,35 @@ class EmbeddingPruner(BasePruner):
     array([5., 4., 4., 5.])
     """
 
-    _parameter_constraints = {**BasePruner._parameter_constraints, "embedding": "no_validation"}
-    _fitted_params = ("embedding",)
+    _parameter_constraints = {
+        **BasePruner._parameter_constraints,
+        "model": "no_validation",
+        "embedding": "no_validation",
+    }
+    _fitted_params = ("model", "embedding")
+    _model_alias = "embedding"
 
     def __init__(
-        self, embedding=None, *, fraction=0.5, class_balanced=True, random_state=None, memory=None
+        self,
+        model=None,
+        *,
+        fraction=0.5,
+        class_balanced=True,
+        random_state=None,
+        memory=None,
+        embedding="deprecated",
     ):
         super().__init__(
             fraction=fraction, class_balanced=class_balanced, random_state=random_state,
             memory=memory,
         )  # fmt: skip
+        self.model = model
         self.embedding = embedding
 
     def compute_scores(self, X, y, random_state):
         """Distance of every sample to its class centroid in the embedding."""
         y_encoded = np.unique(y, return_inverse=True)[1]
-        return centroid_distances(embed(self.embedding, X), y_encoded)
+        return centroid_distances(embed(self._model(), X), y_encoded)
 
 
 class ModerateDSPruner(EmbeddingPruner):
@@ -159,8 +174,8 @@ class ModerateDSPruner(EmbeddingPruner):
 
     Parameters
     ----------
-    embedding : None or fitted model, default=None
-        Where distances are measured (see :class:`EmbeddingPruner`).
+    model : None or fitted model, default=None
+        The embedding, where distances are measured (see :class:`EmbeddingPruner`).
     fraction : float, default=0.5
         Fraction of the samples kept, in (0, 1].
     class_balanced : bool, default=True
@@ -169,6 +184,8 @@ class ModerateDSPruner(EmbeddingPruner):
         Orders ties.
     memory : str, joblib.Memory or None, default=None
         Caches the scores (see :class:`~prunekd.pruning.BasePruner`).
+    embedding : fitted model, default="deprecated"
+        Deprecated since 0.2, removed in 0.3: the former name of ``model``.
 
     Attributes
     ----------
@@ -195,7 +212,7 @@ class ModerateDSPruner(EmbeddingPruner):
     def compute_scores(self, X, y, random_state):
         """Distance from the class's median distance to the centroid."""
         y_encoded = np.unique(y, return_inverse=True)[1]
-        distances = centroid_distances(embed(self.embedding, X), y_encoded)
+        distances = centroid_distances(embed(self._model(), X), y_encoded)
         scores = np.empty(len(distances))
         for c in np.unique(y_encoded):
             members = y_encoded == c
@@ -214,7 +231,7 @@ class _GreedySetPruner(EmbeddingPruner):
 
     def select_samples(self, X, scores, y_encoded, n_keep, tiebreak):
         """Greedy selection in the embedding, per class with ``class_balanced``."""
-        Z = embed(self.embedding, X)
+        Z = embed(self._model(), X)
 
         def choose(members, quota):
             return members[self._greedy(Z[members], quota, tiebreak[members])]
@@ -239,8 +256,8 @@ _GREEDY_ATTRIBUTES = """
 _GREEDY_PARAMETERS = """
     Parameters
     ----------
-    embedding : None or fitted model, default=None
-        Where distances are measured (see :class:`EmbeddingPruner`).
+    model : None or fitted model, default=None
+        The embedding, where distances are measured (see :class:`EmbeddingPruner`).
     fraction : float, default=0.5
         Fraction of the samples kept, in (0, 1].
     class_balanced : bool, default=True
@@ -249,6 +266,8 @@ _GREEDY_PARAMETERS = """
         {random}
     memory : str, joblib.Memory or None, default=None
         Caches the scores (see :class:`~prunekd.pruning.BasePruner`).
+    embedding : fitted model, default="deprecated"
+        Deprecated since 0.2, removed in 0.3: the former name of ``model``.
 """
 
 
@@ -389,17 +408,18 @@ class GraphCutPruner(_GreedySetPruner):
 
     def __init__(
         self,
-        embedding=None,
+        model=None,
         *,
         lam=1.0,
         fraction=0.5,
         class_balanced=True,
         random_state=None,
         memory=None,
+        embedding="deprecated",
     ):
         super().__init__(
-            embedding, fraction=fraction, class_balanced=class_balanced,
-            random_state=random_state, memory=memory,
+            model, fraction=fraction, class_balanced=class_balanced,
+            random_state=random_state, memory=memory, embedding=embedding,
         )  # fmt: skip
         self.lam = lam
 

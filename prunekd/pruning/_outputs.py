@@ -5,7 +5,7 @@ import torch
 
 from .._nets import outputs_probabilities, to_logits
 from .._utils import _input_batches
-from ..distillation._teacher import make_teacher
+from ..distillation._teacher import column_positions, make_teacher
 from ._proxy import ProxyPruner
 
 _INFERENCE_BATCH = 1024
@@ -23,7 +23,7 @@ class OutputPruner(ProxyPruner):
     """Base class of the pruners that score samples from predicted probabilities.
 
     The probabilities come from ``n_proxies`` briefly trained proxies, as for
-    every :class:`ProxyPruner`, or, with ``teacher=``, from a classifier
+    every :class:`ProxyPruner`, or, with ``model=``, from a classifier
     already fitted on the full data, at no extra training (the proxy
     parameters are then unused). Subclasses implement
     :meth:`scores_from_logits`.
@@ -36,7 +36,7 @@ class OutputPruner(ProxyPruner):
         Which end of the score ranking is kept.
     class_balanced : bool, default=True
         Keep the same fraction of every class.
-    teacher : None, torch module, fitted skorch net or fitted scikit-learn classifier, default=None
+    model : None, torch module, fitted skorch net or fitted scikit-learn classifier, default=None
         Score with this fitted model instead of training proxies, such as the
         teacher a :class:`~prunekd.DistillationClassifier` learns from.
     estimator : None, torch module class or instance, or skorch net, default=None
@@ -58,6 +58,8 @@ class OutputPruner(ProxyPruner):
     memory : str, joblib.Memory or None, default=None
         Folder (or ``joblib.Memory``) caching the scores across fits and
         processes; see :class:`~prunekd.pruning.BasePruner`.
+    teacher : fitted model, default="deprecated"
+        Deprecated since 0.2, removed in 0.3: the former name of ``model``.
 
     Examples
     --------
@@ -67,13 +69,18 @@ class OutputPruner(ProxyPruner):
     >>> X = np.array([[-3.0], [-0.1], [0.2], [3.0]])
     >>> y = np.array([0, 0, 1, 1])
     >>> teacher = LogisticRegression().fit(X, y)
-    >>> EntropyPruner(teacher=teacher, fraction=0.5, class_balanced=False).fit_transform(X, y)
+    >>> EntropyPruner(model=teacher, fraction=0.5, class_balanced=False).fit_transform(X, y)
     array([1, 2])
     """
 
-    _parameter_constraints = {**ProxyPruner._parameter_constraints, "teacher": "no_validation"}
+    _parameter_constraints = {
+        **ProxyPruner._parameter_constraints,
+        "model": "no_validation",
+        "teacher": "no_validation",
+    }
     # Parameters holding a fitted model: keyed by their learned state, not their settings.
-    _fitted_params = ("teacher",)
+    _fitted_params = ("model", "teacher")
+    _model_alias = "teacher"
 
     def __init__(
         self,
@@ -81,7 +88,7 @@ class OutputPruner(ProxyPruner):
         fraction=0.5,
         keep="hard",
         class_balanced=True,
-        teacher=None,
+        model=None,
         estimator=None,
         n_proxies=3,
         max_epochs=10,
@@ -91,6 +98,7 @@ class OutputPruner(ProxyPruner):
         mixed_precision=False,
         random_state=None,
         memory=None,
+        teacher="deprecated",
     ):
         super().__init__(
             fraction=fraction,
@@ -106,6 +114,7 @@ class OutputPruner(ProxyPruner):
             random_state=random_state,
             memory=memory,
         )
+        self.model = model
         self.teacher = teacher
 
     def scores_from_logits(self, logits, y_encoded):
@@ -145,19 +154,11 @@ class OutputPruner(ProxyPruner):
         -------
         scores : ndarray of shape (n_samples,)
         """
-        if self.teacher is None:
+        if self._model() is None:
             return super().compute_scores(X, y, random_state)
         classes, y_encoded = np.unique(y, return_inverse=True)
-        teacher = make_teacher(self.teacher)
-        columns = None
-        if teacher.classes is not None:
-            missing = set(classes.tolist()) - set(teacher.classes.tolist())
-            if missing:
-                raise ValueError(
-                    f"the teacher does not know the classes {sorted(missing)[:10]} of y; it "
-                    "must be fitted on labels including every class of the data pruned"
-                )
-            columns = np.array([np.flatnonzero(teacher.classes == c)[0] for c in classes])
+        teacher = make_teacher(self._model())
+        columns = None if teacher.classes is None else column_positions(teacher.classes, classes)
 
         def batches():
             for _, xb in _input_batches(X, _INFERENCE_BATCH):
