@@ -86,7 +86,9 @@ class _KDLossBase(BaseEstimator):
     """
 
     def __call__(self, student_logits, teacher_log_p, y, temperature):
-        for name, value in self.get_params().items():
+        # The attributes are the parameters (scikit-learn's convention); read
+        # directly, since get_params on every batch would cost a signature lookup.
+        for name, value in vars(self).items():
             if not (isinstance(value, Real) and not isinstance(value, bool) and value >= 0):
                 raise ValueError(
                     f"{type(self).__name__}: {name} must be a non-negative float; got {value!r}"
