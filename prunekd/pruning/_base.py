@@ -186,7 +186,6 @@ class BasePruner(TransformerMixin, BaseEstimator):
             "be removed in 0.3; pass the fitted model as model=",
             FutureWarning,
             stacklevel=5,  # the caller of fit, through scikit-learn's _fit_context
-
         )
 
     # Parameters of a subclass that only decide the selection, not the scores.
