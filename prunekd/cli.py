@@ -63,6 +63,28 @@ def _default_teachers(width):
     return {"small": max(1, width // 4), "equal": width, "large": 4 * width}
 
 
+def _config_options():
+    """``(flag, type, help)`` of the options that set the SweepConfig field of the same name."""
+    return (
+        ("--width", int, "student width"),
+        ("--pruners", _names(PRUNERS), f"comma-separated pruners, from {', '.join(PRUNERS)}"),
+        ("--fractions", _floats, "kept fractions, in (0, 1]"),
+        ("--alphas", _floats, "KD weights tried (no KD, alpha=0, is always run)"),
+        ("--capacity-alpha", float, "alpha of the teacher-capacity study"),
+        ("--seeds", _ints, "seeds of pruning, initialisation and data order; results are "
+         "averaged over them"),
+        ("--steps", int, "optimiser steps per student, whatever its fraction"),
+        ("--teacher-epochs", int, "epochs of every teacher on the full training split"),
+        ("--batch-size", int, "mini-batch size"),
+        ("--lr", float, "learning rate (Adam)"),
+        ("--temperature", float, "softmax temperature of the distillation term"),
+        ("--n-proxies", int, "proxies per score pruner"),
+        ("--proxy-epochs", int, "proxy training epochs (Forgetting uses twice as many)"),
+        ("--label-noise", float, "fraction of training labels changed to another class (teachers "
+         "and students see the same noisy labels; validation and test stay clean)"),
+    )  # fmt: skip
+
+
 def build_parser():
     d = SweepConfig()
     p = argparse.ArgumentParser(
@@ -92,7 +114,6 @@ def build_parser():
     p.add_argument("--data-dir", default=d.data_dir, help="torchvision data folder")
     p.add_argument("--download", action="store_true", help="let torchvision download the data")
     p.add_argument("--model", choices=MODELS, default=d.model, help="student (and teacher) network")
-    p.add_argument("--width", type=int, default=d.width, help="student width")
     p.add_argument(
         "--teachers",
         type=_teachers,
@@ -101,70 +122,12 @@ def build_parser():
         "teacher of the main study (default: small=W/4,equal=W,large=4W for "
         "--width W)",
     )
-    p.add_argument(
-        "--pruners",
-        type=_names(PRUNERS),
-        default=",".join(d.pruners),
-        help=f"comma-separated pruners, from {', '.join(PRUNERS)}",
-    )
-    p.add_argument(
-        "--fractions",
-        type=_floats,
-        default=",".join(map(str, d.fractions)),
-        help="kept fractions, in (0, 1]",
-    )
-    p.add_argument(
-        "--alphas",
-        type=_floats,
-        default=",".join(map(str, d.alphas)),
-        help="KD weights tried (no KD, alpha=0, is always run)",
-    )
-    p.add_argument(
-        "--capacity-alpha",
-        type=float,
-        default=d.capacity_alpha,
-        help="alpha of the teacher-capacity study",
-    )
-    p.add_argument(
-        "--seeds",
-        type=_ints,
-        default=",".join(map(str, d.seeds)),
-        help="seeds of pruning, initialisation and data order; results are averaged over them",
-    )
-    p.add_argument(
-        "--steps",
-        type=int,
-        default=d.steps,
-        help="optimiser steps per student, whatever its fraction",
-    )
-    p.add_argument(
-        "--teacher-epochs",
-        type=int,
-        default=d.teacher_epochs,
-        help="epochs of every teacher on the full training split",
-    )
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="mini-batch size")
-    p.add_argument("--lr", type=float, default=d.lr, help="learning rate (Adam)")
-    p.add_argument(
-        "--temperature",
-        type=float,
-        default=d.temperature,
-        help="softmax temperature of the distillation term",
-    )
-    p.add_argument("--n-proxies", type=int, default=d.n_proxies, help="proxies per score pruner")
-    p.add_argument(
-        "--proxy-epochs",
-        type=int,
-        default=d.proxy_epochs,
-        help="proxy training epochs (Forgetting uses twice as many)",
-    )
-    p.add_argument(
-        "--label-noise",
-        type=float,
-        default=d.label_noise,
-        help="fraction of training labels changed to another class (teachers and "
-        "students see the same noisy labels; validation and test stay clean)",
-    )
+    for flag, kind, text in _config_options():
+        field = flag[2:].replace("-", "_")
+        default = getattr(d, field)
+        if isinstance(default, tuple):
+            default = ",".join(map(str, default))
+        p.add_argument(flag, type=kind, default=default, help=text)
     p.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1, ...")
     p.add_argument(
         "--mixed-precision",
