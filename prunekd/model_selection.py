@@ -28,7 +28,28 @@ def _find_param(results, suffix, given):
     return matches[0]
 
 
-def best_alpha_per_fraction(search, fraction=None, alpha=None):
+def _metric(results, scoring, refit=None):
+    """The metric whose ``mean_test_<metric>`` to read: ``scoring``, the refit one, or the only one."""
+    metrics = sorted(k[len("mean_test_") :] for k in results if k.startswith("mean_test_"))
+    if scoring is not None:
+        if scoring not in metrics:
+            raise ValueError(
+                f"scoring={scoring!r} is not a metric of this search; choose from {metrics}"
+            )
+        return scoring
+    if "score" in metrics:
+        return "score"
+    if isinstance(refit, str) and refit in metrics:
+        return refit
+    if len(metrics) == 1:
+        return metrics[0]
+    raise ValueError(
+        f"this search scored several metrics {metrics} and none is its refit metric; pass "
+        "scoring= one of them"
+    )
+
+
+def best_alpha_per_fraction(search, fraction=None, alpha=None, scoring=None):
     """The best alpha, and its score, for each kept fraction of a joint search.
 
     A search over fraction x alpha always prefers the largest fraction (more
@@ -42,12 +63,16 @@ def best_alpha_per_fraction(search, fraction=None, alpha=None):
         searched parameter ends in ``fraction``.
     alpha : str, default=None
         Name of the alpha parameter; found automatically likewise.
+    scoring : str, default=None
+        The metric read from a search that scored several
+        (``GridSearchCV(scoring={"acc": ..., "f1": ...})``). None: the search's
+        only metric, or its ``refit`` metric when it names one.
 
     Returns
     -------
     table : Bunch of arrays
         ``fraction`` (ascending), ``best_alpha``, ``mean_test_score``,
-        ``std_test_score``; one entry per fraction. ``pandas.DataFrame(table)``
+        ``std_test_score`` (of the metric read); one entry per fraction. ``pandas.DataFrame(table)``
         turns it into a data frame. For several candidates per (fraction,
         alpha), such as other searched parameters, the best is kept.
 
@@ -66,10 +91,11 @@ def best_alpha_per_fraction(search, fraction=None, alpha=None):
     results = _results(search)
     fraction = _find_param(results, "fraction", fraction)
     alpha = _find_param(results, "alpha", alpha)
+    metric = _metric(results, scoring, getattr(search, "refit", None))
     fractions = np.asarray(results[f"param_{fraction}"], dtype=float)
     alphas = np.asarray(results[f"param_{alpha}"], dtype=object)
-    means = np.asarray(results["mean_test_score"], dtype=float)
-    stds = np.asarray(results["std_test_score"], dtype=float)
+    means = np.asarray(results[f"mean_test_{metric}"], dtype=float)
+    stds = np.asarray(results[f"std_test_{metric}"], dtype=float)
     rows = {"fraction": [], "best_alpha": [], "mean_test_score": [], "std_test_score": []}
     for f in np.unique(fractions):
         candidates = np.flatnonzero(fractions == f)
@@ -88,7 +114,7 @@ def best_alpha_per_fraction(search, fraction=None, alpha=None):
     return Bunch(**{k: np.asarray(v) for k, v in rows.items()})
 
 
-def smallest_fraction_within(tolerance=0.01, fraction=None):
+def smallest_fraction_within(tolerance=0.01, fraction=None, scoring=None):
     """A ``refit`` rule: the smallest fraction whose score is within ``tolerance`` of the best.
 
     Pass the result as ``GridSearchCV(..., refit=smallest_fraction_within(0.01))``.
@@ -102,6 +128,10 @@ def smallest_fraction_within(tolerance=0.01, fraction=None):
     fraction : str, default=None
         Name of the fraction parameter; found automatically when exactly one
         searched parameter ends in ``fraction``.
+    scoring : str, default=None
+        The metric to compare, for a search that scores several (the refit
+        callable of such a search must be told which); None: the search's only
+        metric, and a clear error when it has several.
 
     Returns
     -------
@@ -123,7 +153,7 @@ def smallest_fraction_within(tolerance=0.01, fraction=None):
         results = _results(cv_results)
         name = _find_param(results, "fraction", fraction)
         fractions = np.asarray(results[f"param_{name}"], dtype=float)
-        means = np.asarray(results["mean_test_score"], dtype=float)
+        means = np.asarray(results[f"mean_test_{_metric(results, scoring)}"], dtype=float)
         ok = np.flatnonzero(means >= np.nanmax(means) - tolerance)
         smallest = ok[fractions[ok] == fractions[ok].min()]
         return int(smallest[np.argmax(means[smallest])])
