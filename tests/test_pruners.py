@@ -419,3 +419,17 @@ def test_proxies_are_seeded_apart_and_averaged(blobs, pruner):
     assert not np.allclose(per_proxy[0], per_proxy[1]), "two proxies scored alike"
     scores = est.compute_scores(X, y, np.random.RandomState(5))
     np.testing.assert_allclose(scores, np.mean(per_proxy, axis=0), rtol=1e-12)
+
+
+def test_random_pruning_accepts_missing_values_it_never_reads():
+    X = np.random.RandomState(0).randn(20, 3)
+    y = np.arange(20) % 2
+    holes = X.copy()
+    holes[::3, 1] = np.nan
+    holes[1, 0] = np.inf
+    pruner = RandomPruner(fraction=0.5, random_state=0)
+    kept = pruner.fit_transform(holes, y)
+    np.testing.assert_array_equal(kept, RandomPruner(fraction=0.5, random_state=0).fit_transform(X, y))
+    np.testing.assert_array_equal(pruner.transform(holes), kept)
+    with pytest.raises(ValueError, match="NaN"):  # a pruner that reads X still refuses them
+        EL2NPruner(**FAST).fit(holes, y)

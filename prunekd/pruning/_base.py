@@ -156,6 +156,11 @@ class BasePruner(TransformerMixin, BaseEstimator):
             f"{type(self).__name__} must implement compute_scores(X, y, random_state)"
         )
 
+    # Whether the pruner reads the values of X. One that does not (random
+    # pruning) accepts NaN and infinite values, as scikit-learn's dummy
+    # estimators do.
+    _reads_X = True
+
     # Names of parameters that hold fitted models (see OutputPruner's teacher):
     # keyed by their learned state and shared, not cloned, by clone.
     _fitted_params = ()
@@ -306,7 +311,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
             y = np.asarray(dataset_labels(X) if y is None else y)
             check_consistent_length(range(len(X)), y)
         else:
-            X, y = validate_data(self, X, y, allow_nd=True)
+            X, y = validate_data(self, X, y, allow_nd=True, ensure_all_finite=self._reads_X)
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
         n_samples = len(y)
@@ -349,7 +354,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = as_torch_dataset(X)
         if not is_dataset(X):
-            X = validate_data(self, X, reset=False, allow_nd=True)
+            X = validate_data(self, X, reset=False, allow_nd=True, ensure_all_finite=self._reads_X)
         if _input_fingerprint(X) != self._fit_fingerprint_:
             raise ValueError(
                 f"{type(self).__name__}.transform only accepts the X it was fitted "
@@ -378,6 +383,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        tags.input_tags.allow_nan = not self._reads_X
         return tags
 
 

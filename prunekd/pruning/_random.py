@@ -34,6 +34,12 @@ class RandomPruner(BasePruner):
     n_features_in_ : int
         Number of features of the fitted ``X``.
 
+    Notes
+    -----
+    The values of ``X`` are never read (only its number of rows), so missing
+    (NaN) and infinite values are accepted, as by scikit-learn's dummy
+    estimators.
+
     See Also
     --------
     EL2NPruner, GraNdPruner, ForgettingPruner : score-based pruners.
@@ -47,6 +53,8 @@ class RandomPruner(BasePruner):
     >>> len(idx), np.bincount(y[idx]).tolist()
     (4, [2, 2])
     """
+
+    _reads_X = False
 
     def compute_scores(self, X, y, random_state):
         """Uniform random priorities."""
