@@ -46,8 +46,9 @@ def test_only_score_parameters_and_data_train_again(blobs, proxy_fits, tmp_path)
     assert len(proxy_fits) == 8
     clone(pruner).fit(X, np.roll(y, 1))  # other labels
     assert len(proxy_fits) == 10
-    clone(pruner).set_params(random_state=None).fit(X, y)
-    clone(pruner).set_params(random_state=None).fit(X, y)
+    with pytest.warns(UserWarning, match="only with an integer random_state"):
+        clone(pruner).set_params(random_state=None).fit(X, y)
+        clone(pruner).set_params(random_state=None).fit(X, y)
     assert len(proxy_fits) == 14  # no integer random_state: nothing cached
     clone(pruner).set_params(memory=None).fit(X, y)
     assert len(proxy_fits) == 16  # no memory: nothing cached
@@ -210,3 +211,17 @@ def test_a_parallel_search_over_fractions_scores_each_fold_once(tmp_path):
         counts[name] = len(log.read_text().splitlines())
     # 4 fractions x 3 folds + the refit on all rows, against 3 folds + the refit
     assert counts == {"none": 13, "memory": 4}
+
+
+def test_memory_that_cannot_cache_says_so(blobs, tmp_path):
+    X, y = blobs
+    with pytest.warns(UserWarning, match=r"random_state=None they are computed again.*random_state=0"):
+        EL2NPruner(memory=tmp_path, **FAST).fit(X, y)
+    with pytest.warns(UserWarning, match="only with an integer random_state"):
+        make_pipeline(EL2NPruner(**FAST), LogisticRegression(), memory=str(tmp_path)).fit(X, y)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        EL2NPruner(memory=tmp_path, random_state=0, **FAST).fit(X, y)  # caches: no warning
+        EL2NPruner(**FAST).fit(X, y)  # no memory: nothing to say

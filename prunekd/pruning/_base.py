@@ -232,7 +232,15 @@ class BasePruner(TransformerMixin, BaseEstimator):
     def _cache_key(self, fingerprint, y, seed):
         """What decides the scores, equal across processes; None if they must not be cached."""
         if not isinstance(self.random_state, (int, np.integer)):
-            return None  # scores are meant to differ from fit to fit
+            # Scores are meant to differ from fit to fit: nothing to reuse.
+            warnings.warn(
+                f"{type(self).__name__} caches its scores in memory= only with an integer "
+                f"random_state; with random_state={self.random_state!r} they are computed "
+                "again on every fit. Pass random_state=0 (any int) to cache them.",
+                UserWarning,
+                stacklevel=2,
+            )
+            return None
         if isinstance(fingerprint, tuple):
             return None  # an object identity can be reused by another object
         ignored = _NOT_SCORE_PARAMS.union(self._selection_params)
