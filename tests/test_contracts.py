@@ -371,3 +371,12 @@ def test_the_private_name_check_catches_a_call_and_an_unlisted_override(tmp_path
     uses = _private_library_uses(planted, library, set(), set(), ())
     assert any("def _initialize_module" in u for u in uses)
     assert any("._set_training" in u for u in uses)
+
+
+def test_a_wrong_module_size_names_the_parameter_and_the_shape(two_labels):
+    X, y = two_labels
+    student = _student(module__n_features=5)
+    with pytest.raises(ValueError, match=r"inputs of shape \(2, 2\).*module__n_features=5") as info:
+        student.fit(X, y)
+    assert isinstance(info.value.__cause__, RuntimeError)  # torch's own message is kept
+    assert not student.initialized_

@@ -8,13 +8,12 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from skorch.utils import is_dataset, to_tensor
 
-from .._compat import set_training
 from .._skorch import _BatchedArrays, _Classifier
 from .._utils import _seed_from_random_state, _torch_seeded, clone_sharing
 from ..parallel import _SharedTeacher, portable_teacher
 from ._losses import check_kd_loss, kd_objective, teacher_log_probs
-from ._targets import TeacherTargets, check_output, is_packed, unpack_targets
-from ._validation import check_alpha, check_logits, check_training_data, check_X, module_defaults
+from ._targets import TeacherTargets, is_packed, unpack_targets
+from ._validation import check_alpha, check_training_data, check_X, module_defaults, probe_student
 
 
 class DistillationClassifier(_Classifier):
@@ -317,13 +316,7 @@ class DistillationClassifier(_Classifier):
             self.initialize()
         elif not is_dataset(X):
             self._check_input_shape(X)
-        probe = targets.probe
-        with torch.no_grad():
-            set_training(self, False)
-            out = self.infer(to_tensor(probe, device=self._tensor_device()))
-            out = out[0] if isinstance(out, (tuple, list)) else out
-        check_output("student", out, len(probe), len(classes), tuple(probe.shape))
-        check_logits(out)
+        probe_student(self, targets.probe, len(classes))
         if not keep_weights:
             self._set_input_shape(X)
 

@@ -9,12 +9,13 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d
-from skorch.utils import is_dataset
+from skorch.utils import is_dataset, to_tensor
 
+from .._compat import set_training
 from ..datasets._labels import as_torch_dataset, dataset_labels
 from ._alpha import auto_alpha
 from ._losses import check_kd_loss
-from ._targets import _CACHE_DTYPES
+from ._targets import _CACHE_DTYPES, check_output
 
 
 def _is_real(value):
@@ -98,6 +99,27 @@ def check_training_data(student, X, y):
     if len(y) < 1:
         raise ValueError(f"{type(student).__name__}.fit needs at least one sample")
     return X, y
+
+
+def probe_student(student, rows, n_classes):
+    """The initialised student's outputs on the first rows: one logit per class, no error."""
+    shape = tuple(rows.shape)
+    with torch.no_grad():
+        set_training(student, False)
+        try:
+            out = student.infer(to_tensor(rows, device=student._tensor_device()))
+        except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+            sizes = ", ".join(
+                f"module__{k}={v!r}" for k, v in student.get_params_for("module").items()
+            )
+            raise ValueError(
+                f"the student {type(student.module_).__name__} could not process inputs of shape "
+                f"{shape} (the first rows of X); check the module parameters that fix its input "
+                f"size ({sizes or 'none given'}): {exc}"
+            ) from exc
+    out = out[0] if isinstance(out, (tuple, list)) else out
+    check_output("student", out, len(rows), n_classes, shape)
+    check_logits(out)
 
 
 def check_logits(out):
