@@ -4,6 +4,7 @@ Prune the training set with a pruner, then train a student on what is kept
 with the soft predictions of a teacher fitted on the full data.
 """
 
+from ._rows import take
 from .distillation import (
     AcceleratedDistillationClassifier,
     DistillationClassifier,
@@ -58,4 +59,5 @@ __all__ = [
     "distillation_loss",
     "make_pipeline",
     "smallest_fraction_within",
+    "take",
 ]

@@ -7,8 +7,6 @@ from sklearn import pipeline as _skpipeline
 from sklearn.base import clone
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_memory
-from skorch.utils import is_dataset
-from torch.utils.data import Subset
 
 from ._compat import (
     StrOptions,
@@ -23,6 +21,7 @@ from ._compat import (
     validate_parameter_constraints,
     validate_steps,
 )
+from ._rows import take
 from .pruning import BasePruner
 
 __all__ = ["Pipeline", "make_pipeline"]
@@ -30,13 +29,6 @@ __all__ = ["Pipeline", "make_pipeline"]
 
 def _is_pruner(step):
     return isinstance(step, BasePruner)
-
-
-def _take(X, indices):
-    """Rows ``indices`` of X; a torch Dataset is subset lazily, nothing is decoded."""
-    if is_dataset(X):
-        return Subset(X, indices)
-    return _safe_indexing(X, indices)
 
 
 def _final_can(*methods):
@@ -180,8 +172,8 @@ class Pipeline(_skpipeline.Pipeline):
                 if _is_pruner(step):
                     indices = step._fit_in_pipeline(X, y, self.memory)
                     n_before = _num_samples(X)
-                    X = _take(X, indices)
-                    X_raw = None if X_raw is None else _take(X_raw, indices)
+                    X = take(X, indices)
+                    X_raw = None if X_raw is None else take(X_raw, indices)
                     y = _safe_indexing(y, indices) if y is not None else None
                     for later, _ in self.steps[idx + 1 :]:
                         routed[later] = _subset_params(routed[later], indices, n_before)

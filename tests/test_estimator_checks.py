@@ -13,9 +13,9 @@ The student is a skorch net: the two checks it is expected to fail are failed
 by skorch's own ``NeuralNetClassifier`` in the same way (see the reasons). The
 Accelerate student runs the same checks on one process, where accelerate is
 installed.
-Two more are skipped by scikit-learn itself when their optional dependencies
-are missing here: check_array_api_input (SCIPY_ARRAY_API unset) and
-check_classifier_data_not_an_array (pandas not installed).
+One more is skipped by scikit-learn itself when its optional dependency is
+missing: check_array_api_input (SCIPY_ARRAY_API unset). pandas, which
+check_classifier_data_not_an_array needs, is in the "test" extra.
 """
 
 import torch
