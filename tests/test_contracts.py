@@ -380,3 +380,18 @@ def test_a_wrong_module_size_names_the_parameter_and_the_shape(two_labels):
         student.fit(X, y)
     assert isinstance(info.value.__cause__, RuntimeError)  # torch's own message is kept
     assert not student.initialized_
+
+
+def test_early_stopping_without_a_validation_split_names_the_fix(two_labels):
+    from skorch.callbacks import EarlyStopping
+    from skorch.dataset import ValidSplit
+
+    X, y = two_labels
+    teacher = LogisticRegression().fit(X, y)
+    student = _student(teacher=teacher, alpha=0.5, callbacks=[EarlyStopping(patience=2)])
+    with pytest.raises(ValueError, match=r"monitors 'valid_loss'.*train_split=None.*ValidSplit"):
+        student.fit(X, y)
+    assert not student.initialized_
+    # The recipe the error gives works: validation rows, an on-the-fly teacher.
+    student.set_params(train_split=ValidSplit(0.25, stratified=True)).fit(X, y)
+    assert np.isfinite(student.history[-1, "valid_loss"]) and len(student.history) <= 20

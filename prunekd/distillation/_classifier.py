@@ -13,7 +13,14 @@ from .._utils import _seed_from_random_state, _torch_seeded, clone_sharing
 from ..parallel import _SharedTeacher, portable_teacher
 from ._losses import check_kd_loss, kd_objective, teacher_log_probs
 from ._targets import TeacherTargets, is_packed, unpack_targets
-from ._validation import check_alpha, check_training_data, check_X, module_defaults, probe_student
+from ._validation import (
+    check_alpha,
+    check_callbacks,
+    check_training_data,
+    check_X,
+    module_defaults,
+    probe_student,
+)
 
 
 class DistillationClassifier(_Classifier):
@@ -317,6 +324,7 @@ class DistillationClassifier(_Classifier):
         elif not is_dataset(X):
             self._check_input_shape(X)
         probe_student(self, targets.probe, len(classes))
+        check_callbacks(self)
         if not keep_weights:
             self._set_input_shape(X)
 

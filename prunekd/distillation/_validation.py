@@ -122,6 +122,22 @@ def probe_student(student, rows, n_classes):
     check_logits(out)
 
 
+def check_callbacks(student):
+    """Refuse callbacks that watch validation scores when there is no validation split."""
+    if student.train_split is not None:
+        return
+    for name, callback in getattr(student, "callbacks_", []):
+        monitor = getattr(callback, "monitor", None)
+        if isinstance(monitor, str) and monitor.startswith("valid_"):
+            raise ValueError(
+                f"the callback {name!r} ({type(callback).__name__}) monitors {monitor!r}, but "
+                "train_split=None (the student's default) scores no validation rows. Give the "
+                "student a validation split, e.g. train_split=skorch.dataset.ValidSplit(0.2, "
+                "stratified=True): its rows are left out of training and get the teacher's "
+                "outputs computed on the fly"
+            )
+
+
 def check_logits(out):
     """Refuse a student that returns probabilities: the KD term needs logits."""
     out = out.detach().float()
