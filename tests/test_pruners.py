@@ -11,6 +11,7 @@ from prunekd.callbacks import forgetting_counts
 from prunekd.models import MLP
 from prunekd.pruning import (
     BasePruner,
+    KCenterGreedyPruner,
     ScorePruner,
     el2n_scores,
     per_sample_grad_norms,
@@ -166,8 +167,9 @@ def test_forgetting_needs_at_least_one_epoch(blobs):
     ],
 )
 def test_bad_data_is_rejected_early(X, y, match):
+    # A pruner that reads X (RandomPruner never does, so it keeps NaN rows).
     with pytest.raises(ValueError, match=match):
-        RandomPruner().fit(X, y)
+        KCenterGreedyPruner().fit(X, y)
 
 
 def test_too_few_samples_for_the_class_balance():
