@@ -24,7 +24,7 @@ from prunekd.distillation._losses import teacher_log_probs
 from prunekd.distillation._teacher import make_teacher
 from prunekd.experiments import SweepConfig, split_data
 from prunekd.experiments._group import _StudentGroup
-from prunekd.experiments._sweep import _epochs_for
+from prunekd.experiments._config import epochs_for as _epochs_for
 from prunekd.models import SmallCNN
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -39,7 +39,7 @@ def main():
     torch.set_num_threads(1)
 
     X_train, X_val, X_test, y_train, y_val, y_test = split_data(*load_digits())
-    config = SweepConfig(steps=args.steps)
+    config = SweepConfig(budget="steps", steps=args.steps)
     kwargs = dict(module__n_classes=10, optimizer=torch.optim.Adam, lr=config.lr,
                   batch_size=config.batch_size, verbose=0)  # fmt: skip
     teachers = {name: DistillationClassifier(SmallCNN, module__width=w, alpha=0.0, max_epochs=5,

@@ -81,8 +81,8 @@ def sweep(device, small, out):
     cifar.check_integrity = lambda *args, **kwargs: True
     args = ["--dataset", "cifar10", "--data-dir", data, "--model", "resnet20", "--width", "8"
             if small else "16", "--device", device, "--pruners", "random,el2n,grand,forgetting",
-            "--fractions", "0.1,0.3,1.0", "--alphas", "0.5,1.0", "--seeds", "0,1", "--steps",
-            "20" if small else "300", "--teacher-epochs", "1" if small else "8", "--n-proxies",
+            "--fractions", "0.1,0.3,1.0", "--alphas", "0.5,1.0", "--seeds", "0,1", "--budget",
+            "steps", "--steps", "20" if small else "300", "--budget-scales", "none", "--teacher-epochs", "1" if small else "8", "--n-proxies",
             "1", "--proxy-epochs", "1" if small else "3", "--teachers", "small=4,equal=8"
             if small else "small=8,equal=16", "--batch-size", "128", "--jobs", "1",
             "--no-progress", "--restart", "--out", os.path.join(out, "sweep")]  # fmt: skip

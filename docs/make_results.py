@@ -28,9 +28,9 @@ from prunekd.experiments import (
     render_summary,
     validate_auto_alpha,
 )
-from prunekd.experiments._findings import PRUNER_LABELS, Results, fmt_interval
+from prunekd.experiments._results import PRUNER_LABELS, Results, fmt_interval
 from prunekd.experiments._report import claim2_section
-from prunekd.experiments._sweep import _read_json
+from prunekd.experiments._store import read_json as _read_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -124,8 +124,7 @@ def results_page():
             "| --- | --- | --- | --- |",
         ]
         for v in first:
-            scale, digits = (1, 2) if v.finding == "3" else (100, 1)
-            cells = [f"{x.word}: {fmt_interval(x.estimate, x.low, x.high, scale, digits)}"
+            cells = [f"{x.word}: {fmt_interval(x.estimate, x.low, x.high)}"
                      for x in (v, second[v.finding], both[v.finding])]  # fmt: skip
             lines.append(f"| {v.finding}. {v.claim} | {' | '.join(cells)} |")
         lines.append("")

@@ -13,6 +13,7 @@ from ._utils import _seed_from_random_state, _torch_seeded
 from .distillation._losses import check_kd_loss, teacher_log_probs
 from .distillation._targets import pack_targets, unpack_targets
 from .distillation._teacher import make_teacher
+from .pruning._proxy import default_proxy_module
 
 __all__ = [
     "_BatchedArrays",
@@ -20,6 +21,7 @@ __all__ = [
     "_seed_from_random_state",
     "_torch_seeded",
     "check_kd_loss",
+    "default_proxy_module",
     "make_teacher",
     "pack_targets",
     "teacher_log_probs",

@@ -7,11 +7,15 @@ import sys
 import time
 
 from .experiments import (
+    BUDGETS,
     DATASETS,
     MODELS,
     PRUNERS,
     SweepConfig,
+    load_results,
+    protocol,
     run_sweep,
+    verdict_table,
     write_figures,
     write_summary,
 )
@@ -21,7 +25,9 @@ QUICK = dict(
     fractions=(0.1, 0.3, 1.0),
     alphas=(0.5, 1.0),
     seeds=(0, 1),
+    epochs=20,
     steps=300,
+    budget_scales=(),
     teacher_epochs=15,
     n_proxies=1,
     proxy_epochs=5,
@@ -34,6 +40,10 @@ def _floats(text):
 
 def _ints(text):
     return tuple(int(v) for v in text.split(","))
+
+
+def _scales(text):
+    return () if text.strip().lower() in ("", "none") else _floats(text)
 
 
 def _names(choices):
@@ -73,7 +83,16 @@ def _config_options():
         ("--capacity-alpha", float, "alpha of the teacher-capacity study"),
         ("--seeds", _ints, "seeds of pruning, initialisation and data order; results are "
          "averaged over them"),
-        ("--steps", int, "optimiser steps per student, whatever its fraction"),
+        ("--budget", str, "epochs: every student trains --epochs epochs over its kept rows (cost "
+         "proportional to its fraction); steps: about --steps optimiser steps whatever its "
+         "fraction"),
+        ("--epochs", int, "epochs per student with --budget epochs (fixed by the rule of "
+         "benchmarks/epoch_curve.py)"),
+        ("--steps", int, "optimiser steps per student with --budget steps"),
+        ("--budget-scales", _scales, "the budget study: random pruning with and without KD "
+         "at these multiples of the budget ('none': no budget study)"),
+        ("--budget-seeds", int, "seeds that run the whole budget study (the others run only "
+         "what finding 5b needs)"),
         ("--teacher-epochs", int, "epochs of every teacher on the full training split"),
         ("--batch-size", int, "mini-batch size"),
         ("--lr", float, "learning rate (Adam)"),
@@ -93,16 +112,17 @@ def build_parser():
             "Prune the training set, distill from a teacher fitted on the full data, and "
             "measure it: for every pruner x kept fraction x {no KD, KD over an alpha grid} x "
             "seed, train a student and record its accuracy. Writes results.csv, summary.md and "
-            "figures to --out. Runs on the embedded digits data by default (CPU, 5 seeds, "
-            "~11 minutes on 2 cores; --quick: under 1 minute). Rerunning the same command "
-            "resumes an interrupted sweep."
+            "figures to --out, and prints the verdicts. Runs on the embedded digits data by "
+            "default (CPU; --quick: a smoke test of about a minute that reads no verdict). "
+            "Rerunning the same command resumes an interrupted sweep."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument(
         "--quick",
         action="store_true",
-        help="a small sweep (random and EL2N, f in {0.1, 0.3, 1}, 2 seeds, fewer steps)",
+        help="a smoke test: random and EL2N, f in {0.1, 0.3, 1}, 2 seeds, 20 epochs, no "
+        "budget study; too few seeds for any verdict",
     )
     p.add_argument("--out", default="prunekd-results", help="output folder")
     p.add_argument(
@@ -153,7 +173,13 @@ def _validate(args, parser):
         parser.error("--alphas must lie in (0, 1] (alpha=0 is always run)")
     if not 0 < args.capacity_alpha <= 1:
         parser.error("--capacity-alpha must lie in (0, 1]")
+    if args.budget not in BUDGETS:
+        parser.error(f"--budget must be one of {', '.join(BUDGETS)}; got {args.budget!r}")
+    if any(not s > 0 for s in args.budget_scales):
+        parser.error("--budget-scales must be positive")
     for name in (
+        "epochs",
+        "budget_seeds",
         "steps",
         "teacher_epochs",
         "batch_size",
@@ -181,7 +207,9 @@ def main(argv=None):
         width=args.width, teacher_widths=getattr(args, "teachers", None) or _default_teachers(args.width),
         pruners=args.pruners,
         fractions=args.fractions, alphas=args.alphas, capacity_alpha=args.capacity_alpha,
-        seeds=args.seeds, steps=args.steps, teacher_epochs=args.teacher_epochs,
+        seeds=args.seeds, budget=args.budget, epochs=args.epochs, steps=args.steps,
+        budget_scales=args.budget_scales, budget_seeds=args.budget_seeds,
+        teacher_epochs=args.teacher_epochs,
         batch_size=args.batch_size, lr=args.lr, temperature=args.temperature,
         n_proxies=args.n_proxies, proxy_epochs=args.proxy_epochs, label_noise=args.label_noise,
         device=args.device,
@@ -203,11 +231,18 @@ def main(argv=None):
     write_figures(args.out, vars_of(config))
     command = "prunekd " + " ".join(shlex.quote(a) for a in argv)
     write_summary(args.out, vars_of(config), command.strip())
-    print(
-        f"Done in {time.perf_counter() - start:.0f} s. Results in {args.out}/: results.csv, "
-        "summary.md, accuracy_vs_fraction.png, alpha_heatmap.png, teacher_capacity.png"
-    )
+    _report(args, config, time.perf_counter() - start)
     return 0
+
+
+def _report(args, config, seconds):
+    """The verdict table, then where everything was written."""
+    if len(config.seeds) < protocol()["min_seeds"]:
+        print(f"SMOKE TEST: {len(config.seeds)} seeds, fewer than the "
+              f"{protocol()['min_seeds']} a verdict needs; no finding is read from this run.")  # fmt: skip
+    print(verdict_table(load_results(args.out), vars_of(config)))
+    print(f"Done in {seconds:.0f} s. Results in {args.out}/: results.csv, summary.md (tables, "
+          "verdicts, accuracy against compute) and figures.")  # fmt: skip
 
 
 def vars_of(config):

@@ -92,11 +92,12 @@ class CifarShaped(Dataset):
         return self.augment(self.images[i]), self.targets[i]
 
 
-def tiny_sweep_args(seeds="0", steps=60):
+def tiny_sweep_args(seeds="0", epochs=8):
     """``prunekd`` options for a sweep of a few seconds whose MLP students all learn (> 70%)."""
     return [
         "--pruners", "random,el2n", "--fractions", "0.2,1.0", "--alphas", "1.0", "--seeds", seeds,
-        "--model", "mlp", "--width", "8", "--steps", str(steps), "--teacher-epochs", "3",
+        "--model", "mlp", "--width", "8", "--epochs", str(epochs), "--budget-scales", "none",
+        "--teacher-epochs", "3",
         "--n-proxies", "1", "--proxy-epochs", "1", "--jobs", "1", "--teachers",
         "small=2,equal=8,large=32", "--no-progress",
     ]  # fmt: skip

@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import json
 import os
 
@@ -33,9 +34,14 @@ def test_plan_runs_counts():
     )  # fmt: skip
     runs = plan_runs(config)
     # per seed: f=0.2: 2 pruners x (alpha 0, 1) = 4; f=1: one run per alpha = 2;
-    # capacity at alpha 0.5 (not in the grid): 2 fractions x 3 teachers = 6
-    assert len(runs) == 2 * 12
+    # capacity at alpha 0.5 (not in the grid): 2 fractions x 3 teachers = 6;
+    # budget study: 2 scales x (no KD, alpha 0.5) x 2 fractions = 8
+    assert len(runs) == 2 * 20
     assert len({tuple(sorted(r.items())) for r in runs}) == len(runs)
+    # past budget_seeds, only finding 5b's baseline: f=1 without KD at half the epochs
+    few = plan_runs(dataclasses.replace(config, budget_seeds=1))
+    assert [(r["fraction"], r["alpha"], r["budget_scale"]) for r in few
+            if r["study"] == "budget" and r["seed"] == 1] == [(1.0, 0.0, 0.5)]  # fmt: skip
     assert {r["pruner"] for r in runs if r["fraction"] == 1.0} == {"random"}
 
 
@@ -69,7 +75,9 @@ def test_the_default_jobs_run_in_parallel_and_give_the_same_rows(tmp_path, monke
     default = TINY[:at] + TINY[at + 2 :]
     seen = []
     original = _sweep.run_sweep
-    monkeypatch.setattr(cli, "run_sweep", lambda *a, **k: seen.append(k["n_jobs"]) or original(*a, **k))
+    monkeypatch.setattr(
+        cli, "run_sweep", lambda *a, **k: seen.append(k["n_jobs"]) or original(*a, **k)
+    )
     cli.main(["--out", parallel, *default])
     assert seen == [os.cpu_count()]
     # One torch thread in every process: the rows do not depend on --jobs.
@@ -77,7 +85,9 @@ def test_the_default_jobs_run_in_parallel_and_give_the_same_rows(tmp_path, monke
 
 
 def _comparable(rows):
-    return sorted(tuple(v for k, v in r.items() if k != "fit_seconds") for r in rows)
+    return sorted(
+        tuple(v for k, v in r.items() if k not in ("fit_seconds", "pruner_seconds")) for r in rows
+    )
 
 
 def test_quick_sets_its_values_unless_given(tmp_path, monkeypatch):
@@ -178,11 +188,17 @@ def _synthetic(tmp_path, gain_small, gain_large):
         noise = np.random.RandomState(seed).randn(6) * 0.002
         for i, (f, gain) in enumerate(((0.1, gain_small), (0.5, gain_large))):
             for j, alpha in enumerate((0.0, 0.5, 1.0)):
-                acc = 0.8 + seed / 100 + (gain - 0.01 * (alpha == 0.5) if alpha else 0) + noise[3 * i + j]
+                acc = (
+                    0.8
+                    + seed / 100
+                    + (gain - 0.01 * (alpha == 0.5) if alpha else 0)
+                    + noise[3 * i + j]
+                )
                 rows.append(dict(study="main", pruner="random", fraction=f, alpha=alpha, seed=seed,
                                  teacher="equal" if alpha else "none", teacher_width=16 if alpha else 0,
                                  n_kept=1, epochs=1, val_accuracy=acc, test_accuracy=acc,
-                                 fit_seconds=0))  # fmt: skip
+                                 fit_seconds=0, budget_scale=1.0, steps=1, student_samples=1,
+                                 teacher_samples=0, pruner_samples=0, pruner_seconds=0))  # fmt: skip
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=_sweep.RESULT_FIELDS)
         writer.writeheader()
@@ -194,11 +210,12 @@ def _synthetic(tmp_path, gain_small, gain_large):
 
 def test_summary_prints_each_verdict_with_its_interval(tmp_path):
     text = _synthetic(tmp_path, gain_small=0.10, gain_large=0.02)
-    assert "**1b. KD helps most at small fractions: reproduced.**" in text
+    assert "**1b. KD helps more at small fractions: reproduced.**" in text
     assert "mean over pruners (points): +8.0 [+" in text
     text = _synthetic(tmp_path / "b", gain_small=0.02, gain_large=0.10)
-    assert "**1b. KD helps most at small fractions: contradicted.**" in text
+    assert "**1b. KD helps more at small fractions: contradicted.**" in text
     assert "mean over pruners (points): -8.0 [-" in text
+    assert "Verdicts by results protocol v2" in text
 
 
 def test_every_pruner_runs_in_the_sweep(tmp_path):
@@ -230,8 +247,8 @@ def test_the_sweeps_teacher_scores_the_teacher_pruners_unchanged():
     config = SweepConfig(model="mlp", width=8, teacher_epochs=4, teacher_widths={"equal": 8})
     X, _, X_test, y, _, y_test = split_data(*load_digits())
     data = dict(X_train=X, y_train=y, X_test=X_test, y_test=y_test, n_classes=10)
-    _, log_p, accuracy, none = _sweep._fit_teacher(config, data, "equal", 8)
-    _, log_p_kept, accuracy_kept, teacher = _sweep._fit_teacher(config, data, "equal", 8, keep=True)
+    _, _, log_p, accuracy, _, none = _sweep._fit_teacher(config, data, "equal", 8)
+    *_, log_p_kept, accuracy_kept, _, teacher = _sweep._fit_teacher(config, data, "equal", 8, keep=True)
     # recording the teacher's training leaves the teacher every student learns from unchanged
     assert none is None and accuracy_kept == accuracy
     np.testing.assert_array_equal(log_p_kept, log_p)

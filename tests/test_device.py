@@ -171,7 +171,8 @@ def test_sweep_on_the_device(tmp_path, monkeypatch):
     out = str(tmp_path / "out")
     args = [
         "--out", out, "--pruners", "random,el2n,grand,forgetting", "--fractions", "0.3,1.0",
-        "--alphas", "1.0", "--seeds", "0", "--steps", "100", "--teacher-epochs", "10",
+        "--alphas", "1.0", "--seeds", "0", "--epochs", "10", "--budget-scales", "none",
+        "--teacher-epochs", "10",
         "--n-proxies", "1", "--proxy-epochs", "2", "--jobs", "1", "--no-progress",
         "--device", DEVICE, "--mixed-precision",
     ]  # fmt: skip

@@ -1,21 +1,20 @@
 """The pruning x distillation sweep behind the ``prunekd`` command, and its report."""
 
 from ._auto_alpha import alpha_regret, fit_auto_alpha, knots_rule, validate_auto_alpha
+from ._config import BUDGETS, SweepConfig
 from ._data import DATASETS, MODELS, flip_labels
-from ._findings import Results, Verdict, findings, format_verdict, smoothed_best_alpha
-from ._report import load_results, render_summary, write_figures, write_summary
+from ._findings import Verdict, findings, format_verdict
+from ._plan import plan_groups, plan_runs
+from ._protocol import protocol, protocol_hash
+from ._pruners import PRUNERS
+from ._report import load_results, render_summary, verdict_table, write_figures, write_summary
+from ._results import Results, smoothed_best_alpha
 from ._stats import all_cells_word, bootstrap_interval, t_interval, word
-from ._sweep import (
-    PRUNERS,
-    SweepConfig,
-    plan_groups,
-    plan_runs,
-    provenance,
-    run_sweep,
-    split_data,
-)
+from ._store import provenance
+from ._sweep import run_sweep, split_data
 
 __all__ = [
+    "BUDGETS",
     "DATASETS",
     "MODELS",
     "PRUNERS",
@@ -33,6 +32,8 @@ __all__ = [
     "load_results",
     "plan_groups",
     "plan_runs",
+    "protocol",
+    "protocol_hash",
     "provenance",
     "render_summary",
     "run_sweep",
@@ -40,6 +41,7 @@ __all__ = [
     "split_data",
     "t_interval",
     "validate_auto_alpha",
+    "verdict_table",
     "word",
     "write_figures",
     "write_summary",

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
 
-from ._findings import Results, nanmean, smoothed_best_alpha
+from ._results import Results, nanmean, smoothed_best_alpha
 from ._stats import t_interval
 
 

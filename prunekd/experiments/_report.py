@@ -6,20 +6,19 @@ import numpy as np
 
 from ..distillation import AUTO_ALPHA_KNOTS
 from ._auto_alpha import alpha_regret, knots_rule
-from ._findings import (
-    MARGIN,
+from ._compute import budget_table, compute_table, plot_budget, plot_compute
+from ._findings import findings, format_verdict, random_against_each
+from ._protocol import protocol, protocol_hash
+from ._results import (
     PRUNER_LABELS,
     Results,
     best_alpha_table,
-    findings,
     fmt_interval,
-    format_verdict,
     nanmean,
-    random_against_each,
     smoothed_best_alpha,
 )
 from ._stats import t_interval
-from ._sweep import _read_json, _read_results
+from ._store import read_json, read_results
 
 
 def load_results(out):
@@ -42,12 +41,12 @@ def load_results(out):
     >>> load_results("docs/results")[0]["study"]  # doctest: +SKIP
     'main'
     """
-    return _read_results(os.path.join(out, "results.csv"))
+    return read_results(os.path.join(out, "results.csv"))
 
 
 def _config(out, config):
     """The sweep's settings: ``config`` itself, or those stored in ``out/config.json``."""
-    return config if config is not None else _read_json(os.path.join(out, "config.json"))["config"]
+    return config if config is not None else read_json(os.path.join(out, "config.json"))["config"]
 
 
 def _fmt(values):
@@ -74,8 +73,173 @@ def _provenance_line(config_file, info):
             f"{', '.join(str(r) for r in revisions)}.")  # fmt: skip
 
 
+def _budget_words(config):
+    """How the students were trained, in words."""
+    common = f"Adam (lr {config['lr']:g}, batch {config['batch_size']})"
+    if config.get("budget", "steps") == "epochs":
+        return (f"{config['epochs']} epochs of {common} over its kept rows, so its cost is "
+                "proportional to its fraction")  # fmt: skip
+    return f"about {config['steps']} steps of {common} whatever its fraction"
+
+
+def _intro(r, config, info, command, provenance):
+    lines = [f"# prunekd sweep on {config['dataset']}", ""]
+    if command:
+        lines += ["Regenerate with:", "", "```bash", command, "```", ""]
+    if provenance:
+        lines += [provenance, ""]
+    acc = info.get("teacher_test_accuracy", {})
+    noise = config.get("label_noise", 0.0)
+    lines += [
+        f"Train / validation / test: {info.get('n_train', '?')} / {info.get('n_val', '?')} / "
+        f"{info.get('n_test', '?')} samples"
+        + (f", {100 * noise:g}% of the training labels flipped" if noise else "")
+        + f". Each student: {config['model']} (width {config['width']}), "
+        f"{_budget_words(config)}; temperature {config['temperature']:g}; seeds "
+        f"{', '.join(map(str, r.seeds))}. Accuracies are test accuracy in %, mean ± standard "
+        "deviation over seeds. Alpha is chosen on the validation split, never on the test "
+        "split. Every comparison below is paired (same seed: same split, teachers, initial "
+        "weights and data order) and comes with a 95% interval over seeds, written [low, high].",
+        "",
+        "Teachers, fitted on the full training split: "
+        + ", ".join(
+            f"{name} (width {w}): {100 * acc[name]:.1f}%"
+            for name, w in config["teacher_widths"].items()
+            if name in acc
+        )  # fmt: skip
+        + ".",
+        "",
+    ]
+    return lines
+
+
+def _accuracy_tables(r):
+    lines = ["## Accuracy by pruner and kept fraction", "", *_header(["pruner", "training"],
+                                                                     r.fractions)]  # fmt: skip
+    for p in r.pruners:
+        lines.append(
+            _row([PRUNER_LABELS[p], "no KD", *(_fmt(r.kd(p, f, 0.0)) for f in r.fractions)])
+        )
+        lines.append(_row(["", "KD, alpha chosen on validation",
+                           *(_fmt(r.kd_accuracy(p, f)) for f in r.fractions)]))  # fmt: skip
+    lines += ["", "## KD gain per cell (paired, points, 95% interval)", "",
+              *_header(["pruner"], r.fractions)]  # fmt: skip
+    for p in r.pruners:
+        lines.append(
+            _row([PRUNER_LABELS[p], *(fmt_interval(*_t(r.kd_gain(p, f))) for f in r.fractions)])
+        )
+    return lines + [""]
+
+
+def _alpha_tables(r):
+    lines = [
+        "## Best alpha per fraction",
+        "",
+        "A description, not a verdict (finding 3 is an accuracy contrast): the alpha "
+        "maximising a quadratic fitted to the validation accuracy over alpha (mean over "
+        "seeds); the pooled row averages the pruners' curves and gives a bootstrap interval "
+        "over seeds. The alpha chosen for the tables above (the best mean cell) is in brackets.",
+        "",
+        *_header(["pruner"], r.fractions),
+    ]
+    for p in r.pruners:
+        curves = r.alpha_curves([p])[:, 0]  # (seeds, fractions, alphas)
+        cells = [f"{smoothed_best_alpha(r.kd_alphas, nanmean(curves[:, j], axis=0)):.2f} "
+                 f"({r.chosen_alpha(p, f):g})" for j, f in enumerate(r.fractions)]  # fmt: skip
+        lines.append(_row([PRUNER_LABELS[p], *cells]))
+    pooled = [f"{e:.2f} [{lo:.2f}, {hi:.2f}]" for _, e, lo, hi in best_alpha_table(r)]
+    lines += [_row(["pooled", *pooled]), "", "## Accuracy over alpha", ""]
+    for p in r.pruners:
+        lines += [f"{PRUNER_LABELS[p]} pruning:", "", *_header(["alpha"], r.fractions)]
+        for a in r.alphas:
+            lines.append(_row([f"{a:g}", *(_fmt(r.kd(p, f, a)) for f in r.fractions)]))
+        lines.append("")
+    return lines
+
+
+def _capacity_lines(r, config):
+    widths, alpha = config["teacher_widths"], config["capacity_alpha"]
+    teachers = [te for te in widths if te in r.teachers]
+    if not teachers:
+        return []
+    lines = [f"## Teacher capacity (random pruning, alpha={alpha:g})", "",
+             *_header(["teacher"], r.fractions),
+             _row(["none (no KD)", *(_fmt(r.kd("random", f, 0.0)) for f in r.fractions)])]  # fmt: skip
+    for te in teachers:
+        values = (_fmt(r.values("random", f, alpha, te)) for f in r.fractions)
+        lines.append(_row([f"{te} (width {widths[te]})", *values]))
+    for te in teachers:
+        if te != "equal":
+            diffs = [fmt_interval(*_t(r.values("random", f, alpha, te)
+                                      - r.values("random", f, alpha, "equal")))
+                     for f in r.fractions]  # fmt: skip
+            lines.append(_row([f"{te} − equal (paired)", *diffs]))
+    return lines + [""]
+
+
+def protocol_line():
+    """The protocol's version and hash, as printed on every summary and results page."""
+    p = protocol()
+    return (f"Verdicts by results protocol v{p['version']} "
+            f"(`prunekd/experiments/protocol.json`, sha256 `{protocol_hash()[:16]}`).")  # fmt: skip
+
+
+def _verdict_lines(rows, r, config):
+    verdicts = findings(rows, config["capacity_alpha"])
+    lines = ["## The paper's findings on this run", ""]
+    if not verdicts:
+        return lines + ["No fraction below 1.0 in this sweep: nothing to compare.", ""]
+    p = protocol()
+    lines += [
+        protocol_line(),
+        "",
+        "Each finding is one statistic, a paired difference per seed, with its 95% t interval "
+        "over seeds: *reproduced* when the interval lies on the paper's side of the threshold, "
+        "*contradicted* when it lies on the other side, *inconclusive* when it straddles. The "
+        f"threshold is 0, or −{100 * p['margin']:g} point for claims of non-inferiority. Small "
+        f"fractions are {p['small_fractions']}, large ones {p['large_fractions']}. Fewer than "
+        f"{p['min_seeds']} seeds give no verdict.",
+        "",
+    ]
+    for v in verdicts:
+        lines += [format_verdict(v), ""]
+    return lines + claim2_section(r)
+
+
+def _compute_lines(rows, config):
+    table = compute_table(rows)
+    if not table:
+        return []
+    lines = [
+        "## Accuracy against compute",
+        "",
+        "Cost in samples processed by a network of the student's size, relative to one "
+        "full-data student without KD: *student* counts its training and the teacher passes KD "
+        "adds; *student + pruner* adds the pruner's own scoring (★: on the Pareto front of "
+        "accuracy against that cost). The teacher's own training is paid once: see below.",
+        "",
+        *table,
+        "",
+    ]
+    budget = budget_table(rows, config["capacity_alpha"], config.get("epochs", 1))
+    if budget:
+        lines += ["### Budget axis: random pruning at other numbers of epochs", "", *budget, ""]
+    return lines
+
+
+def _teacher_cost_lines(config, info):
+    samples = info.get("teacher_samples")
+    if not samples:
+        return []
+    n_train, epochs = info.get("n_train", 0), config.get("epochs", 0)
+    reference = n_train * epochs if config.get("budget") == "epochs" else None
+    parts = [f"{name}: {s:,.0f} samples" + (f" ({s / reference:.2f}×)" if reference else "")
+             for name, s in samples.items()]  # fmt: skip
+    return ["Each teacher's own training, once per seed: " + "; ".join(parts) + ".", ""]
+
+
 def render_summary(rows, config, info=None, command=None, provenance=None):
-    """The markdown summary of a sweep: tables, verdicts with intervals, ``alpha="auto"`` regret.
+    """The markdown summary of a sweep: tables, verdicts with intervals, cost, ``alpha="auto"``.
 
     A pure function of its arguments (see :func:`write_summary`, which reads
     them from a sweep's folder).
@@ -105,122 +269,15 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
     ...              teacher="equal" if a else "none", val_accuracy=0.9, test_accuracy=0.9)
     ...         for s in range(3) for f in (0.1, 1.0) for a in (0.0, 1.0)]
     >>> text = render_summary(rows, dataclasses.asdict(SweepConfig()))
-    >>> "**1a. KD improves every pruner at every pruned fraction: inconclusive.**" in text
+    >>> "**1a. KD improves pruned students: inconclusive.**" in text
     True
     """
     info = info or {}
     r = Results(rows)
-    capacity_alpha = config["capacity_alpha"]
-    lines = [f"# prunekd sweep on {config['dataset']}", ""]
-    if command:
-        lines += ["Regenerate with:", "", "```bash", command, "```", ""]
-    if provenance:
-        lines += [provenance, ""]
-    widths = config["teacher_widths"]
-    acc = info.get("teacher_test_accuracy", {})
-    noise = config.get("label_noise", 0.0)
-    lines += [
-        f"Train / validation / test: {info.get('n_train', '?')} / {info.get('n_val', '?')} / "
-        f"{info.get('n_test', '?')} samples"
-        + (f", {100 * noise:g}% of the training labels flipped" if noise else "")
-        + f". Student: {config['model']} (width {config['width']}), about {config['steps']} "
-        f"Adam steps (lr {config['lr']:g}, batch {config['batch_size']}) whatever the fraction; "
-        f"temperature {config['temperature']:g}; seeds {', '.join(map(str, r.seeds))}. "
-        "Accuracies are test accuracy in %, mean ± standard deviation over seeds. Alpha is "
-        "chosen on the validation split, never on the test split. Every comparison below is "
-        "paired (same seed: same initial weights and data order) and comes with a 95% interval "
-        "over seeds, written [low, high].",
-        "",
-        "Teachers, fitted on the full training split: "
-        + ", ".join(
-            f"{name} (width {w}): {100 * acc[name]:.1f}%"
-            for name, w in widths.items()
-            if name in acc
-        )
-        + ".",
-        "",
-        "## Accuracy by pruner and kept fraction",
-        "",
-        *_header(["pruner", "training"], r.fractions),
-    ]
-    for p in r.pruners:
-        lines.append(
-            _row([PRUNER_LABELS[p], "no KD", *(_fmt(r.kd(p, f, 0.0)) for f in r.fractions)])
-        )
-        lines.append(_row(["", "KD, alpha chosen on validation",
-                           *(_fmt(r.kd_accuracy(p, f)) for f in r.fractions)]))  # fmt: skip
-    lines += [
-        "",
-        "## KD gain per cell (paired, points, 95% interval)",
-        "",
-        *_header(["pruner"], r.fractions),
-    ]
-    for p in r.pruners:
-        lines.append(
-            _row([PRUNER_LABELS[p], *(fmt_interval(*_t(r.kd_gain(p, f))) for f in r.fractions)])
-        )
-    lines += [
-        "",
-        "## Best alpha per fraction",
-        "",
-        "The alpha maximising a quadratic fitted to the validation accuracy over alpha (mean "
-        "over seeds); the pooled row averages the pruners' curves and gives a bootstrap "
-        "interval over seeds. The alpha chosen for the tables above (the best mean cell) is "
-        "in brackets.",
-        "",
-        *_header(["pruner"], r.fractions),
-    ]
-    for p in r.pruners:
-        curves = r.alpha_curves([p])[:, 0]  # (seeds, fractions, alphas)
-        cells = [f"{smoothed_best_alpha(r.kd_alphas, nanmean(curves[:, j], axis=0)):.2f} "
-                 f"({r.chosen_alpha(p, f):g})" for j, f in enumerate(r.fractions)]  # fmt: skip
-        lines.append(_row([PRUNER_LABELS[p], *cells]))
-    pooled = [f"{e:.2f} [{lo:.2f}, {hi:.2f}]" for _, e, lo, hi in best_alpha_table(r)]
-    lines.append(_row(["pooled", *pooled]))
-    lines += ["", "## Accuracy over alpha", ""]
-    for p in r.pruners:
-        lines += [f"{PRUNER_LABELS[p]} pruning:", "", *_header(["alpha"], r.fractions)]
-        for a in r.alphas:
-            lines.append(_row([f"{a:g}", *(_fmt(r.kd(p, f, a)) for f in r.fractions)]))
-        lines.append("")
-    teachers = [te for te in widths if te in r.teachers]
-    if teachers:
-        lines += [
-            f"## Teacher capacity (random pruning, alpha={capacity_alpha:g})",
-            "",
-            *_header(["teacher"], r.fractions),
-            _row(["none (no KD)", *(_fmt(r.kd("random", f, 0.0)) for f in r.fractions)]),
-        ]
-        for te in teachers:
-            label = f"{te} (width {widths[te]})"
-            lines.append(
-                _row(
-                    [label, *(_fmt(r.values("random", f, capacity_alpha, te)) for f in r.fractions)]
-                )
-            )
-        for te in teachers:
-            if te != "equal":
-                diffs = [fmt_interval(*_t(r.values("random", f, capacity_alpha, te)
-                                          - r.values("random", f, capacity_alpha, "equal")))
-                         for f in r.fractions]  # fmt: skip
-                lines.append(_row([f"{te} − equal (paired)", *diffs]))
-        lines.append("")
-    verdicts = findings(rows, capacity_alpha)
-    lines += ["## The paper's findings on this run", ""]
-    if not verdicts:
-        lines += ["No fraction below 1.0 in this sweep: nothing to compare.", ""]
-    lines += [
-        "Each verdict is *reproduced* when the 95% interval of its statistic lies on the "
-        "paper's side, *contradicted* when it lies on the other side, *inconclusive* when it "
-        "straddles. Claims over several cells are reproduced only when every cell's interval "
-        "is on the paper's side, and contradicted when one cell's Bonferroni-corrected interval "
-        f"is on the other side. Equivalence claims use a margin of {100 * MARGIN:g} point, "
-        "stated with them.",
-        "",
-    ]
-    for v in verdicts:
-        lines += [format_verdict(v), ""]
-    lines += claim2_section(r)
+    lines = _intro(r, config, info, command, provenance)
+    lines += _accuracy_tables(r) + _alpha_tables(r) + _capacity_lines(r, config)
+    lines += _verdict_lines(rows, r, config)
+    lines += _compute_lines(rows, config) + _teacher_cost_lines(config, info)
     if r.kd_alphas:
         auto = alpha_regret(rows, knots_rule(AUTO_ALPHA_KNOTS))
         fixed = alpha_regret(rows, lambda f: 0.5)
@@ -233,10 +290,40 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
             "",
         ]
     lines += ["## Figures", ""]
-    names = ["accuracy_vs_fraction.png", "alpha_heatmap.png"]
-    names += ["teacher_capacity.png"] if len(teachers) > 1 else []
-    lines += [f"![{name}]({name})" for name in names]
+    lines += [f"![{name}]({name})" for name in _figure_names(r, config, rows)]
     return "\n".join(lines) + "\n"
+
+
+def _figure_names(r, config, rows):
+    names = ["accuracy_vs_fraction.png", "alpha_heatmap.png"]
+    if len([te for te in config["teacher_widths"] if te in r.teachers]) > 1:
+        names.append("teacher_capacity.png")
+    if compute_table(rows):
+        names.append("accuracy_vs_compute.png")
+    if budget_table(rows, config["capacity_alpha"], config.get("epochs", 1)):
+        names.append("budget_axis.png")
+    return names
+
+
+def verdict_table(rows, config):
+    """The findings as a plain-text table, for the terminal at the end of a run.
+
+    Examples
+    --------
+    >>> from prunekd.experiments import verdict_table
+    >>> rows = [dict(study="main", pruner="random", fraction=f, alpha=a, seed=s,
+    ...              teacher="equal" if a else "none", val_accuracy=0.9, test_accuracy=0.9)
+    ...         for s in range(2) for f in (0.1, 1.0) for a in (0.0, 1.0)]
+    >>> print(verdict_table(rows, {"capacity_alpha": 0.5}).splitlines()[0])
+    finding  verdict       estimate [95% interval], points  claim
+    """
+    results = Results(rows)
+    verdicts = findings(rows, config["capacity_alpha"]) + [random_against_each(results)[1]]
+    lines = [f"{'finding':8} {'verdict':13} {'estimate [95% interval], points':32} claim"]
+    for v in verdicts:
+        lines.append(f"{v.finding:8} {v.word:13} {fmt_interval(v.estimate, v.low, v.high):32} "
+                     f"{v.claim}")  # fmt: skip
+    return "\n".join(lines)
 
 
 def claim2_section(results):
@@ -244,16 +331,18 @@ def claim2_section(results):
     cells, verdict = random_against_each(results)
     if not cells:
         return []
+    margin = 100 * protocol()["margin"]
     lines = [
         "## Claim 2 against every method",
         "",
         "Random minus each score-based method at the small kept fractions, paired over seeds, "
         "in test accuracy points with 95% intervals; with KD each method has its own alpha, "
-        "chosen on validation. A cell's word is the non-inferiority verdict: *reproduced* when "
-        f"the interval lies above −{100 * MARGIN:g} point, *contradicted* below it, "
-        "*inconclusive* when it straddles.",
+        "chosen on validation. The cells describe; the verdict below them is claim 2's family "
+        f"rule. A cell's word reads its interval against −{margin:g} point: *reproduced* "
+        "(non-inferior) above it, *contradicted* below it, *inconclusive* when it straddles; a "
+        "non-inferior cell whose interval lies below 0 says by how much it is lower.",
         "",
-        "| method | f | random − method, KD | verdict | random − method, no KD | verdict |",
+        "| method | f | random − method, KD | word | random − method, no KD | word |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for c in cells:
@@ -302,8 +391,8 @@ def write_summary(out, config=None, command=None):
     >>> from prunekd.experiments import write_summary
     >>> text = write_summary("prunekd-results", command="prunekd")  # doctest: +SKIP
     """
-    info = _read_json(os.path.join(out, "info.json"))
-    config_file = _read_json(os.path.join(out, "config.json"))
+    info = read_json(os.path.join(out, "info.json"))
+    config_file = read_json(os.path.join(out, "config.json"))
     config = config or config_file["config"]
     text = render_summary(load_results(out), config, info, command,
                           _provenance_line(config_file, info))  # fmt: skip
@@ -316,8 +405,10 @@ def write_figures(out, config=None):
     """Write the sweep's PNG figures into ``out``; return their paths.
 
     ``accuracy_vs_fraction.png`` (per pruner, with and without KD),
-    ``alpha_heatmap.png`` (accuracy over fraction x alpha, best alpha starred)
-    and ``teacher_capacity.png``.
+    ``alpha_heatmap.png`` (accuracy over fraction x alpha, best alpha starred),
+    ``teacher_capacity.png``, ``accuracy_vs_compute.png`` (both costs, the
+    Pareto front marked) and ``budget_axis.png`` (random pruning at every
+    budget), each where the sweep has its runs.
 
     Parameters
     ----------
@@ -404,4 +495,7 @@ def write_figures(out, config=None):
         paths.append(os.path.join(out, "teacher_capacity.png"))
         fig.savefig(paths[-1], dpi=110)
         plt.close(fig)
-    return paths
+    paths.append(plot_compute(rows, os.path.join(out, "accuracy_vs_compute.png")))
+    paths.append(plot_budget(rows, config["capacity_alpha"], config.get("epochs", 1),
+                             os.path.join(out, "budget_axis.png")))  # fmt: skip
+    return [p for p in paths if p]

@@ -1,0 +1,200 @@
+"""Accuracy against compute: what each student cost, beside what it reached.
+
+Cost is in samples processed (see ``_cost.py``), relative to one full-data
+student without KD trained the sweep's budget: "student" counts the student's
+training and the teacher passes KD adds; "student + pruner" adds the pruner's
+own scoring (proxy training and passes). The teacher's own training is paid
+once, whatever the students do, and reported apart.
+"""
+
+import numpy as np
+
+from ._results import PRUNER_LABELS, Results, complete, nanmean
+from ._stats import t_interval
+
+
+def _mean(values):
+    values = complete(values)
+    return float(values.mean()) if len(values) else np.nan
+
+
+def _reference(r):
+    """Mean samples and seconds of the full-data student without KD at the sweep's budget."""
+    samples = _mean(r.kd("random", 1.0, 0.0, "student_samples"))
+    seconds = _mean(r.kd("random", 1.0, 0.0, "fit_seconds"))
+    return samples, seconds
+
+
+def compute_points(rows):
+    """One point per (pruner, KD or not, fraction): relative costs and accuracy with interval.
+
+    Returns a list of dicts with ``pruner``, ``kd`` (bool), ``fraction``,
+    ``student`` and ``total`` (cost relative to the full-data student
+    without KD: student only, and student + pruner), ``seconds`` (the
+    student's wall time, relative), ``accuracy`` ``(mean, low, high)`` and
+    ``pareto`` (on the front of accuracy against student + pruner cost).
+    Empty for rows without cost columns (an earlier schema).
+    """
+    r = Results(rows)
+    ref_samples, ref_seconds = _reference(r)
+    if not np.isfinite(ref_samples) or ref_samples <= 0:
+        return []
+    points = []
+    for p in r.pruners:
+        for kd in (False, True):
+            for f in r.fractions:
+                if kd and not r.kd_alphas:
+                    continue
+
+                def get(metric, p=p, f=f, kd=kd):
+                    return r.kd_accuracy(p, f, metric) if kd else r.kd(p, f, 0.0, metric)
+
+                accuracy = complete(get("test_accuracy"))
+                if not len(accuracy):
+                    continue
+                student = _mean(get("student_samples") + get("teacher_samples")) / ref_samples
+                pruner = _mean(get("pruner_samples")) / ref_samples
+                points.append(dict(
+                    pruner=p, kd=kd, fraction=f, student=student, total=student + pruner,
+                    seconds=_mean(get("fit_seconds")) / ref_seconds,
+                    accuracy=t_interval(accuracy),
+                ))  # fmt: skip
+    _mark_pareto(points)
+    return points
+
+
+def _mark_pareto(points):
+    """Flag the points no other point beats in both accuracy and student + pruner cost."""
+    for a in points:
+        a["pareto"] = not any(
+            b["total"] <= a["total"] and b["accuracy"][0] >= a["accuracy"][0]
+            and (b["total"] < a["total"] or b["accuracy"][0] > a["accuracy"][0])
+            for b in points
+        )  # fmt: skip
+
+
+def _acc(interval):
+    mean, low, high = interval
+    if not np.isfinite(low):
+        return f"{100 * mean:.1f}"
+    return f"{100 * mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def compute_table(rows):
+    """Markdown lines: the accuracy-against-compute table (★: on the Pareto front)."""
+    points = compute_points(rows)
+    if not points:
+        return []
+    lines = [
+        "| pruner | KD | f | cost, student (×) | cost, student + pruner (×) | student wall time (×) "
+        "| test accuracy (%) [95% interval] |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for q in sorted(points, key=lambda q: (q["pruner"] != "random", q["pruner"], q["kd"],
+                                           q["fraction"])):  # fmt: skip
+        lines.append(
+            f"| {PRUNER_LABELS[q['pruner']]} | {'yes' if q['kd'] else 'no'} | {q['fraction']:g} "
+            f"| {q['student']:.2f} | {q['total']:.2f}{' ★' if q['pareto'] else ''} "
+            f"| {q['seconds']:.2f} | {_acc(q['accuracy'])} |"
+        )
+    return lines
+
+
+def budget_points(rows, alpha):
+    """Random pruning at every budget scale: ``{(kd, scale): [(fraction, cost, accuracy)]}``."""
+    r = Results(rows)
+    ref_samples, _ = _reference(r)
+    out = {}
+    for scale in r.scales:
+        for kd in (False, True):
+            a = alpha if kd else 0.0
+            for f in r.fractions:
+                accuracy = complete(r.kd("random", f, a, scale=scale))
+                if not len(accuracy):
+                    continue
+                cost = nanmean(r.kd("random", f, a, "student_samples", scale)
+                               + r.kd("random", f, a, "teacher_samples", scale)) / ref_samples  # fmt: skip
+                out.setdefault((kd, scale), []).append((f, cost, t_interval(accuracy)))
+    return out
+
+
+def budget_table(rows, alpha, epochs):
+    """Markdown lines: random pruning with and without KD at every budget and fraction."""
+    points = budget_points(rows, alpha)
+    if len({scale for _, scale in points}) < 2:
+        return []
+    lines = ["| KD | epochs | f | cost, student (×) | test accuracy (%) [95% interval] |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for (kd, scale), cells in sorted(points.items()):
+        for f, cost, accuracy in cells:
+            lines.append(f"| {f'alpha={alpha:g}' if kd else 'no'} | {scale * epochs:g} | {f:g} "
+                         f"| {cost:.2f} | {_acc(accuracy)} |")  # fmt: skip
+    return lines
+
+
+def _half(intervals):
+    """Half-widths of ``(mean, low, high)`` intervals, in points; 0 where undefined (one seed)."""
+    half = np.array([100 * (high - mean) for mean, _, high in intervals], dtype=float)
+    return np.where(np.isfinite(half), half, 0.0)
+
+
+def plot_compute(rows, path):
+    """``accuracy_vs_compute.png``: accuracy against both costs, Pareto front marked."""
+    import matplotlib.pyplot as plt
+
+    points = compute_points(rows)
+    if not points:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, x, title in ((axes[0], "student", "student only"),
+                         (axes[1], "total", "student + pruner")):  # fmt: skip
+        for p in dict.fromkeys(q["pruner"] for q in points):
+            for kd in (False, True):
+                line = sorted((q for q in points if q["pruner"] == p and q["kd"] == kd),
+                              key=lambda q: q[x])  # fmt: skip
+                if not line:
+                    continue
+                mean = np.array([100 * q["accuracy"][0] for q in line])
+                half = _half([q["accuracy"] for q in line])
+                ax.errorbar([q[x] for q in line], mean, yerr=half, marker="o",
+                            ms=3, capsize=2, ls="-" if kd else "--",
+                            label=f"{PRUNER_LABELS[p]}{' + KD' if kd else ''}")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xlabel(f"cost, {title} (× full-data student without KD)")
+        ax.set_title(f"Accuracy against compute: {title}")
+        ax.grid(alpha=0.3)
+    front = sorted((q for q in points if q["pareto"]), key=lambda q: q["total"])
+    axes[1].plot([q["total"] for q in front], [100 * q["accuracy"][0] for q in front], "k-",
+                 lw=2, alpha=0.4, label="Pareto front")  # fmt: skip
+    axes[0].set_ylabel("test accuracy (%), 95% interval")
+    axes[1].legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_budget(rows, alpha, epochs, path):
+    """``budget_axis.png``: random pruning with and without KD at every budget, against cost."""
+    import matplotlib.pyplot as plt
+
+    points = budget_points(rows, alpha)
+    if len({scale for _, scale in points}) < 2:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for (kd, scale), cells in sorted(points.items()):
+        cells = sorted(cells, key=lambda c: c[1])
+        ax.errorbar([c[1] for c in cells], [100 * c[2][0] for c in cells],
+                    yerr=_half([c[2] for c in cells]), marker="o",
+                    ms=3, capsize=2, ls="-" if kd else "--",
+                    label=f"{'KD' if kd else 'no KD'}, {scale * epochs:g} epochs")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel("cost, student (× full-data student without KD); points: kept fractions")
+    ax.set_ylabel("test accuracy (%), 95% interval")
+    ax.set_title("Random pruning: prune and distill, or train on all data for fewer epochs?")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,93 @@
+"""Which students a sweep trains, and which of them train together."""
+
+from ._protocol import protocol
+
+
+def _main_and_capacity(config, seed, fraction):
+    runs = []
+    # At fraction 1.0 every pruner keeps everything: run it once, as "random".
+    for pruner in ["random"] if fraction == 1.0 else config.pruners:
+        for alpha in (0.0, *config.alphas):
+            runs.append(dict(study="main", pruner=pruner, fraction=fraction, alpha=alpha,
+                             seed=seed, teacher="equal" if alpha > 0 else "none"))  # fmt: skip
+    for teacher in config.teacher_widths:
+        if teacher == "equal" and config.capacity_alpha in config.alphas:
+            continue  # the main study already has this run
+        runs.append(dict(study="capacity", pruner="random", fraction=fraction,
+                         alpha=config.capacity_alpha, seed=seed, teacher=teacher))  # fmt: skip
+    return runs
+
+
+def _budget(config, seed, fraction):
+    """Random pruning with and without KD at other budgets (``config.budget_scales``).
+
+    The first ``config.budget_seeds`` seeds run the whole budget axis; the
+    others only the runs a finding needs (finding 5b's full data without KD
+    at its budget).
+    """
+    needed = protocol()["findings"]["5b"]["budget_scale"]
+    whole = seed in config.seeds[: config.budget_seeds]
+    runs = []
+    for scale in config.budget_scales:
+        for alpha in (0.0, config.capacity_alpha):
+            if whole or (fraction == 1.0 and alpha == 0.0 and scale == needed):
+                runs.append(dict(study="budget", pruner="random", fraction=fraction, alpha=alpha,
+                                 seed=seed, teacher="equal" if alpha > 0 else "none",
+                                 budget_scale=float(scale)))  # fmt: skip
+    return runs
+
+
+def plan_runs(config):
+    """Every student run of a sweep, as dicts of settings (no results yet).
+
+    At fraction 1.0 all pruners keep everything, so it is run once (as
+    "random"); the teacher-capacity study reuses the main study's runs where
+    they coincide; the budget study trains random pruning at other budgets.
+
+    Parameters
+    ----------
+    config : SweepConfig
+
+    Returns
+    -------
+    runs : list of dict
+
+    Examples
+    --------
+    >>> from prunekd.experiments import SweepConfig, plan_runs
+    >>> runs = plan_runs(SweepConfig(pruners=("random",), fractions=(0.5,), alphas=(1.0,),
+    ...                              seeds=(0,), teacher_widths={"equal": 16}, budget_scales=(2,)))
+    >>> [(r["study"], r["alpha"], r["teacher"], r["budget_scale"]) for r in runs]  # doctest: +NORMALIZE_WHITESPACE
+    [('main', 0.0, 'none', 1.0), ('main', 1.0, 'equal', 1.0), ('capacity', 0.5, 'equal', 1.0),
+     ('budget', 0.0, 'none', 2.0), ('budget', 0.5, 'equal', 2.0)]
+    """
+    runs = []
+    for seed in config.seeds:
+        for fraction in sorted(set(config.fractions)):
+            runs += _main_and_capacity(config, seed, fraction)
+            runs += _budget(config, seed, fraction)
+    for run in runs:
+        run.setdefault("budget_scale", 1.0)
+        run["teacher_width"] = config.teacher_widths.get(run["teacher"], 0)
+    return runs
+
+
+def plan_groups(config):
+    """The runs of :func:`plan_runs` grouped by (fraction, seed, budget scale), as trained together.
+
+    The students of one group keep the same number of rows, train as many
+    epochs and share their seed, so they train side by side as one vectorised
+    model.
+
+    Examples
+    --------
+    >>> from prunekd.experiments import SweepConfig, plan_groups
+    >>> groups = plan_groups(SweepConfig(pruners=("random", "el2n"), fractions=(0.5, 1.0),
+    ...                                  alphas=(1.0,), seeds=(0,), budget_scales=()))
+    >>> [(fraction, seed, scale, len(runs)) for (fraction, seed, scale), runs in groups]
+    [(0.5, 0, 1.0, 7), (1.0, 0, 1.0, 5)]
+    """
+    groups = {}
+    for run in plan_runs(config):
+        groups.setdefault((run["fraction"], run["seed"], run["budget_scale"]), []).append(run)
+    return list(groups.items())

@@ -1,0 +1,55 @@
+"""The results protocol: every finding's statistic, cells, margin and rule, fixed in one file.
+
+``protocol.json`` beside this module is the rule book, committed before the
+confirmatory run; the verdict functions read their cells, alphas and margin
+from it, and its SHA-256 is stored in every sweep's ``config.json`` and printed
+on every summary.
+"""
+
+import functools
+import hashlib
+import json
+import os
+
+PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "protocol.json")
+
+
+@functools.lru_cache(maxsize=None)
+def _load():
+    with open(PATH, "rb") as f:
+        data = f.read()
+    return json.loads(data), hashlib.sha256(data).hexdigest()
+
+
+def protocol():
+    """The protocol as a dict (a fresh copy).
+
+    Examples
+    --------
+    >>> from prunekd.experiments import protocol
+    >>> p = protocol()
+    >>> p["margin"], p["small_fractions"], sorted(p["findings"])[:3]
+    (0.01, [0.1, 0.2, 0.3], ['1a', '1b', '2'])
+    """
+    return json.loads(json.dumps(_load()[0]))
+
+
+def protocol_hash():
+    """The SHA-256 of ``protocol.json``, as stored with every sweep.
+
+    Examples
+    --------
+    >>> import hashlib
+    >>> from prunekd.experiments import protocol_hash
+    >>> from prunekd.experiments._protocol import PATH
+    >>> protocol_hash() == hashlib.sha256(open(PATH, "rb").read()).hexdigest()
+    True
+    """
+    return _load()[1]
+
+
+def threshold(finding):
+    """The threshold of ``finding``'s rule: 0, or minus the margin for non-inferiority."""
+    p = _load()[0]
+    value = p["findings"][finding]["threshold"]
+    return -p["margin"] if value == "-margin" else float(value)

@@ -1,0 +1,152 @@
+"""A sweep's folder: its results file, read back after any interruption, and its JSON files."""
+
+import csv
+import dataclasses
+import json
+import os
+import subprocess
+
+from ._config import _SCHEMA
+
+RESULT_FIELDS = (
+    "study", "pruner", "fraction", "alpha", "seed", "teacher", "teacher_width", "budget_scale",
+    "n_kept", "epochs", "steps", "student_samples", "teacher_samples", "pruner_samples",
+    "val_accuracy", "test_accuracy", "fit_seconds", "pruner_seconds",
+)  # fmt: skip
+# The columns of results written before cost was recorded (schema 2): still
+# read, for the stored sweeps of the documentation, with no cost.
+_SCHEMA_2_FIELDS = (
+    "study", "pruner", "fraction", "alpha", "seed", "teacher", "teacher_width",
+    "n_kept", "epochs", "val_accuracy", "test_accuracy", "fit_seconds",
+)  # fmt: skip
+_FLOATS = ("fraction", "alpha", "budget_scale", "student_samples", "teacher_samples",
+           "pruner_samples", "val_accuracy", "test_accuracy", "fit_seconds", "pruner_seconds")  # fmt: skip
+_INTS = ("seed", "n_kept", "epochs", "steps", "teacher_width")
+_OLD_DEFAULTS = dict(budget_scale="1.0", steps="nan", student_samples="nan",
+                     teacher_samples="nan", pruner_samples="nan", pruner_seconds="nan")  # fmt: skip
+
+
+def run_key(row):
+    """What identifies a run: its study, pruner, fraction, alpha, seed, teacher and budget."""
+    return (
+        row["study"], row["pruner"], float(row["fraction"]), float(row["alpha"]),
+        int(row["seed"]), row["teacher"], float(row.get("budget_scale", 1.0)),
+    )  # fmt: skip
+
+
+def _parse_row(row):
+    if None in row or any(v is None for v in row.values()):
+        raise ValueError("wrong number of fields")
+    parsed = {**_OLD_DEFAULTS, **row}
+    for k in _FLOATS:
+        parsed[k] = float(parsed[k])
+    for k in _INTS:
+        value = float(parsed[k])
+        parsed[k] = int(value) if value == value else value  # NaN: not recorded
+    return parsed
+
+
+def read_results(path, repair=False):
+    """The complete rows of ``results.csv``, parsed, the first of any duplicate kept.
+
+    A process killed while appending leaves a torn last line (no newline).
+    It is ignored, and with ``repair=True`` cut off the file, so that the next
+    rows start on a line of their own. Rows of the previous schema (no cost
+    columns) are read with their cost missing (NaN).
+    """
+    if not os.path.exists(path):
+        return []
+    with open(path, "rb") as f:
+        data = f.read()
+    complete = data.rfind(b"\n") + 1
+    if repair and complete < len(data):
+        with open(path, "r+b") as f:
+            f.truncate(complete)
+    lines = data[:complete].decode("utf-8").splitlines()
+    if not lines:
+        return []
+    if tuple(next(csv.reader(lines[:1]))) not in (RESULT_FIELDS, _SCHEMA_2_FIELDS):
+        raise ValueError(
+            f"{path} was written by another version of prunekd (its columns differ); pass "
+            "--restart to discard it, or choose another --out"
+        )
+    rows, seen = [], set()
+    for row in csv.DictReader(lines):
+        try:
+            row = _parse_row(row)
+        except ValueError:
+            continue  # a damaged line: its run counts as not done, and runs again
+        if run_key(row) not in seen:
+            seen.add(run_key(row))
+            rows.append(row)
+    return rows
+
+
+def write_json(path, obj):
+    """Write JSON atomically: a kill leaves the old file or the new one, never half of one."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_json(path):
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def provenance():
+    """The installed prunekd version and the git revision of its source, if it has one.
+
+    Examples
+    --------
+    >>> from prunekd.experiments import provenance
+    >>> sorted(provenance())
+    ['prunekd_version', 'revision']
+    """
+    from .. import __version__
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    revision = None
+    try:
+        out = subprocess.run(
+            ["git", "-C", package, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        if out.returncode == 0:
+            revision = out.stdout.strip()
+            dirty = subprocess.run(
+                ["git", "-C", package, "status", "--porcelain", "--untracked-files=no", "--", "."],
+                capture_output=True, text=True, timeout=10,
+            )  # fmt: skip
+            if dirty.returncode == 0 and dirty.stdout.strip():
+                revision += "+modified"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"prunekd_version": __version__, "revision": revision}
+
+
+def prepare_out(out, config, restart, protocol_hash):
+    """Create ``out``, refuse results of other settings in it, and write ``config.json``."""
+    os.makedirs(out, exist_ok=True)
+    config_path = os.path.join(out, "config.json")
+    results_path = os.path.join(out, "results.csv")
+    if restart:
+        for name in ("results.csv", "info.json"):
+            if os.path.exists(os.path.join(out, name)):
+                os.remove(os.path.join(out, name))
+    previous = read_json(config_path)
+    if os.path.exists(results_path) and previous:
+        if previous.get("key") != json.loads(json.dumps(config.key())):
+            schema = previous.get("key", {}).get("schema")
+            why = (f"results of an earlier protocol (schema {schema}, now {_SCHEMA})"
+                   if schema != _SCHEMA else "results of a sweep with other settings")  # fmt: skip
+            raise ValueError(
+                f"{out} holds {why}; pass --restart to discard them, or choose another --out"
+            )
+    write_json(config_path, {"config": dataclasses.asdict(config), "key": config.key(),
+                             "protocol_sha256": protocol_hash, **provenance()})  # fmt: skip
+    return results_path
