@@ -127,3 +127,14 @@ def test_bad_budgets_exit_with_a_message(args, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(args)
     assert exc.value.code == 2 and "--budget" in capsys.readouterr().err or "--epochs" in args
+
+
+def test_seeds_past_budget_seeds_train_only_the_baseline_of_finding_5b(tmp_path):
+    args = [a for a in tiny_sweep_args(seeds="0,1", epochs=3)]
+    at = args.index("--budget-scales")
+    args[at + 1] = "0.5"
+    cli.main(["--out", str(tmp_path), *args, "--budget-seeds", "1", "--pruners", "random"])
+    budget = [(r["seed"], r["fraction"], r["alpha"]) for r in _rows(tmp_path)
+              if r["study"] == "budget"]  # fmt: skip
+    assert sorted(budget) == [("0", "0.2", "0.0"), ("0", "0.2", "0.5"), ("0", "1.0", "0.0"),
+                              ("0", "1.0", "0.5"), ("1", "1.0", "0.0")]  # fmt: skip

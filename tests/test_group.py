@@ -42,6 +42,16 @@ def test_a_group_equals_one_fit_per_member(setting):
         assert correct[k] == int((alone.predict(X_test) == y_test).sum())
 
 
+def test_a_group_without_any_teacher_trains_as_plain_students(setting):
+    # e.g. the budget study's only run on a late seed: full data, no KD
+    X, y, X_test, y_test, _, rows, _ = setting
+    group = _StudentGroup(SmallCNN, alphas=[0.0], teachers=[-1], max_epochs=2, random_state=7,
+                          **KW).fit(X, y, rows[:1], None)  # fmt: skip
+    alone = DistillationClassifier(SmallCNN, alpha=0.0, max_epochs=2, random_state=7, **KW)
+    alone.fit(X[rows[0]], y[rows[0]])
+    assert group.member_correct(X_test, y_test) == [int((alone.predict(X_test) == y_test).sum())]
+
+
 def test_the_vectorised_loss_is_the_sum_of_the_members_objectives():
     rng = torch.Generator().manual_seed(0)
     y_pred = torch.randn(4, 6, 5, generator=rng)

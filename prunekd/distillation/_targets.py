@@ -71,7 +71,7 @@ def unpack_targets(rows, n_teachers=None):
     rows : torch.Tensor of shape (..., 1 + n_teachers * C)
     n_teachers : int or None, default=None
         None: one teacher, log-probabilities of shape ``(..., C)``; an int:
-        shape ``(..., n_teachers, C)``.
+        shape ``(..., n_teachers, C)``; 0: no teacher, ``log_p`` is None.
 
     Returns
     -------
@@ -79,6 +79,8 @@ def unpack_targets(rows, n_teachers=None):
     log_p : torch.Tensor
     """
     labels, log_p = rows[..., 0].long(), rows[..., 1:]
+    if n_teachers == 0:
+        return labels, None  # labels only: no member of a group distils
     if n_teachers is not None:
         log_p = log_p.unflatten(-1, (n_teachers, -1))
     return labels, log_p

@@ -25,7 +25,7 @@ def _reference(r):
     return samples, seconds
 
 
-def compute_points(rows):
+def compute_points(rows, frozen=None):
     """One point per (pruner, KD or not, fraction): relative costs and accuracy with interval.
 
     Returns a list of dicts with ``pruner``, ``kd`` (bool), ``fraction``,
@@ -33,9 +33,10 @@ def compute_points(rows):
     without KD: student only, and student + pruner), ``seconds`` (the
     student's wall time, relative), ``accuracy`` ``(mean, low, high)`` and
     ``pareto`` (on the front of accuracy against student + pruner cost).
-    Empty for rows without cost columns (an earlier schema).
+    Empty for rows without cost columns (an earlier schema). ``frozen``: the
+    protocol's choices of alpha (see :class:`Results`).
     """
-    r = Results(rows)
+    r = Results(rows, frozen)
     ref_samples, ref_seconds = _reference(r)
     if not np.isfinite(ref_samples) or ref_samples <= 0:
         return []
@@ -80,9 +81,9 @@ def _acc(interval):
     return f"{100 * mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
 
 
-def compute_table(rows):
+def compute_table(rows, frozen=None):
     """Markdown lines: the accuracy-against-compute table (★: on the Pareto front)."""
-    points = compute_points(rows)
+    points = compute_points(rows, frozen)
     if not points:
         return []
     lines = [
@@ -138,11 +139,11 @@ def _half(intervals):
     return np.where(np.isfinite(half), half, 0.0)
 
 
-def plot_compute(rows, path):
+def plot_compute(rows, path, frozen=None):
     """``accuracy_vs_compute.png``: accuracy against both costs, Pareto front marked."""
     import matplotlib.pyplot as plt
 
-    points = compute_points(rows)
+    points = compute_points(rows, frozen)
     if not points:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)

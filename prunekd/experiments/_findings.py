@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._protocol import protocol, threshold
+from ._protocol import frozen_choices, protocol, threshold
 from ._results import PRUNER_LABELS, Results, complete, fmt_interval, nanmean
 from ._stats import LEVEL, t_interval, word
 
@@ -54,12 +54,15 @@ class Verdict:
 
 
 def _verdict(finding, per_seed, detail=(), level=LEVEL):
-    """The protocol's verdict on one statistic, given its value per seed."""
+    """The protocol's verdict on one statistic, given its value per seed (NaN: incomplete)."""
     spec = protocol()["findings"][finding]
     values = complete(per_seed)
     mean, low, high = t_interval(values, level=level)
+    detail = list(detail)
+    if len(values) < len(per_seed):
+        detail.insert(0, f"{len(values)} of {len(per_seed)} seeds have every run it needs")
     verdict = Verdict(finding, spec["claim"], spec["statistic"] + " (points)", mean, low, high,
-                      word(low, high, threshold(finding)), list(detail))  # fmt: skip
+                      word(low, high, threshold(finding)), detail)  # fmt: skip
     return _enough_seeds(verdict, len(values))
 
 
@@ -91,8 +94,8 @@ def _fraction_set(fractions):
 
 
 def _over(fractions, per_fraction):
-    """Per seed: the mean over ``fractions`` of ``per_fraction(f)`` (an array over seeds)."""
-    return nanmean(np.array([per_fraction(f) for f in fractions]), axis=0)
+    """Per seed: the mean over ``fractions`` of ``per_fraction(f)``; NaN where a run is missing."""
+    return np.mean(np.array([per_fraction(f) for f in fractions]), axis=0)
 
 
 def kd_helps(results):
@@ -101,7 +104,7 @@ def kd_helps(results):
     if not pruned or not results.kd_alphas:
         return _missing("1a", "a fraction below 1 and a KD alpha")
     cells = np.array([results.kd_gain(p, f) for p in results.pruners for f in pruned])
-    return _verdict("1a", nanmean(cells, axis=0))
+    return _verdict("1a", cells.mean(axis=0))
 
 
 def kd_helps_more_when_small(results):
@@ -113,25 +116,28 @@ def kd_helps_more_when_small(results):
                   - _over(large, lambda f, p=p: results.kd_gain(p, f)) for p in results.pruners}  # fmt: skip
     detail = [f"{PRUNER_LABELS[p]}: {fmt_interval(*t_interval(complete(d)))}"
               for p, d in per_pruner.items()]  # fmt: skip
-    return _verdict("1b", nanmean(np.array(list(per_pruner.values())), axis=0), detail)
+    return _verdict("1b", np.mean(list(per_pruner.values()), axis=0), detail)
 
 
-def _best_scored(results, scored, f):
-    """The score-based pruner with the best mean validation accuracy with KD at ``f``."""
+def _comparator(results, scored, f):
+    """Finding 2's score-based pruner at ``f``: the protocol's, else the best on validation."""
+    frozen = (results.frozen or {}).get("comparators", {}).get(f"{f:g}")
+    if frozen in scored:
+        return frozen
     val = {q: nanmean(results.kd_accuracy(q, f, "val_accuracy")) for q in scored}
     return max(scored, key=lambda q: (np.nan_to_num(val[q], nan=-1.0), -scored.index(q)))
 
 
 def random_matches_scores(results):
-    """F2: with KD, random minus the best score-based pruner (chosen on validation), small fractions."""
+    """F2: with KD, random minus the protocol's score-based comparator, small fractions."""
     scored = [p for p in results.pruners if p != "random"]
     small = [f for f in _sides(results)[0] if f < 1.0]
     if "random" not in results.pruners or not scored or not small:
         return _missing("2", "random, a score-based pruner and a small fraction")
-    best = {f: _best_scored(results, scored, f) for f in small}
+    best = {f: _comparator(results, scored, f) for f in small}
     per_seed = _over(small, lambda f: results.kd_accuracy("random", f)
                      - results.kd_accuracy(best[f], f))  # fmt: skip
-    detail = [f"f={f:g}: best on validation {PRUNER_LABELS[best[f]]}" for f in small]
+    detail = [f"f={f:g}: against {PRUNER_LABELS[best[f]]}" for f in small]
     return _verdict("2", per_seed, detail)
 
 
@@ -150,7 +156,7 @@ def alpha_contrast(results):
                   for p in results.pruners}  # fmt: skip
     detail = [f"{PRUNER_LABELS[p]}: {fmt_interval(*t_interval(complete(d)))}"
               for p, d in per_pruner.items()]  # fmt: skip
-    return _verdict("3", nanmean(np.array(list(per_pruner.values())), axis=0), detail)
+    return _verdict("3", np.mean(list(per_pruner.values()), axis=0), detail)
 
 
 def teacher_contrast(results, capacity_alpha):
@@ -240,26 +246,30 @@ def random_against_each(results):
                               kd_word=cell_word(*with_kd, limit),
                               no_kd_word=cell_word(*without, limit)))  # fmt: skip
     level = 1 - (1 - LEVEL) / len(scored)
-    per_method = {q: complete(_over(small, lambda f, q=q: results.kd_accuracy("random", f)
-                                    - results.kd_accuracy(q, f))) for q in scored}  # fmt: skip
-    intervals = {q: t_interval(d, level=level) for q, d in per_method.items()}
-    words = [word(lo, hi, limit) for _, lo, hi in intervals.values()]
-    family = ("contradicted" if "contradicted" in words
-              else "reproduced" if all(w == "reproduced" for w in words) else "inconclusive")  # fmt: skip
-    weakest = min(intervals, key=lambda q: np.nan_to_num(intervals[q][1], nan=-np.inf))
+    per_method = {q: _over(small, lambda f, q=q: results.kd_accuracy("random", f)
+                           - results.kd_accuracy(q, f)) for q in scored}  # fmt: skip
+    plain = {q: t_interval(complete(d)) for q, d in per_method.items()}
+    adjusted = {q: t_interval(complete(d), level=level) for q, d in per_method.items()}
+    # "Every method" holds when every 95% interval clears the margin (an intersection-union
+    # test needs no correction); "some method is better" needs the Bonferroni interval.
+    above = [q for q in scored if word(*plain[q][1:], limit) == "reproduced"]
+    below = [q for q in scored if word(*adjusted[q][1:], limit) == "contradicted"]
+    family = ("contradicted" if below else "reproduced" if len(above) == len(scored)
+              else "inconclusive")  # fmt: skip
+    weakest = min(scored, key=lambda q: np.nan_to_num(plain[q][1], nan=-np.inf))
     spec = protocol()["findings"]["2*"]
     verdict = Verdict(
         "2*", spec["claim"],
-        f"random − each of {len(scored)} methods with KD, mean over f in {_fraction_set(small)}, "
-        f"Bonferroni {100 * level:.2f}% intervals; weakest: {PRUNER_LABELS[weakest]} (points)",
-        *intervals[weakest], family,
-        [f"{words.count('reproduced')} methods above −{100 * -limit:g} point, "
-         f"{words.count('contradicted')} below, {words.count('inconclusive')} straddling"],
+        f"random − each of {len(scored)} methods with KD, mean over f in {_fraction_set(small)}; "
+        f"weakest: {PRUNER_LABELS[weakest]} (points, 95% interval)",
+        *plain[weakest], family,
+        [f"{len(above)} methods above −{100 * -limit:g} point at 95%, {len(below)} below it at "
+         f"the Bonferroni level {100 * level:.2f}%"],
     )  # fmt: skip
-    return cells, _enough_seeds(verdict, min(len(d) for d in per_method.values()))
+    return cells, _enough_seeds(verdict, min(len(complete(d)) for d in per_method.values()))
 
 
-def findings(rows, capacity_alpha=0.5):
+def findings(rows, capacity_alpha=0.5, config=None):
     """Every finding's :class:`Verdict` for a sweep's rows, by the protocol's rules.
 
     Parameters
@@ -268,6 +278,10 @@ def findings(rows, capacity_alpha=0.5):
         A sweep's results, as :func:`load_results` returns them.
     capacity_alpha : float, default=0.5
         The alpha of the teacher-capacity study.
+    config : dict, default=None
+        The sweep's settings. Where they train as the protocol's design does,
+        the protocol's frozen alphas and comparators are used; otherwise each
+        is chosen on the sweep's validation split.
 
     Returns
     -------
@@ -286,7 +300,7 @@ def findings(rows, capacity_alpha=0.5):
     >>> [(v.finding, v.word) for v in findings(rows)][:2]
     [('1a', 'reproduced'), ('1b', 'reproduced')]
     """
-    results = Results(rows)
+    results = Results(rows, frozen_choices(config))
     if not [f for f in results.fractions if f < 1.0]:
         return []
     return [

@@ -53,3 +53,34 @@ def threshold(finding):
     p = _load()[0]
     value = p["findings"][finding]["threshold"]
     return -p["margin"] if value == "-margin" else float(value)
+
+
+# The training settings the frozen choices were made for: a sweep that changes one of
+# them chooses alpha on its own validation split instead.
+_TRAINING = ("dataset", "model", "width", "budget", "epochs", "batch_size", "lr", "temperature",
+             "label_noise", "teacher_epochs", "n_proxies", "proxy_epochs")  # fmt: skip
+
+
+def frozen_choices(config):
+    """The protocol's frozen alphas and comparators, if ``config`` trains as its design does.
+
+    Returns None for a sweep of other training settings (another dataset,
+    model, budget...), whose alphas are then chosen on its own validation split.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from prunekd.experiments import SweepConfig
+    >>> from prunekd.experiments._protocol import frozen_choices
+    >>> sorted(frozen_choices(dataclasses.asdict(SweepConfig())))
+    ['alphas', 'comparators', 'pooled_alphas', 'rule']
+    >>> frozen_choices(dataclasses.asdict(SweepConfig(model="mlp"))) is None
+    True
+    """
+    p = _load()[0]
+    frozen, design = p.get("frozen"), p["design"]["settings"]
+    if not frozen or config is None:
+        return None
+    if any(json.dumps(config.get(k)) != json.dumps(design.get(k)) for k in _TRAINING):
+        return None
+    return json.loads(json.dumps(frozen))

@@ -8,7 +8,7 @@ from ..distillation import AUTO_ALPHA_KNOTS
 from ._auto_alpha import alpha_regret, knots_rule
 from ._compute import budget_table, compute_table, plot_budget, plot_compute
 from ._findings import findings, format_verdict, random_against_each
-from ._protocol import protocol, protocol_hash
+from ._protocol import frozen_choices, protocol, protocol_hash
 from ._results import (
     PRUNER_LABELS,
     Results,
@@ -110,6 +110,8 @@ def _intro(r, config, info, command, provenance):
         + ".",
         "",
     ]
+    if info.get("wall_seconds"):
+        lines += [f"Wall time of the sweep: {info['wall_seconds'] / 60:.1f} minutes.", ""]
     return lines
 
 
@@ -120,7 +122,8 @@ def _accuracy_tables(r):
         lines.append(
             _row([PRUNER_LABELS[p], "no KD", *(_fmt(r.kd(p, f, 0.0)) for f in r.fractions)])
         )
-        lines.append(_row(["", "KD, alpha chosen on validation",
+        lines.append(_row(["", "KD, the protocol's alpha" if r.frozen else
+                           "KD, alpha chosen on validation",
                            *(_fmt(r.kd_accuracy(p, f)) for f in r.fractions)]))  # fmt: skip
     lines += ["", "## KD gain per cell (paired, points, 95% interval)", "",
               *_header(["pruner"], r.fractions)]  # fmt: skip
@@ -185,7 +188,7 @@ def protocol_line():
 
 
 def _verdict_lines(rows, r, config):
-    verdicts = findings(rows, config["capacity_alpha"])
+    verdicts = findings(rows, config["capacity_alpha"], config)
     lines = ["## The paper's findings on this run", ""]
     if not verdicts:
         return lines + ["No fraction below 1.0 in this sweep: nothing to compare.", ""]
@@ -198,7 +201,15 @@ def _verdict_lines(rows, r, config):
         "*contradicted* when it lies on the other side, *inconclusive* when it straddles. The "
         f"threshold is 0, or −{100 * p['margin']:g} point for claims of non-inferiority. Small "
         f"fractions are {p['small_fractions']}, large ones {p['large_fractions']}. Fewer than "
-        f"{p['min_seeds']} seeds give no verdict.",
+        f"{p['min_seeds']} seeds give no verdict. "
+        + (
+            "KD means the alpha the protocol froze for each pruner and fraction, and finding "
+            "2's comparator is the protocol's, both chosen on the exploratory seeds."
+            if r.frozen
+            else "This sweep trains otherwise than the protocol's design, so KD "
+            "means the alpha with the best mean validation accuracy on this run, and finding "
+            "2's comparator the best score-based pruner on validation."
+        ),
         "",
     ]
     for v in verdicts:
@@ -207,7 +218,7 @@ def _verdict_lines(rows, r, config):
 
 
 def _compute_lines(rows, config):
-    table = compute_table(rows)
+    table = compute_table(rows, frozen_choices(config))
     if not table:
         return []
     lines = [
@@ -273,7 +284,7 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
     True
     """
     info = info or {}
-    r = Results(rows)
+    r = Results(rows, frozen_choices(config))
     lines = _intro(r, config, info, command, provenance)
     lines += _accuracy_tables(r) + _alpha_tables(r) + _capacity_lines(r, config)
     lines += _verdict_lines(rows, r, config)
@@ -298,7 +309,7 @@ def _figure_names(r, config, rows):
     names = ["accuracy_vs_fraction.png", "alpha_heatmap.png"]
     if len([te for te in config["teacher_widths"] if te in r.teachers]) > 1:
         names.append("teacher_capacity.png")
-    if compute_table(rows):
+    if compute_table(rows, frozen_choices(config)):
         names.append("accuracy_vs_compute.png")
     if budget_table(rows, config["capacity_alpha"], config.get("epochs", 1)):
         names.append("budget_axis.png")
@@ -317,8 +328,9 @@ def verdict_table(rows, config):
     >>> print(verdict_table(rows, {"capacity_alpha": 0.5}).splitlines()[0])
     finding  verdict       estimate [95% interval], points  claim
     """
-    results = Results(rows)
-    verdicts = findings(rows, config["capacity_alpha"]) + [random_against_each(results)[1]]
+    results = Results(rows, frozen_choices(config))
+    verdicts = findings(rows, config["capacity_alpha"], config)
+    verdicts.append(random_against_each(results)[1])
     lines = [f"{'finding':8} {'verdict':13} {'estimate [95% interval], points':32} claim"]
     for v in verdicts:
         lines.append(f"{v.finding:8} {v.word:13} {fmt_interval(v.estimate, v.low, v.high):32} "
@@ -336,9 +348,9 @@ def claim2_section(results):
         "## Claim 2 against every method",
         "",
         "Random minus each score-based method at the small kept fractions, paired over seeds, "
-        "in test accuracy points with 95% intervals; with KD each method has its own alpha, "
-        "chosen on validation. The cells describe; the verdict below them is claim 2's family "
-        f"rule. A cell's word reads its interval against −{margin:g} point: *reproduced* "
+        "in test accuracy points with 95% intervals; with KD each method has its own alpha "
+        "(the protocol's, or chosen on validation). The cells describe; the verdict below them "
+        f"is claim 2's family rule. A cell's word reads its interval against −{margin:g} point: *reproduced* "
         "(non-inferior) above it, *contradicted* below it, *inconclusive* when it straddles; a "
         "non-inferior cell whose interval lies below 0 says by how much it is lower.",
         "",
@@ -434,8 +446,8 @@ def write_figures(out, config=None):
     import matplotlib.pyplot as plt
 
     rows = load_results(out)
-    t = Results(rows)
     config = _config(out, config)
+    t = Results(rows, frozen_choices(config))
     paths = []
 
     def errorbar(ax, values_per_f, label, **kw):
@@ -495,7 +507,7 @@ def write_figures(out, config=None):
         paths.append(os.path.join(out, "teacher_capacity.png"))
         fig.savefig(paths[-1], dpi=110)
         plt.close(fig)
-    paths.append(plot_compute(rows, os.path.join(out, "accuracy_vs_compute.png")))
+    paths.append(plot_compute(rows, os.path.join(out, "accuracy_vs_compute.png"), t.frozen))
     paths.append(plot_budget(rows, config["capacity_alpha"], config.get("epochs", 1),
                              os.path.join(out, "budget_axis.png")))  # fmt: skip
     return [p for p in paths if p]

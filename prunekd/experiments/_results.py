@@ -51,6 +51,11 @@ class Results:
     ----------
     rows : list of dict
         A sweep's results, as :func:`load_results` returns them.
+    frozen : dict, default=None
+        The protocol's frozen choices (see ``frozen_choices``): the KD alpha of
+        each (pruner, fraction), and finding 2's comparator. Without them, or
+        where an alpha is not in the sweep's grid, the alpha is the one with the
+        best mean validation accuracy over seeds.
 
     Examples
     --------
@@ -66,7 +71,8 @@ class Results:
     [0.1, 0.1]
     """
 
-    def __init__(self, rows):
+    def __init__(self, rows, frozen=None):
+        self.frozen = frozen
         self.rows = {}
         for r in rows:
             key = (r["pruner"], r["fraction"], r["alpha"], r["teacher"], r["seed"],
@@ -92,7 +98,13 @@ class Results:
         return self.values(pruner, fraction, alpha, teacher, metric, scale)
 
     def chosen_alpha(self, pruner, fraction):
-        """The KD alpha with the best mean validation accuracy over seeds (ties: the smaller)."""
+        """The protocol's frozen KD alpha, else the best mean validation accuracy (ties: smaller)."""
+        if self.frozen:
+            pruner = "random" if fraction == 1.0 else pruner  # one run stands for all at f=1
+            by_pruner = self.frozen["alphas"].get(pruner, self.frozen["pooled_alphas"])
+            alpha = by_pruner.get(f"{fraction:g}")
+            if alpha in self.kd_alphas:
+                return alpha
         means = [nanmean(self.kd(pruner, fraction, a, "val_accuracy")) for a in self.kd_alphas]
         if not self.kd_alphas or np.all(np.isnan(means)):
             return np.nan

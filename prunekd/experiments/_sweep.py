@@ -268,10 +268,12 @@ def _score_and_train(config, datas, todo, done, memory, parallel, bar, results_p
                 progress_bar.update(len(rows))
 
 
-def _update_info(out, config, datas, teachers, relative):
+def _update_info(out, config, datas, teachers, relative, seconds):
     """``info.json``: split sizes, each teacher's accuracy, seconds and samples, code revisions."""
     info_path = os.path.join(out, "info.json")
     info = read_json(info_path)
+    # Every invocation's wall time, a resumed sweep's included.
+    info["wall_seconds"] = round(info.get("wall_seconds", 0.0) + seconds, 1)
     runs = info.setdefault("teacher_runs", {})
     for (seed, name), (_, accuracy, seconds, _) in teachers.items():
         runs.setdefault(name, {})[str(seed)] = dict(test_accuracy=accuracy,
@@ -344,6 +346,7 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     >>> [p.rsplit("/", 1)[-1] for p in write_figures(out)]
     ['accuracy_vs_fraction.png', 'alpha_heatmap.png', 'accuracy_vs_compute.png']
     """
+    start = time.perf_counter()
     results_path = prepare_out(out, config, restart, protocol_hash())
     X, y = load_dataset(config.dataset, config.data_dir, config.download)
     datas = {seed: _seed_data(config, X, y, seed) for seed in config.seeds}
@@ -362,4 +365,4 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
                          teachers, relative)  # fmt: skip
     finally:
         shutil.rmtree(memory.location, ignore_errors=True)
-    return _update_info(out, config, datas, teachers, relative)
+    return _update_info(out, config, datas, teachers, relative, time.perf_counter() - start)
