@@ -106,10 +106,14 @@ def _published(make_results):
     from prunekd.experiments import findings
     from prunekd.experiments._findings import Results, random_against_each
 
+    from prunekd.experiments._protocol import frozen_choices
+
     rows = load_results(make_results.RESULTS)
-    config = make_results._read_json(os.path.join(make_results.RESULTS, "config.json"))
-    verdicts = findings(rows, config["config"]["capacity_alpha"])
-    family = random_against_each(Results(load_results(make_results.METHODS)))[1]
+    config = make_results._read_json(os.path.join(make_results.RESULTS, "config.json"))["config"]
+    verdicts = findings(rows, config["capacity_alpha"], config)
+    methods = make_results._read_json(os.path.join(make_results.METHODS, "config.json"))["config"]
+    family = random_against_each(Results(load_results(make_results.METHODS),
+                                         frozen_choices(methods)))[1]  # fmt: skip
     return {v.finding: v for v in [*verdicts, family]}
 
 

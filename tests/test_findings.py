@@ -26,6 +26,7 @@ from prunekd.experiments._findings import (
 FRACTIONS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
 SMALL, LARGE = (0.1, 0.2, 0.3), (0.5, 0.7, 1.0)
 ALPHAS = (0.0, 0.25, 0.5, 1.0)
+PRUNERS4 = ("random", "el2n", "grand", "forgetting")
 
 
 def sweep(accuracy, seeds=range(6), pruners=("random", "el2n"), noise=0.002,
@@ -130,43 +131,41 @@ def test_random_matches_score_based_within_the_protocol_margin(penalty, expected
     assert verdict.estimate == pytest.approx(-penalty, abs=0.004)
 
 
-def test_claim_2_family_every_method_at_95_some_method_at_bonferroni():
-    # GraNd beats random by 3 points with KD at every small fraction; EL2N and Forgetting do not.
+def _grand_better_with_kd(by, noise):
+    """Rows where GraNd beats random by ``by`` with KD at every small fraction, and its
+    per-seed difference random - GraNd averaged over the small fractions."""
     base = model()
 
     def accuracy(p, f, a, t, s=1.0):
-        return base(p, f, a, t, s) + (0.03 if p == "grand" and a > 0 and f <= 0.3 else 0.0)
+        return base(p, f, a, t, s) + (by if p == "grand" and a > 0 and f <= 0.3 else 0.0)
 
-    rows = sweep(accuracy, pruners=("random", "el2n", "grand", "forgetting"), noise=0.004)
-    results = Results(rows)
+    results = Results(sweep(accuracy, pruners=PRUNERS4, noise=noise))
+    per_seed = np.mean([results.kd_accuracy("random", f) - results.kd_accuracy("grand", f)
+                        for f in SMALL], axis=0)  # fmt: skip
+    return results, per_seed
+
+
+def test_claim_2_family_every_method_at_95_some_method_at_bonferroni():
+    # GraNd beats random by 3 points; EL2N and Forgetting do not.
+    results, per_seed = _grand_better_with_kd(0.03, noise=0.004)
     cells, verdict = random_against_each(results)
     words = {(c["pruner"], c["fraction"]): c["kd_word"] for c in cells}
     assert {w for (p, _), w in words.items() if p == "grand"} == {"contradicted"}
     assert {w for (p, _), w in words.items() if p != "grand"} == {"reproduced"}
     assert verdict.word == "contradicted" and "GraNd" in verdict.statistic
     # the interval shown is GraNd's 95% t interval of its per-seed mean over small f
-    per_seed = np.mean([results.kd_accuracy("random", f) - results.kd_accuracy("grand", f)
-                        for f in SMALL], axis=0)  # fmt: skip
     assert (verdict.estimate, verdict.low, verdict.high) == pytest.approx(t_interval(per_seed))
     assert random_matches_scores(results).word == "contradicted"
-    assert random_against_each(Results([r for r in rows if r["pruner"] == "random"]))[0] == []
+    only_random = [r for r in results.rows.values() if r["pruner"] == "random"]
+    assert random_against_each(Results(only_random))[0] == []
 
 
 def test_claim_2_contradicted_only_beyond_the_bonferroni_interval():
     # GraNd 1.3 points better, noisy: its 95% interval lies below -1 point, the
     # Bonferroni interval over 3 methods does not
-    base = model()
-
-    def accuracy(p, f, a, t, s=1.0):
-        return base(p, f, a, t, s) + (0.013 if p == "grand" and a > 0 and f <= 0.3 else 0.0)
-
-    rows = sweep(accuracy, pruners=("random", "el2n", "grand", "forgetting"), noise=0.005)
-    results = Results(rows)
-    _, verdict = random_against_each(results)
-    per_seed = np.mean([results.kd_accuracy("random", f) - results.kd_accuracy("grand", f)
-                        for f in SMALL], axis=0)  # fmt: skip
+    results, per_seed = _grand_better_with_kd(0.013, noise=0.005)
     assert t_interval(per_seed)[2] < -0.01 < t_interval(per_seed, level=1 - 0.05 / 3)[2]
-    assert verdict.word == "inconclusive"
+    assert random_against_each(results)[1].word == "inconclusive"
 
 
 def test_frozen_choices_replace_the_validation_choice():
@@ -260,7 +259,6 @@ RUN_NOISE = 0.0075
 N_SIMULATIONS = 1000
 
 
-PRUNERS4 = ("random", "el2n", "grand", "forgetting")
 # Choices frozen before the data, as the protocol freezes them from the exploratory seeds.
 FROZEN = {"alphas": {}, "pooled_alphas": {f"{f:g}": 1.0 for f in FRACTIONS},
           "comparators": {f"{f:g}": "el2n" for f in SMALL}}  # fmt: skip

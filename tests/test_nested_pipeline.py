@@ -45,8 +45,8 @@ def test_nested_pipeline_passes_the_kept_fraction(table):
         prunekd.make_pipeline(StandardScaler(), _student(teacher, alpha="auto")),
         teacher_input="raw",
     ).fit(X, y)
-    assert flat[-1].alpha_ == 1.0
-    assert nested[-1][-1].alpha_ == 1.0
+    assert flat[-1].alpha_ == auto_alpha(0.1) != auto_alpha(1.0)
+    assert nested[-1][-1].alpha_ == auto_alpha(0.1)
 
 
 def test_nested_fractions_multiply(table):

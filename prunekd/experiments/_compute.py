@@ -165,8 +165,8 @@ def plot_compute(rows, path, frozen=None):
         ax.set_title(f"Accuracy against compute: {title}")
         ax.grid(alpha=0.3)
     front = sorted((q for q in points if q["pareto"]), key=lambda q: q["total"])
-    axes[1].plot([q["total"] for q in front], [100 * q["accuracy"][0] for q in front], "k-",
-                 lw=2, alpha=0.4, label="Pareto front")  # fmt: skip
+    axes[1].plot([q["total"] for q in front], [100 * q["accuracy"][0] for q in front], "k:",
+                 lw=2.5, zorder=10, label="Pareto front")  # fmt: skip
     axes[0].set_ylabel("test accuracy (%), 95% interval")
     axes[1].legend(fontsize=7, ncol=2)
     fig.tight_layout()
@@ -192,7 +192,7 @@ def plot_budget(rows, alpha, epochs, path):
     ax.set_xscale("log")
     ax.set_xlabel("cost, student (× full-data student without KD); points: kept fractions")
     ax.set_ylabel("test accuracy (%), 95% interval")
-    ax.set_title("Random pruning: prune and distill, or train on all data for fewer epochs?")
+    ax.set_title("Prune and distill, or all the data for fewer epochs?", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -97,9 +97,16 @@ def _intro(r, config, info, command, provenance):
         + f". Each student: {config['model']} (width {config['width']}), "
         f"{_budget_words(config)}; temperature {config['temperature']:g}; seeds "
         f"{', '.join(map(str, r.seeds))}. Accuracies are test accuracy in %, mean ± standard "
-        "deviation over seeds. Alpha is chosen on the validation split, never on the test "
-        "split. Every comparison below is paired (same seed: same split, teachers, initial "
-        "weights and data order) and comes with a 95% interval over seeds, written [low, high].",
+        "deviation over seeds. "
+        + (
+            "With KD, each pruner and fraction uses the alpha the results protocol froze, read "
+            "off the exploratory seeds' validation split"
+            if r.frozen
+            else "Alpha is chosen on the validation split"
+        )
+        + ", never on the test split. Every comparison below is paired (same seed: same split, "
+        "teachers, initial weights and data order) and comes with a 95% interval over seeds, "
+        "written [low, high].",
         "",
         "Teachers, fitted on the full training split: "
         + ", ".join(
@@ -141,7 +148,8 @@ def _alpha_tables(r):
         "A description, not a verdict (finding 3 is an accuracy contrast): the alpha "
         "maximising a quadratic fitted to the validation accuracy over alpha (mean over "
         "seeds); the pooled row averages the pruners' curves and gives a bootstrap interval "
-        "over seeds. The alpha chosen for the tables above (the best mean cell) is in brackets.",
+        "over seeds. The alpha of the tables above (the protocol's, or the best mean cell on "
+        "validation) is in brackets.",
         "",
         *_header(["pruner"], r.fractions),
     ]
