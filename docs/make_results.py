@@ -193,7 +193,8 @@ def results_page():
         "",
         "The runs published before protocol v2 (a fixed 800 optimiser steps per student "
         "whatever its fraction, one split and one set of teachers shared by every seed) stay "
-        "in [`results/v1/`](results/v1/) and still load with "
+        "in `docs/results/v1/` (the default run: [`results/v1/main/results.csv`]"
+        "(results/v1/main/results.csv)) and still load with "
         "`prunekd.experiments.load_results`, their cost columns empty. Their verdicts are not "
         "published: the rules they were read by favoured the paper.",
         "",

@@ -125,6 +125,19 @@ def build_parser():
         "budget study; too few seeds for any verdict",
     )
     p.add_argument("--out", default="prunekd-results", help="output folder")
+    _add_data_options(p, d)
+    for flag, kind, text in _config_options():
+        field = flag[2:].replace("-", "_")
+        default = getattr(d, field)
+        if isinstance(default, tuple):
+            default = ",".join(map(str, default))
+        p.add_argument(flag, type=kind, default=default, help=text)
+    _add_run_options(p, d)
+    return p
+
+
+def _add_data_options(p, d):
+    """The data, the networks and the teachers."""
     p.add_argument(
         "--dataset",
         choices=DATASETS,
@@ -142,12 +155,10 @@ def build_parser():
         "teacher of the main study (default: small=W/4,equal=W,large=4W for "
         "--width W)",
     )
-    for flag, kind, text in _config_options():
-        field = flag[2:].replace("-", "_")
-        default = getattr(d, field)
-        if isinstance(default, tuple):
-            default = ",".join(map(str, default))
-        p.add_argument(flag, type=kind, default=default, help=text)
+
+
+def _add_run_options(p, d):
+    """Where and how the sweep runs."""
     p.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1, ...")
     p.add_argument(
         "--mixed-precision",
@@ -163,7 +174,6 @@ def build_parser():
     )
     p.add_argument("--restart", action="store_true", help="discard results already in --out")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    return p
 
 
 def _validate(args, parser):

@@ -381,3 +381,25 @@ def test_mixed_precision_trains_in_bfloat16(blobs, lr_teacher):
     assert student.score(X, y) > 0.9
     with pytest.raises(ValueError, match="mixed_precision"):
         mlp_student(teacher=lr_teacher, mixed_precision="fp8").fit(X, y)
+
+
+def test_release_teacher_keeps_predictions_and_drops_the_teacher_from_the_pickle():
+    from sklearn.datasets import load_digits
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = X.astype(np.float32) / 16
+    teacher = RandomForestClassifier(n_estimators=200, random_state=0).fit(X, y)
+    student = DistillationClassifier(MLP, module__n_features=64, module__n_classes=10,
+                                     teacher=teacher, alpha=0.5, max_epochs=2, random_state=0,
+                                     verbose=0).fit(X, y)  # fmt: skip
+    before = student.predict_proba(X)
+    with_teacher = len(pickle.dumps(student))
+    released = pickle.loads(pickle.dumps(student.release_teacher()))
+    assert len(pickle.dumps(student)) < with_teacher / 10  # the forest was most of it
+    np.testing.assert_array_equal(released.predict_proba(X), before)
+    assert released.score(X, y) == student.score(X, y) and released.teacher_released_
+    with pytest.raises(ValueError, match=r"release_teacher\(\) dropped .*set_params\(teacher="):
+        released.fit(X, y)
+    released.set_params(teacher=teacher).fit(X, y)  # a teacher again: fits
+    assert not released.teacher_released_

@@ -435,3 +435,22 @@ def test_random_pruning_accepts_missing_values_it_never_reads():
     np.testing.assert_array_equal(pruner.transform(holes), kept)
     with pytest.raises(ValueError, match="NaN"):  # a pruner that reads X still refuses them
         EL2NPruner(**FAST).fit(holes, y)
+
+
+def test_verbose_draws_a_bar_over_the_proxy_epochs_and_changes_no_score(blobs, tmp_path, capsys):
+    X, y = blobs
+    quiet = EL2NPruner(n_proxies=2, max_epochs=3, random_state=0, fraction=0.5)
+    kept = quiet.fit_transform(X, y)
+    assert capsys.readouterr().err == ""
+    loud = clone(quiet).set_params(verbose=1, memory=str(tmp_path))
+    np.testing.assert_array_equal(loud.fit_transform(X, y), kept)
+    err = capsys.readouterr().err
+    assert "EL2NPruner proxies" in err and "6/6" in err  # 2 proxies x 3 epochs
+    assert not hasattr(loud, "_progress")  # the bar lives for one fit only
+    # verbose is not part of the cache key: a quiet pruner finds the loud one's scores
+    calls = []
+    cached = clone(quiet).set_params(memory=str(tmp_path))
+    original = cached._checked_scores
+    cached._checked_scores = lambda *a: calls.append(1) or original(*a)
+    np.testing.assert_array_equal(cached.fit_transform(X, y), kept)
+    assert calls == []

@@ -4,7 +4,9 @@ Quickstart: prune, distill, evaluate
 
 Keep 10% of the digits training set, then train the same small CNN on it twice:
 once on the labels alone, once also learning from a teacher fitted on all of the
-training data. Knowledge distillation recovers most of what pruning lost.
+training data, and compare them. This is one seed; the ``prunekd`` command
+measures the same comparison over 10 seeds, with intervals and what each
+student cost (the results page).
 """
 
 # %%

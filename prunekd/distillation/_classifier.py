@@ -102,7 +102,9 @@ class DistillationClassifier(_Classifier):
     alpha_ : float
         The alpha used in the last ``fit``.
     teacher_ : object
-        Internal frozen view of the teacher.
+        Internal frozen view of the teacher (None after :meth:`release_teacher`).
+    teacher_released_ : bool
+        Whether :meth:`release_teacher` dropped the teacher since the last fit.
     module_, criterion_, optimizer_, history_ :
         As in skorch.
 
@@ -201,6 +203,23 @@ class DistillationClassifier(_Classifier):
         return teacher.resolve() if isinstance(teacher, _SharedTeacher) else teacher
 
     _check_X = staticmethod(check_X)
+
+    def release_teacher(self):
+        """Drop the teacher from this fitted student, for deployment; return ``self``.
+
+        ``predict``, ``predict_proba`` and ``score`` use the student alone, and
+        its pickle no longer carries the teacher. Fitting again with
+        ``alpha > 0`` needs a teacher: ``set_params(teacher=...)``.
+
+        Examples
+        --------
+        See :class:`DistillationClassifier`; after ``fit``:
+        ``pickle.dumps(student.release_teacher())`` holds the student alone.
+        """
+        self._check_fitted()
+        self.teacher = self.teacher_ = None
+        self.teacher_released_ = True
+        return self
 
     def _check_params(self, train_fraction=None):
         """Parameters checked before anything else; the alpha this fit uses."""
@@ -319,6 +338,7 @@ class DistillationClassifier(_Classifier):
         self.alpha_ = alpha
         self.kd_loss_ = check_kd_loss(self.kd_loss)
         self.teacher_ = targets.teacher
+        self.teacher_released_ = False
         if not keep_weights:
             self.initialize()
         elif not is_dataset(X):

@@ -48,10 +48,14 @@ def check_alpha(student, train_fraction):
             f"got {student.random_state!r}"
         ) from None
     if student.teacher is None and alpha != 0:
+        released = getattr(student, "teacher_released_", False)
         raise ValueError(
-            f"alpha={alpha!r} needs a teacher: pass teacher= a model fitted on the "
-            "full training data, or set alpha=0 for plain training"
-        )
+            f"alpha={alpha!r} needs a teacher"
+            + (": release_teacher() dropped this student's; give it one again with "
+               "set_params(teacher=...)" if released else ": pass teacher= a model fitted "
+               "on the full training data")
+            + ", or set alpha=0 for plain training"
+        )  # fmt: skip
     return _resolve_alpha(alpha, train_fraction)
 
 

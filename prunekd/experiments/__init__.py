@@ -3,11 +3,12 @@
 from ._auto_alpha import alpha_regret, fit_auto_alpha, knots_rule, validate_auto_alpha
 from ._config import BUDGETS, SweepConfig
 from ._data import DATASETS, MODELS, flip_labels
+from ._figures import write_figures
 from ._findings import Verdict, findings, format_verdict
 from ._plan import plan_groups, plan_runs
 from ._protocol import protocol, protocol_hash
 from ._pruners import PRUNERS
-from ._report import load_results, render_summary, verdict_table, write_figures, write_summary
+from ._report import load_results, render_summary, verdict_table, write_summary
 from ._results import Results, smoothed_best_alpha
 from ._stats import all_cells_word, bootstrap_interval, t_interval, word
 from ._store import provenance

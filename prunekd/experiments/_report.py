@@ -6,7 +6,7 @@ import numpy as np
 
 from ..distillation import AUTO_ALPHA_KNOTS
 from ._auto_alpha import alpha_regret, knots_rule
-from ._compute import budget_table, compute_table, plot_budget, plot_compute
+from ._compute import budget_table, compute_table
 from ._findings import findings, format_verdict, random_against_each
 from ._protocol import frozen_choices, protocol, protocol_hash
 from ._results import (
@@ -42,11 +42,6 @@ def load_results(out):
     'main'
     """
     return read_results(os.path.join(out, "results.csv"))
-
-
-def _config(out, config):
-    """The sweep's settings: ``config`` itself, or those stored in ``out/config.json``."""
-    return config if config is not None else read_json(os.path.join(out, "config.json"))["config"]
 
 
 def _fmt(values):
@@ -372,12 +367,6 @@ def claim2_section(results):
     return lines + ["", format_verdict(verdict), ""]
 
 
-def _mean(values):
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    return values.mean() if len(values) else np.nan
-
-
 def _t(differences):
     d = np.asarray(differences, dtype=float)
     return t_interval(d[~np.isnan(d)])
@@ -419,103 +408,3 @@ def write_summary(out, config=None, command=None):
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(text)
     return text
-
-
-def write_figures(out, config=None):
-    """Write the sweep's PNG figures into ``out``; return their paths.
-
-    ``accuracy_vs_fraction.png`` (per pruner, with and without KD),
-    ``alpha_heatmap.png`` (accuracy over fraction x alpha, best alpha starred),
-    ``teacher_capacity.png``, ``accuracy_vs_compute.png`` (both costs, the
-    Pareto front marked) and ``budget_axis.png`` (random pruning at every
-    budget), each where the sweep has its runs.
-
-    Parameters
-    ----------
-    out : str
-        A sweep's output folder.
-    config : dict, default=None
-        The sweep's settings; read from ``out/config.json`` if None.
-
-    Returns
-    -------
-    paths : list of str
-
-    Examples
-    --------
-    See :func:`prunekd.experiments.run_sweep`:
-
-    >>> from prunekd.experiments import write_figures
-    >>> paths = write_figures("prunekd-results")  # doctest: +SKIP
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = load_results(out)
-    config = _config(out, config)
-    t = Results(rows, frozen_choices(config))
-    paths = []
-
-    def errorbar(ax, values_per_f, label, **kw):
-        present = [np.asarray(v)[~np.isnan(v)] for v in values_per_f]
-        mean = [100 * v.mean() if len(v) else np.nan for v in present]
-        std = [100 * v.std() if len(v) else np.nan for v in present]
-        ax.errorbar(t.fractions, mean, yerr=std, marker="o", capsize=3, label=label, **kw)
-
-    n = len(t.pruners)
-    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4), sharey=True, squeeze=False)
-    for ax, p in zip(axes[0], t.pruners):
-        errorbar(ax, [t.kd(p, f, 0.0) for f in t.fractions], "no KD")
-        errorbar(ax, [t.kd_accuracy(p, f) for f in t.fractions], "KD")
-        ax.set_title(f"{PRUNER_LABELS[p]} pruning")
-        ax.set_xlabel("kept fraction")
-        ax.grid(alpha=0.3)
-    axes[0, 0].set_ylabel("test accuracy (%)")
-    axes[0, 0].legend()
-    fig.tight_layout()
-    paths.append(os.path.join(out, "accuracy_vs_fraction.png"))
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
-
-    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4), squeeze=False)
-    for ax, p in zip(axes[0], t.pruners):
-        grid = np.array([[100 * _mean(t.kd(p, f, a)) for f in t.fractions] for a in t.alphas])
-        im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
-        ax.set_xticks(range(len(t.fractions)), [f"{f:g}" for f in t.fractions])
-        ax.set_yticks(range(len(t.alphas)), [f"{a:g}" for a in t.alphas])
-        for j, f in enumerate(t.fractions):
-            best = t.chosen_alpha(p, f)
-            if not np.isnan(best):
-                ax.plot(j, t.alphas.index(best), marker="*", color="white", markersize=11)
-        ax.set_title(f"{PRUNER_LABELS[p]}: test accuracy")
-        ax.set_xlabel("kept fraction")
-        fig.colorbar(im, ax=ax, fraction=0.046)
-    axes[0, 0].set_ylabel("alpha (★ best on validation)")
-    fig.tight_layout()
-    paths.append(os.path.join(out, "alpha_heatmap.png"))
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
-
-    teachers = [te for te in config["teacher_widths"] if te in t.teachers]
-    if len(teachers) > 1:
-        fig, ax = plt.subplots(figsize=(4.8, 3.6))
-        errorbar(ax, [t.kd("random", f, 0.0) for f in t.fractions], "no KD", color="grey")
-        for te in teachers:
-            width = config["teacher_widths"][te]
-            values = [t.values("random", f, config["capacity_alpha"], te) for f in t.fractions]
-            errorbar(ax, values, f"{te} teacher (width {width})")
-        ax.set_xlabel("kept fraction (random pruning)")
-        ax.set_ylabel("test accuracy (%)")
-        ax.set_title(f"Teacher capacity, alpha={config['capacity_alpha']:g}")
-        ax.grid(alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        paths.append(os.path.join(out, "teacher_capacity.png"))
-        fig.savefig(paths[-1], dpi=110)
-        plt.close(fig)
-    paths.append(plot_compute(rows, os.path.join(out, "accuracy_vs_compute.png"), t.frozen))
-    paths.append(plot_budget(rows, config["capacity_alpha"], config.get("epochs", 1),
-                             os.path.join(out, "budget_axis.png")))  # fmt: skip
-    return [p for p in paths if p]

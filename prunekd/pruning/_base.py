@@ -20,7 +20,7 @@ from ._selection import n_kept, select
 
 # Parameters that never change the scores, left out of the score cache key:
 # the first three only decide which scored samples are kept.
-_NOT_SCORE_PARAMS = frozenset({"fraction", "class_balanced", "keep", "memory"})
+_NOT_SCORE_PARAMS = frozenset({"fraction", "class_balanced", "keep", "memory", "verbose"})
 # The default of a deprecated parameter: not given.
 _DEPRECATED = "deprecated"
 

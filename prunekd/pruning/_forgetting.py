@@ -43,6 +43,9 @@ class ForgettingPruner(ProxyPruner):
     memory : str, joblib.Memory or None, default=None
         Folder (or ``joblib.Memory``) caching the scores across fits and
         processes; see :class:`~prunekd.pruning.BasePruner`.
+    verbose : int, default=0
+        Above 0, a progress bar over the proxies' training epochs (the scores
+        and their cache key do not change).
 
     Attributes
     ----------
@@ -89,6 +92,7 @@ class ForgettingPruner(ProxyPruner):
         mixed_precision=False,
         random_state=None,
         memory=None,
+        verbose=0,
     ):
         super().__init__(
             fraction=fraction,
@@ -103,6 +107,7 @@ class ForgettingPruner(ProxyPruner):
             mixed_precision=mixed_precision,
             random_state=random_state,
             memory=memory,
+            verbose=verbose,
         )
 
     def _proxy_scores(self, X, y_encoded, n_classes, seed):

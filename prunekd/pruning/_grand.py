@@ -200,6 +200,9 @@ class GraNdPruner(ProxyPruner):
     memory : str, joblib.Memory or None, default=None
         Folder (or ``joblib.Memory``) caching the scores across fits and
         processes; see :class:`~prunekd.pruning.BasePruner`.
+    verbose : int, default=0
+        Above 0, a progress bar over the proxies' training epochs (the scores
+        and their cache key do not change).
 
     Attributes
     ----------

@@ -60,6 +60,9 @@ class OutputPruner(ProxyPruner):
         processes; see :class:`~prunekd.pruning.BasePruner`.
     teacher : fitted model, default="deprecated"
         Deprecated since 0.2, removed in 0.3: the former name of ``model``.
+    verbose : int, default=0
+        Above 0, a progress bar over the proxies' training epochs (the scores
+        and their cache key do not change).
 
     Examples
     --------
@@ -98,6 +101,7 @@ class OutputPruner(ProxyPruner):
         mixed_precision=False,
         random_state=None,
         memory=None,
+        verbose=0,
         teacher="deprecated",
     ):
         super().__init__(
@@ -113,6 +117,7 @@ class OutputPruner(ProxyPruner):
             mixed_precision=mixed_precision,
             random_state=random_state,
             memory=memory,
+            verbose=verbose,
         )
         self.model = model
         self.teacher = teacher

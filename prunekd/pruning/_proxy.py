@@ -7,7 +7,9 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from skorch import NeuralNet
+from skorch.callbacks import Callback
 from skorch.utils import is_dataset
+from tqdm.auto import tqdm
 
 from .._compat import Interval
 from .._nets import _reset_parameters
@@ -22,6 +24,16 @@ def _first_input(X):
     if is_dataset(X):
         return np.asarray(X[0][0])[None]
     return X
+
+
+class _EpochTick(Callback):
+    """Advances a progress bar by one at the end of every proxy epoch."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def on_epoch_end(self, net, **kwargs):
+        self.bar.update(1)
 
 
 def default_proxy_module(X, n_classes):
@@ -88,6 +100,9 @@ class ProxyPruner(ScorePruner):
     memory : str, joblib.Memory or None, default=None
         Folder (or ``joblib.Memory``) caching the scores across fits and
         processes; see :class:`~prunekd.pruning.BasePruner`.
+    verbose : int, default=0
+        Above 0, a progress bar (tqdm) over the proxies' training epochs. It
+        does not change the scores, nor the cache key.
 
     Examples
     --------
@@ -117,6 +132,7 @@ class ProxyPruner(ScorePruner):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "device": [str, torch.device],
         "mixed_precision": ["boolean"],
+        "verbose": [Interval(Integral, 0, None, closed="left"), "boolean"],
     }
 
     def __init__(
@@ -134,6 +150,7 @@ class ProxyPruner(ScorePruner):
         mixed_precision=False,
         random_state=None,
         memory=None,
+        verbose=0,
     ):
         super().__init__(
             fraction=fraction,
@@ -149,6 +166,7 @@ class ProxyPruner(ScorePruner):
         self.lr = lr
         self.device = device
         self.mixed_precision = mixed_precision
+        self.verbose = verbose
 
     def _make_proxy(self, X, n_classes, callbacks=()):
         est = self.estimator
@@ -192,6 +210,9 @@ class ProxyPruner(ScorePruner):
 
     def _train_proxy(self, X, y_encoded, n_classes, seed, callbacks=()):
         """Build and train one proxy, seeded."""
+        progress = getattr(self, "_progress", None)
+        if progress is not None:
+            callbacks = [*callbacks, ("progress", _EpochTick(progress))]
         with _torch_seeded(seed):
             net = self._make_proxy(X, n_classes, callbacks)
             net.fit(X, y_encoded)
@@ -226,8 +247,15 @@ class ProxyPruner(ScorePruner):
         else:
             Xf = np.asarray(X, dtype=np.float32)
         total = np.zeros(len(y_encoded))
-        for _ in range(self.n_proxies):
-            total += self._proxy_scores(Xf, y_encoded, len(classes), _draw_seed(random_state))
+        # The bar lives for this call only: never a parameter, never pickled.
+        self._progress = tqdm(total=self.n_proxies * self.max_epochs, leave=False,
+                              desc=f"{type(self).__name__} proxies", disable=not self.verbose)  # fmt: skip
+        try:
+            for _ in range(self.n_proxies):
+                total += self._proxy_scores(Xf, y_encoded, len(classes), _draw_seed(random_state))
+        finally:
+            self._progress.close()
+            del self._progress
         return total / self.n_proxies
 
     def _proxy_scores(self, X, y_encoded, n_classes, seed):
