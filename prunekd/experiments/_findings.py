@@ -13,6 +13,7 @@ import numpy as np
 
 from ._protocol import frozen_choices, protocol, threshold
 from ._results import PRUNER_LABELS, Results, complete, fmt_interval, nanmean
+from ._results import paired_interval as _t
 from ._stats import LEVEL, t_interval, word
 
 
@@ -187,10 +188,6 @@ def half_data_with_kd(results):
             continue
         out.append(_verdict(finding, results.kd_accuracy("random", f) - baseline))
     return out
-
-
-def _t(d):
-    return t_interval(complete(d))
 
 
 def cell_word(mean, low, high, threshold_value):

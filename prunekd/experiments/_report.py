@@ -15,9 +15,9 @@ from ._results import (
     best_alpha_table,
     fmt_interval,
     nanmean,
+    paired_interval,
     smoothed_best_alpha,
 )
-from ._stats import t_interval
 from ._store import read_json, read_results
 
 
@@ -131,7 +131,12 @@ def _accuracy_tables(r):
               *_header(["pruner"], r.fractions)]  # fmt: skip
     for p in r.pruners:
         lines.append(
-            _row([PRUNER_LABELS[p], *(fmt_interval(*_t(r.kd_gain(p, f))) for f in r.fractions)])
+            _row(
+                [
+                    PRUNER_LABELS[p],
+                    *(fmt_interval(*paired_interval(r.kd_gain(p, f))) for f in r.fractions),
+                ]
+            )
         )
     return lines + [""]
 
@@ -176,7 +181,7 @@ def _capacity_lines(r, config):
         lines.append(_row([f"{te} (width {widths[te]})", *values]))
     for te in teachers:
         if te != "equal":
-            diffs = [fmt_interval(*_t(r.values("random", f, alpha, te)
+            diffs = [fmt_interval(*paired_interval(r.values("random", f, alpha, te)
                                       - r.values("random", f, alpha, "equal")))
                      for f in r.fractions]  # fmt: skip
             lines.append(_row([f"{te} − equal (paired)", *diffs]))
@@ -365,11 +370,6 @@ def claim2_section(results):
                            fmt_interval(*c["kd"]), c["kd_word"],
                            fmt_interval(*c["no_kd"]), c["no_kd_word"]]))  # fmt: skip
     return lines + ["", format_verdict(verdict), ""]
-
-
-def _t(differences):
-    d = np.asarray(differences, dtype=float)
-    return t_interval(d[~np.isnan(d)])
 
 
 def write_summary(out, config=None, command=None):

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from ._stats import bootstrap_interval
+from ._stats import bootstrap_interval, t_interval
 
 PRUNER_LABELS = {
     "random": "Random",
@@ -38,6 +38,11 @@ def complete(d):
     """The finite values of ``d``, as floats."""
     d = np.asarray(d, dtype=float)
     return d[~np.isnan(d)]
+
+
+def paired_interval(differences):
+    """Mean and 95% t interval of the per-seed differences that are not missing."""
+    return t_interval(complete(differences))
 
 
 class Results:

@@ -256,16 +256,23 @@ def _score_and_train(config, datas, todo, done, memory, parallel, bar, results_p
         n_students = sum(len(runs) for _, runs in todo)
         with tqdm(total=n_students, desc="students", **bar) as progress_bar:
             for rows in parallel(task(runs) for _, runs in todo):
-                # Only the runs not done yet: a group retrains whole (its members
-                # train together) but never writes a row twice.
-                new = [r for r in rows if run_key(r) not in done]
-                buffer = io.StringIO()
-                csv.DictWriter(buffer, fieldnames=RESULT_FIELDS, lineterminator="\n").writerows(new)
-                f.write(buffer.getvalue())  # one write per group
-                f.flush()
-                os.fsync(f.fileno())  # a finished group survives a kill or a power cut
-                done.update(run_key(r) for r in new)
+                _append_group(f, rows, done)
                 progress_bar.update(len(rows))
+
+
+def _append_group(f, rows, done):
+    """Append a finished group's rows not written yet, durably, in one write.
+
+    A group retrains whole (its members train together) but never writes a
+    row twice; after ``fsync`` the group survives a kill or a power cut.
+    """
+    new = [r for r in rows if run_key(r) not in done]
+    buffer = io.StringIO()
+    csv.DictWriter(buffer, fieldnames=RESULT_FIELDS, lineterminator="\n").writerows(new)
+    f.write(buffer.getvalue())
+    f.flush()
+    os.fsync(f.fileno())
+    done.update(run_key(r) for r in new)
 
 
 def _update_info(out, config, datas, teachers, relative, seconds):

@@ -247,16 +247,16 @@ class ProxyPruner(ScorePruner):
         else:
             Xf = np.asarray(X, dtype=np.float32)
         total = np.zeros(len(y_encoded))
-        # The bar lives for this call only: never a parameter, never pickled.
-        # Every epoch is drawn (a proxy epoch is rarely shorter than tqdm's default interval).
+        # The bar lives for this call only: never a parameter, never pickled. Every
+        # epoch is drawn (a proxy epoch is rarely longer than tqdm's default interval).
         self._progress = tqdm(total=self.n_proxies * self.max_epochs, leave=False, miniters=1,
-                              mininterval=0, desc=f"{type(self).__name__} proxies",
-                              disable=not self.verbose)  # fmt: skip
+                              mininterval=0, desc=f"{type(self).__name__} proxies") if self.verbose else None  # fmt: skip
         try:
             for _ in range(self.n_proxies):
                 total += self._proxy_scores(Xf, y_encoded, len(classes), _draw_seed(random_state))
         finally:
-            self._progress.close()
+            if self._progress is not None:
+                self._progress.close()
             del self._progress
         return total / self.n_proxies
 
