@@ -32,6 +32,7 @@ from .pruning import (
     ModerateDSPruner,
     RandomPruner,
     ScorePruner,
+    as_sampler,
 )
 
 __version__ = "0.2.0"
@@ -57,6 +58,7 @@ __all__ = [
     "Pipeline",
     "RandomPruner",
     "ScorePruner",
+    "as_sampler",
     "best_alpha_per_fraction",
     "distillation_loss",
     "make_pipeline",

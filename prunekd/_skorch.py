@@ -29,10 +29,19 @@ class _BatchedArrays(torch.utils.data.Dataset):
         return len(self.X)
 
     def __getitem__(self, i):
-        return torch.as_tensor(self.X[i]), None if self.y is None else self.y[i]
+        return torch.as_tensor(self.X[i]), index_rows(self.y, i)
 
     def __getitems__(self, indices):
-        return torch.as_tensor(self.X[indices]), None if self.y is None else self.y[indices]
+        return torch.as_tensor(self.X[indices]), index_rows(self.y, indices)
+
+
+def index_rows(y, i):
+    """Rows ``i`` of targets: a tensor, or a dict of tensors (targets and sample weights)."""
+    if y is None:
+        return None
+    if isinstance(y, dict):
+        return {key: value[i] for key, value in y.items()}
+    return y[i]
 
 
 def _collate_batch(batch):

@@ -109,3 +109,17 @@ def _input_batches(X, batch_size):
         xb = items[0] if isinstance(items, (tuple, list)) else items
         yield slice(start, start + len(xb)), xb.float()
         start += len(xb)
+
+
+@contextmanager
+def rolled_back_on_error(net):
+    """A fit that fails leaves an unfitted net as it found it (no half-fitted attributes)."""
+    was_initialized, before = net.initialized_, set(vars(net))
+    try:
+        yield
+    except BaseException:
+        if not was_initialized:
+            for name in set(vars(net)) - before:
+                delattr(net, name)
+            net.initialized_ = False
+        raise

@@ -19,6 +19,7 @@ from .experiments import (
     write_figures,
     write_summary,
 )
+from .tuning import _command as own_data
 
 QUICK = dict(
     pruners=("random", "el2n"),
@@ -133,6 +134,7 @@ def build_parser():
             default = ",".join(map(str, default))
         p.add_argument(flag, type=kind, default=default, help=text)
     _add_run_options(p, d)
+    own_data.add_options(p)
     return p
 
 
@@ -212,6 +214,11 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     _validate(args, parser)
+    explicit = {a.lstrip("-").split("=")[0].replace("-", "_") for a in argv if a.startswith("--")}
+    if args.data is not None:
+        return own_data.run(args, parser, explicit)
+    if args.target is not None:
+        parser.error("--target names the label column of --data FILE")
     config = SweepConfig(
         dataset=args.dataset, data_dir=args.data_dir, download=args.download, model=args.model,
         width=args.width, teacher_widths=getattr(args, "teachers", None) or _default_teachers(args.width),
@@ -226,9 +233,6 @@ def main(argv=None):
         mixed_precision=args.mixed_precision,
     )  # fmt: skip
     if args.quick:
-        explicit = {
-            a.lstrip("-").split("=")[0].replace("-", "_") for a in argv if a.startswith("--")
-        }
         for key, value in QUICK.items():
             if key not in explicit:
                 setattr(config, key, value)

@@ -22,6 +22,7 @@ from ._compat import (
     validate_steps,
 )
 from ._rows import take
+from .distillation._views import RawView
 from .pruning import BasePruner
 
 __all__ = ["Pipeline", "make_pipeline"]
@@ -47,6 +48,20 @@ def _takes(step, name):
         return False
     parameter = signature(step.fit).parameters.get(name)
     return parameter is not None and parameter.kind is not parameter.VAR_KEYWORD
+
+
+def _take_view(X_raw, indices):
+    if X_raw is None:
+        return None
+    return X_raw.take(indices) if isinstance(X_raw, RawView) else take(X_raw, indices)
+
+
+def _view_used(final, X_raw):
+    """What the final step's teacher read, "raw" or "transformed" (a nested pipeline's choice)."""
+    if X_raw is not None and not isinstance(X_raw, RawView):
+        return "raw"
+    chosen = getattr(final, "teacher_view_", None) or getattr(final, "teacher_input_", None)
+    return chosen or "transformed"
 
 
 def _fit_transform_step(transformer, X, y, params):
@@ -105,13 +120,21 @@ class Pipeline(_skpipeline.Pipeline):
         :class:`~prunekd.pruning.BasePruner`.
     verbose : bool, default=False
         As in scikit-learn.
-    teacher_input : {"transformed", "raw"}, default="transformed"
+    teacher_input : {"auto", "transformed", "raw"}, default="auto"
         What the final step's teacher predicts on. ``"transformed"``: what
         the final step gets, the output of the steps before it. ``"raw"``: the
         rows of the pipeline's own ``X`` that the pruners kept, untransformed,
         passed to the final step's ``fit`` as ``teacher_X`` (for a teacher
-        fitted on raw features while the student gets scaled ones, say). Only
-        training is affected: prediction never calls the teacher.
+        fitted on raw features while the student gets scaled ones, say).
+        ``"auto"``: when steps other than pruners transform the rows, the
+        student compares the teacher's agreement with the labels of the kept
+        rows on both views and uses the clearly better one (a difference of at
+        least one point and three standard errors, or the only view the
+        teacher can read); when neither is clearly better but the teacher's
+        predictions differ on more than 10% of the rows, ``fit`` raises,
+        naming both agreement rates. It costs one more teacher pass over the
+        kept rows. Only training is affected: prediction never calls the
+        teacher.
 
     Attributes
     ----------
@@ -119,6 +142,9 @@ class Pipeline(_skpipeline.Pipeline):
         Rows of ``X`` given to ``fit``.
     n_samples_final_ : int
         Rows that reached the final step.
+    teacher_input_ : {"raw", "transformed"}
+        What the final step's teacher read in the last ``fit`` (with
+        ``"auto"``, the view it chose; see its ``teacher_agreement_``).
 
     Examples
     --------
@@ -136,11 +162,11 @@ class Pipeline(_skpipeline.Pipeline):
 
     _parameter_constraints = {
         **_skpipeline.Pipeline._parameter_constraints,
-        "teacher_input": [StrOptions({"transformed", "raw"})],
+        "teacher_input": [StrOptions({"auto", "transformed", "raw"})],
     }
 
     def __init__(self, steps, *, transform_input=None, memory=None, verbose=False,
-                 teacher_input="transformed"):  # fmt: skip
+                 teacher_input="auto"):  # fmt: skip
         super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
         self.teacher_input = teacher_input
 
@@ -173,7 +199,7 @@ class Pipeline(_skpipeline.Pipeline):
                     indices = step._fit_in_pipeline(X, y, self.memory)
                     n_before = _num_samples(X)
                     X = take(X, indices)
-                    X_raw = None if X_raw is None else take(X_raw, indices)
+                    X_raw = _take_view(X_raw, indices)
                     y = _safe_indexing(y, indices) if y is not None else None
                     for later, _ in self.steps[idx + 1 :]:
                         routed[later] = _subset_params(routed[later], indices, n_before)
@@ -198,7 +224,8 @@ class Pipeline(_skpipeline.Pipeline):
                 f"teacher_X has {_num_samples(teacher_X)} rows but X has {_num_samples(X)}; it "
                 "must hold the teacher's view of the same samples, row for row"
             )
-        if (self.teacher_input == "raw" or teacher_X is not None) and not _takes(
+        explicit = teacher_X is not None and not isinstance(teacher_X, RawView)
+        if (self.teacher_input == "raw" or explicit) and not _takes(
             final_estimator(self), "teacher_X"
         ):
             raise ValueError(
@@ -208,10 +235,24 @@ class Pipeline(_skpipeline.Pipeline):
                 "prunekd Pipeline ending in one), or use teacher_input='transformed'"
             )
 
+    def _raw_rows(self, X, teacher_X):
+        """What the final step's teacher may read besides the transformed rows, if anything."""
+        final = final_estimator(self)
+        if not _takes(final, "teacher_X"):
+            return None  # an offered RawView is dropped: nothing downstream could use it
+        if teacher_X is not None:
+            return teacher_X
+        if self.teacher_input == "raw":
+            return X
+        transforms = any(
+            not (step is None or step == "passthrough" or _is_pruner(step))
+            for _, _, step in steps_of(self, with_final=False, filter_passthrough=False)
+        )
+        return RawView(X) if self.teacher_input == "auto" and transforms else None
+
     def _final_fit(self, method, X, y, params, teacher_X=None, train_fraction=None):
         self._check_teacher_input(X, teacher_X)
-        raw = teacher_X if teacher_X is not None else X if self.teacher_input == "raw" else None
-        Xt, yt, X_raw, last_params = self._fit_prune(X, y, params, raw)
+        Xt, yt, X_raw, last_params = self._fit_prune(X, y, params, self._raw_rows(X, teacher_X))
         final = final_estimator(self)
         told = {}
         if X_raw is not None:
@@ -226,6 +267,7 @@ class Pipeline(_skpipeline.Pipeline):
             if method == "fit":
                 if final != "passthrough":
                     final.fit(Xt, yt, **last_params.get("fit", {}))
+                self.teacher_input_ = _view_used(final, X_raw)
                 return self
             if final == "passthrough":
                 return Xt
@@ -283,7 +325,7 @@ class Pipeline(_skpipeline.Pipeline):
 
 
 def make_pipeline(*steps, memory=None, transform_input=None, verbose=False,
-                  teacher_input="transformed"):  # fmt: skip
+                  teacher_input="auto"):  # fmt: skip
     """Build a prunekd :class:`Pipeline` from estimators, naming steps automatically.
 
     Parameters
@@ -293,7 +335,7 @@ def make_pipeline(*steps, memory=None, transform_input=None, verbose=False,
     transform_input : None, default=None
         Not supported (see :class:`Pipeline`).
     verbose : bool, default=False
-    teacher_input : {"transformed", "raw"}, default="transformed"
+    teacher_input : {"auto", "transformed", "raw"}, default="auto"
         What the final step's teacher predicts on (see :class:`Pipeline`).
 
     Returns

@@ -246,12 +246,14 @@ def test_a_teacher_fed_the_wrong_representation_warns(raw_features):
     assert teacher.score(X, y) > 0.9
     common = dict(teacher=teacher, alpha=0.5, max_epochs=2)
     with pytest.warns(UserWarning, match="teacher_input='raw'"):
-        make_pipeline(StandardScaler(), _student(**common)).fit(X, y)
+        make_pipeline(StandardScaler(), _student(**common), teacher_input="transformed").fit(X, y)
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         make_pipeline(StandardScaler(), _student(**common), teacher_input="raw").fit(X, y)
+        # the default, "auto", finds the view the teacher was fitted on
+        assert make_pipeline(StandardScaler(), _student(**common)).fit(X, y).teacher_input_ == "raw"
 
 
 def test_teacher_X_equals_a_teacher_that_undoes_the_scaling(raw_features):

@@ -76,6 +76,11 @@ STUDENT_EXPECTED_FAILED_CHECKS = {
         "prefixes at once, so nonsense values such as -inf raise there instead of in fit; "
         "skorch's own NeuralNetClassifier fails this check the same way"
     ),
+    "check_sample_weight_equivalence_on_dense_data": (
+        "mini-batch training: weight 2 and a duplicated row give the same loss and gradient "
+        "in one full batch (tests/test_sample_weight.py), but duplicated rows change the "
+        "number of rows, hence the batches drawn, so the fitted students differ"
+    ),
 }
 
 # What skorch's AccelerateMixin brings fails these, not what prunekd adds to it.

@@ -20,6 +20,7 @@ pruner only removes rows during ``fit``.
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 
 from prunekd import (DistillationClassifier, RandomPruner, best_alpha_per_fraction,
@@ -72,3 +73,26 @@ ax.set_ylabel("alpha (★ best per fraction)")
 fig.colorbar(im, label="CV accuracy (%)")
 fig.tight_layout()
 plt.show()
+
+# %%
+# Two budgets, two questions
+# --------------------------
+# ``max_epochs=60`` gives every fit 60 passes over the rows it keeps, so a fit
+# at fraction 0.1 takes a quarter of the optimiser steps of one at 0.4: its
+# cost is proportional to the fraction, which is what pruning saves, and the
+# search compares budgets as well as subsets. ``max_steps`` gives every fit the
+# same number of optimiser steps whatever its fraction (the sweep's
+# ``--budget steps``): the search then compares subsets at equal compute, and
+# small fractions are no longer starved. Ask the question you mean to answer:
+# "how small a subset at the same cost per epoch" (epochs) or "which subset for
+# a fixed number of updates" (steps).
+steps = 300
+by_steps = clone(search).set_params(estimator__distillationclassifier__max_steps=steps)
+by_steps.fit(X_train, y_train)
+table_steps = best_alpha_per_fraction(by_steps)
+n_fold = len(X_train) * 2 // 3  # rows a training fold holds
+print("fraction  steps/fit (60 epochs)  CV acc   |  steps/fit  CV acc")
+for i, f in enumerate(fractions):
+    epoch_steps = 60 * -(-int(f * n_fold) // 32)
+    print(f"{f:8.1f}  {epoch_steps:21d}  {table.mean_test_score[i]:.3f}   |  {steps:9d}  "
+          f"{table_steps.mean_test_score[i]:.3f}")

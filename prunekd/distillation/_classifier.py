@@ -9,21 +9,25 @@ from sklearn.exceptions import NotFittedError
 from skorch.utils import is_dataset, to_tensor
 
 from .._skorch import _BatchedArrays, _Classifier
-from .._utils import _seed_from_random_state, _torch_seeded, clone_sharing
+from .._utils import _seed_from_random_state, _torch_seeded, clone_sharing, rolled_back_on_error
 from ..parallel import _SharedTeacher, portable_teacher
+from ._budget import StepBudgetMixin, check_max_steps
 from ._losses import check_kd_loss, kd_objective, teacher_log_probs
 from ._targets import TeacherTargets, is_packed, unpack_targets
 from ._validation import (
     check_alpha,
     check_callbacks,
+    check_sample_weight,
     check_training_data,
+    check_input_shape,
     check_X,
     module_defaults,
     probe_student,
+    set_input_shape,
 )
 
 
-class DistillationClassifier(_Classifier):
+class DistillationClassifier(StepBudgetMixin, _Classifier):
     """A skorch classifier trained on labels and on a teacher's soft predictions.
 
     The loss on every batch is ``(1 - alpha) * criterion(s, y) + alpha *
@@ -81,6 +85,12 @@ class DistillationClassifier(_Classifier):
         bfloat16 keeps float32's range, so no loss scaling is needed; weights
         and optimiser state stay in float32. Pays off on GPUs with bfloat16
         tensor cores.
+    max_steps : int or None, default=None
+        Train for exactly this many optimiser steps (batches of
+        ``batch_size`` rows) per ``fit`` and per ``partial_fit`` call,
+        whatever the number of rows; overrides ``max_epochs``. A search over
+        the kept fraction with an epoch budget gives small fractions fewer
+        steps, and so compares budgets as well as subsets. None: ``max_epochs``.
     random_state : int, RandomState instance or None, default=None
         Seeds the module's initialisation and the data order of ``fit``
         (through torch's generator, restored afterwards). ``None`` uses torch's
@@ -103,6 +113,11 @@ class DistillationClassifier(_Classifier):
         The alpha used in the last ``fit``.
     teacher_ : object
         Internal frozen view of the teacher (None after :meth:`release_teacher`).
+    teacher_view_ : {"raw", "transformed"} or None
+        The view the teacher read when ``prunekd.Pipeline(teacher_input="auto")``
+        offered two, else None.
+    teacher_agreement_ : dict or None
+        Share of the training rows whose label the teacher predicts, per view offered.
     teacher_released_ : bool
         Whether :meth:`release_teacher` dropped the teacher since the last fit.
     module_, criterion_, optimizer_, history_ :
@@ -137,6 +152,7 @@ class DistillationClassifier(_Classifier):
         cache_teacher="auto",
         teacher_cache_dtype="float32",
         mixed_precision=False,
+        max_steps=None,
         random_state=None,
         criterion=torch.nn.CrossEntropyLoss,
         train_split=None,
@@ -152,6 +168,7 @@ class DistillationClassifier(_Classifier):
         self.kd_loss = kd_loss
         self.cache_teacher = cache_teacher
         self.teacher_cache_dtype = teacher_cache_dtype
+        self.max_steps = max_steps
         self.random_state = random_state
 
     def __setattr__(self, name, attr):
@@ -223,6 +240,7 @@ class DistillationClassifier(_Classifier):
 
     def _check_params(self, train_fraction=None):
         """Parameters checked before anything else; the alpha this fit uses."""
+        check_max_steps(self.max_steps)
         return check_alpha(self, train_fraction)
 
     def get_params_for(self, prefix):
@@ -234,7 +252,8 @@ class DistillationClassifier(_Classifier):
 
     # --------------------------------------------------------------- training
 
-    def fit(self, X, y=None, teacher_X=None, train_fraction=None, **fit_params):
+    def fit(self, X, y=None, sample_weight=None, teacher_X=None, train_fraction=None,
+            **fit_params):  # fmt: skip
         """Train the student on ``X``, ``y`` and the teacher's predictions.
 
         Parameters
@@ -245,6 +264,10 @@ class DistillationClassifier(_Classifier):
             Class labels (any labels scikit-learn accepts). May be omitted for a
             Dataset, whose labels are then read from its ``targets``,
             ``labels`` or ``y`` attribute (the integers ``0..n_classes-1``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of every row in both loss terms: each batch's
+            loss is ``sum_i w_i l_i / sum_i w_i``, so weight 2 counts a row
+            twice. A :class:`prunekd.Pipeline` prunes it with the rows.
         teacher_X : array-like of shape (n_samples, ...), default=None
             What the teacher predicts on, row for row with ``X``, when it
             consumes another representation than the student: for example the
@@ -262,11 +285,12 @@ class DistillationClassifier(_Classifier):
         self : DistillationClassifier
         """
         keep_weights = self.warm_start and self.initialized_
-        return self._train(X, y, fit_params, keep_weights, None, teacher_X, train_fraction)
+        told = dict(sample_weight=sample_weight, teacher_X=teacher_X, train_fraction=train_fraction)
+        return self._train(X, y, fit_params, keep_weights, None, told)
 
-    def partial_fit(self, X, y=None, classes=None, teacher_X=None, train_fraction=None,
-                    **fit_params):  # fmt: skip
-        """Train for ``max_epochs`` more epochs, keeping the weights learned so far.
+    def partial_fit(self, X, y=None, classes=None, sample_weight=None, teacher_X=None,
+                    train_fraction=None, **fit_params):  # fmt: skip
+        """Train ``max_epochs`` more epochs (or ``max_steps`` steps), keeping the weights.
 
         The first call (on an unfitted student) is a ``fit``; ``classes``
         then fixes every label the student will know, so that later calls may
@@ -281,6 +305,8 @@ class DistillationClassifier(_Classifier):
             All class labels; only read on the first call (default: the
             ``classes`` parameter, the teacher's classes or the labels of
             ``y``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every row in both loss terms (see ``fit``).
         teacher_X : array-like of shape (n_samples, ...), default=None
             What the teacher predicts on, row for row with ``X`` (see ``fit``).
         train_fraction : float in (0, 1] or None, default=None
@@ -294,16 +320,19 @@ class DistillationClassifier(_Classifier):
         """
         fitted = self.initialized_ and hasattr(self, "classes_inferred_")
         classes = self.classes_inferred_ if fitted else classes
-        return self._train(X, y, fit_params, fitted, classes, teacher_X, train_fraction)
+        told = dict(sample_weight=sample_weight, teacher_X=teacher_X, train_fraction=train_fraction)
+        return self._train(X, y, fit_params, fitted, classes, told)
 
-    def _train(self, X, y, fit_params, keep_weights, classes, teacher_X, train_fraction):
+    def _train(self, X, y, fit_params, keep_weights, classes, told):
         """Check, build the targets, then hand them to skorch's training loop."""
-        alpha = self._check_params(train_fraction)
+        alpha = self._check_params(told["train_fraction"])
         X, y = check_training_data(self, X, y)
+        weights = check_sample_weight(self, told["sample_weight"], X, alpha)
         if keep_weights and hasattr(self, "classes_inferred_"):
             classes = self.classes_inferred_  # continued training: the classes learned so far
-        targets = TeacherTargets.build(self, X, y, alpha, classes, teacher_X)
-        with self._rolled_back_on_error(), self._seeded():
+        targets = TeacherTargets.build(self, X, y, alpha, classes, told["teacher_X"])
+        targets.weights = weights
+        with rolled_back_on_error(self), self._seeded():
             self._prepare(targets, alpha, keep_weights)
             # skorch's own partial_fit: its loop, callbacks and metadata routing.
             super().partial_fit(targets.X, targets, _routing_method="fit", **fit_params)
@@ -315,19 +344,6 @@ class DistillationClassifier(_Classifier):
         with _torch_seeded(_seed_from_random_state(self.random_state)):
             yield
 
-    @contextmanager
-    def _rolled_back_on_error(self):
-        """A fit that fails leaves an unfitted student as it found it."""
-        was_initialized, before = self.initialized_, set(vars(self))
-        try:
-            yield
-        except BaseException:
-            if not was_initialized:
-                for name in set(vars(self)) - before:
-                    delattr(self, name)
-                self.initialized_ = False
-            raise
-
     def _prepare(self, targets, alpha, keep_weights):
         """Fitted state for this fit; a fresh or a continued module, probed before training."""
         X, classes = targets.X, targets.classes
@@ -338,15 +354,16 @@ class DistillationClassifier(_Classifier):
         self.alpha_ = alpha
         self.kd_loss_ = check_kd_loss(self.kd_loss)
         self.teacher_ = targets.teacher
+        self.teacher_view_, self.teacher_agreement_ = targets.view, targets.agreement
         self.teacher_released_ = False
         if not keep_weights:
             self.initialize()
         elif not is_dataset(X):
-            self._check_input_shape(X)
+            check_input_shape(self, X)
         probe_student(self, targets.probe, len(classes))
         check_callbacks(self)
         if not keep_weights:
-            self._set_input_shape(X)
+            set_input_shape(self, X)
 
     def check_data(self, X, y):
         # The classes were set from the raw labels in fit; skorch would infer
@@ -357,14 +374,19 @@ class DistillationClassifier(_Classifier):
     def get_split_datasets(self, X, y=None, **fit_params):
         if not isinstance(y, TeacherTargets):
             return super().get_split_datasets(X, y, **fit_params)
-        if y.rows is not None and self._can_batch(X, y.labels):
-            return _BatchedArrays(X, y.rows), None
+        served = y.served()
+        if served is not None and self._can_batch(X, y.labels):
+            return _BatchedArrays(X, served), None
         train, valid = super().get_split_datasets(X, y.labels, **fit_params)
-        # Training rows get the packed targets (label + cached teacher); the
-        # validation rows, if any, keep plain labels and an on-the-fly teacher.
-        return (train if y.rows is None else y.training_set(self, X, train)), valid
+        # Training rows get the packed targets (label + cached teacher, weights);
+        # the validation rows, if any, keep plain labels and an on-the-fly teacher.
+        return (train if served is None else y.training_set(self, X, train)), valid
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        weight = None
+        if isinstance(y_true, dict):  # training rows with sample weights
+            weight = to_tensor(y_true["weight"], device=self._tensor_device())
+            y_true = y_true["target"]
         y_true = to_tensor(y_true, device=self._tensor_device())
         alpha = getattr(self, "alpha_", self.alpha)
         teacher_log_p = None
@@ -374,32 +396,10 @@ class DistillationClassifier(_Classifier):
             logits = to_tensor(self.teacher_.logits(X), device=self._tensor_device())
             teacher_log_p = teacher_log_probs(logits, self.temperature)
         soft_loss = getattr(self, "kd_loss_", None)
-        return kd_objective(
-            y_pred, y_true, teacher_log_p, alpha, self.temperature, self.criterion_, soft_loss
-        )
+        return kd_objective(y_pred, y_true, teacher_log_p, alpha, self.temperature,
+                            self.criterion_, soft_loss, weight)  # fmt: skip
 
     # ------------------------------------------------------------- prediction
-
-    def _set_input_shape(self, X):
-        if is_dataset(X):
-            self._input_shape_ = None
-            self.__dict__.pop("n_features_in_", None)
-            return
-        self._input_shape_ = tuple(X.shape[1:])
-        self.n_features_in_ = int(X.shape[1]) if X.ndim > 1 else 1
-
-    def _check_input_shape(self, X):
-        expected = getattr(self, "_input_shape_", None)
-        if expected is not None and tuple(X.shape[1:]) != expected:
-            if X.ndim == 2 and len(expected) == 1:  # scikit-learn's wording for tables
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                    f"{expected[0]} features as input"
-                )
-            raise ValueError(
-                f"X has samples of shape {tuple(X.shape[1:])}, but {type(self).__name__} was "
-                f"fitted on samples of shape {expected} (n_features_in_={self.n_features_in_})"
-            )
 
     def _check_fitted(self):
         if not getattr(self, "initialized_", False) or not hasattr(self, "classes_inferred_"):
@@ -422,7 +422,7 @@ class DistillationClassifier(_Classifier):
         self._check_fitted()
         X = check_X(X)
         if not is_dataset(X) and not isinstance(X, dict):
-            self._check_input_shape(X)
+            check_input_shape(self, X)
         return super().predict_proba(X)
 
     def predict(self, X):

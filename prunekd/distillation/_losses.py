@@ -58,15 +58,62 @@ def _kd_term(student_logits, teacher_log_p, temperature):
     return kl * tau**2
 
 
-def kd_objective(student_logits, y, teacher_log_p, alpha, temperature, hard_loss, soft_loss=None):
+def _kd_per_sample(student_logits, teacher_log_p, temperature):
+    tau = float(temperature)
+    log_p_student = F.log_softmax(student_logits / tau, dim=1)
+    log_t = teacher_log_p.to(log_p_student.dtype)
+    return (log_t.exp() * (log_t - log_p_student)).sum(1) * tau**2
+
+
+def _hard_per_sample(criterion, student_logits, y):
+    """The criterion's loss of every sample (its ``reduction`` set to "none" for the call)."""
+    if not hasattr(criterion, "reduction"):
+        raise ValueError(
+            f"sample_weight needs a criterion with a reduction parameter, such as "
+            f"torch.nn.CrossEntropyLoss; got {type(criterion).__name__}"
+        )
+    reduction, criterion.reduction = criterion.reduction, "none"
+    try:
+        return criterion(student_logits, y)
+    finally:
+        criterion.reduction = reduction
+
+
+def weighted_objective(student_logits, y, teacher_log_p, alpha, temperature, hard_loss,
+                       soft_loss, weight):  # fmt: skip
+    """``sum_i w_i [(1 - alpha) hard_i + alpha soft_i] / sum_i w_i`` over the batch.
+
+    A sample of weight 2 counts as the sample twice: with one batch holding
+    every row, the loss and its gradient are those of the data with that row
+    duplicated.
+    """
+    weight = weight.to(student_logits.dtype)
+    loss = student_logits.new_zeros(len(student_logits))
+    if alpha != 1:
+        loss = loss + (1.0 - alpha) * _hard_per_sample(hard_loss, student_logits, y)
+    if alpha != 0:
+        if soft_loss is None:
+            soft = _kd_per_sample(student_logits, teacher_log_p, temperature)
+        else:
+            soft = soft_loss.per_sample(student_logits, teacher_log_p, y, temperature)
+        loss = loss + alpha * soft
+    # A batch whose weights are all zero contributes nothing (not a division by zero).
+    return (weight * loss).sum() / weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
+
+
+def kd_objective(student_logits, y, teacher_log_p, alpha, temperature, hard_loss, soft_loss=None,
+                 weight=None):  # fmt: skip
     """``(1 - alpha) * hard_loss(s, y) + alpha * soft_loss``.
 
     ``teacher_log_p`` is :func:`teacher_log_probs` of the teacher's logits.
     ``soft_loss(s, teacher_log_p, y, temperature)`` defaults to vanilla KD,
     ``tau**2 * KL(p_teacher || p_student)``. ``alpha == 0`` returns the hard
     loss itself, so that no teacher is needed and training is exactly plain
-    training.
+    training. With per-sample ``weight``, see :func:`weighted_objective`.
     """
+    if weight is not None:
+        return weighted_objective(student_logits, y, teacher_log_p, alpha, temperature,
+                                  hard_loss, soft_loss, weight)  # fmt: skip
     if alpha == 0:
         return hard_loss(student_logits, y)
     if soft_loss is None:
@@ -86,6 +133,15 @@ class _KDLossBase(BaseEstimator):
     """
 
     def __call__(self, student_logits, teacher_log_p, y, temperature):
+        self._check_parameters()
+        return self._loss(student_logits, teacher_log_p, y, float(temperature))
+
+    def per_sample(self, student_logits, teacher_log_p, y, temperature):
+        """The loss of every sample, shape ``(n,)``, whose mean is the loss (for ``sample_weight``)."""
+        self._check_parameters()
+        return self._per_sample(student_logits, teacher_log_p, y, float(temperature))
+
+    def _check_parameters(self):
         # The attributes are the parameters (scikit-learn's convention); read
         # directly, since get_params on every batch would cost a signature lookup.
         for name, value in vars(self).items():
@@ -93,7 +149,12 @@ class _KDLossBase(BaseEstimator):
                 raise ValueError(
                     f"{type(self).__name__}: {name} must be a non-negative float; got {value!r}"
                 )
-        return self._loss(student_logits, teacher_log_p, y, float(temperature))
+
+    def _per_sample(self, student_logits, teacher_log_p, y, tau):
+        raise ValueError(
+            f"{type(self).__name__} is not a mean of per-sample losses, so sample_weight cannot "
+            "weight it; use kd_loss='kd', 'dkd' or 'mse' with sample_weight"
+        )
 
 
 class KDLoss(_KDLossBase):
@@ -113,6 +174,9 @@ class KDLoss(_KDLossBase):
 
     def _loss(self, student_logits, teacher_log_p, y, tau):
         return _kd_term(student_logits, teacher_log_p, tau)
+
+    def _per_sample(self, student_logits, teacher_log_p, y, tau):
+        return _kd_per_sample(student_logits, teacher_log_p, tau)
 
 
 class DKDLoss(_KDLossBase):
@@ -146,6 +210,9 @@ class DKDLoss(_KDLossBase):
         self.beta = beta
 
     def _loss(self, student_logits, teacher_log_p, y, tau):
+        return self._per_sample(student_logits, teacher_log_p, y, tau).mean()
+
+    def _per_sample(self, student_logits, teacher_log_p, y, tau):
         log_s = F.log_softmax(student_logits.float() / tau, dim=1)
         log_t = teacher_log_p.float()
         target = F.one_hot(y.long(), log_s.shape[1]).bool()
@@ -153,11 +220,11 @@ class DKDLoss(_KDLossBase):
         s_in, t_in = log_s[target], log_t[target]
         s_out = torch.log1p(-s_in.exp().clamp(max=1 - _EPS))
         t_out = torch.log1p(-t_in.exp().clamp(max=1 - _EPS))
-        tckd = (t_in.exp() * (t_in - s_in) + t_out.exp() * (t_out - s_out)).mean()
+        tckd = t_in.exp() * (t_in - s_in) + t_out.exp() * (t_out - s_out)
         # distributions over the non-target classes: p_i / (1 - p_target)
         s_rest = (log_s - s_out[:, None]).masked_fill(target, 0.0)
         t_rest = (log_t - t_out[:, None]).masked_fill(target, 0.0)
-        nckd = (t_rest.exp().masked_fill(target, 0.0) * (t_rest - s_rest)).sum(1).mean()
+        nckd = (t_rest.exp().masked_fill(target, 0.0) * (t_rest - s_rest)).sum(1)
         return tau**2 * (self.alpha * tckd + self.beta * nckd)
 
 
@@ -227,11 +294,19 @@ class MSELoss(_KDLossBase):
     """
 
     def _loss(self, student_logits, teacher_log_p, y, tau):
+        return self._per_sample(student_logits, teacher_log_p, y, tau).mean()
+
+    def _per_sample(self, student_logits, teacher_log_p, y, tau):
         s = student_logits.float()
         t = teacher_log_p.float() * tau
         s = s - s.mean(1, keepdim=True)
         t = t - t.mean(1, keepdim=True)
-        return ((s - t) ** 2).sum(1).mean()
+        return ((s - t) ** 2).sum(1)
+
+
+def weighs_samples(kd_loss):
+    """Whether a loss object is a mean of per-sample losses (so ``sample_weight`` can weight it)."""
+    return type(kd_loss)._per_sample is not _KDLossBase._per_sample
 
 
 KD_LOSSES = {"kd": KDLoss, "dkd": DKDLoss, "dist": DISTLoss, "mse": MSELoss}

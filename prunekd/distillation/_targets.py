@@ -15,9 +15,11 @@ import numpy as np
 import torch
 from skorch.utils import is_dataset
 
+from .._skorch import index_rows
 from ._losses import teacher_log_probs
 from ._stored import TeacherOutputs
 from ._teacher import make_teacher, reorder_columns
+from ._views import RawView, choose_view
 
 _CACHE_DTYPES = {"float32": torch.float32, "float16": torch.float16}
 # float16 represents every integer up to 2**11 exactly: the labels packed with it.
@@ -142,6 +144,20 @@ class TeacherTargets:
             X,
         )
         self.probe = None if X is None else probe_rows(X)
+        self.view, self.agreement = None, None  # what teacher_input='auto' chose, and why
+        self.weights = None  # per-sample weights of the training rows, if given
+
+    def served(self):
+        """What the training rows carry as targets, or None when the labels alone do.
+
+        Packed rows; with sample weights, ``{"target": rows or labels,
+        "weight": weights}``, which skorch's Dataset and the batched arrays
+        index row by row.
+        """
+        if self.weights is None:
+            return self.rows
+        target = torch.as_tensor(self.labels) if self.rows is None else self.rows
+        return {"target": target, "weight": self.weights}
 
     def __array__(self, dtype=None, copy=None):
         return self.labels if dtype is None else self.labels.astype(dtype)
@@ -158,10 +174,14 @@ class TeacherTargets:
         labels = encode_labels(y, classes, source)
         _check_dataset_labels(X, classes)
         teacher = None if teacher is None else reorder_columns(teacher, classes)
-        teacher_in = X if teacher_X is None else _check_teacher_X(student, teacher_X, X)
         targets = cls(labels, classes, teacher, X=X)
         if teacher is None:
+            if teacher_X is not None and not isinstance(teacher_X, RawView):
+                raise ValueError(
+                    "teacher_X was given but teacher=None: there is no teacher to feed"
+                )
             return targets
+        teacher_in = _check_teacher_X(student, teacher, teacher_X, X, alpha)
         if isinstance(raw, TeacherOutputs) and is_dataset(teacher_in):
             # Matched by position, not by the (augmented) inputs: see TeacherOutputs.
             positions = raw.positions(teacher_in)
@@ -169,22 +189,30 @@ class TeacherTargets:
                 targets.X = _WithStoredLogits(X, raw, positions, teacher.columns,
                                               student.temperature, _dtype(student, classes))  # fmt: skip
             return targets
-        _probe(teacher, teacher_in, len(classes))
+        batch = max(student.batch_size, _INFERENCE_BATCH)  # no gradients: larger is cheaper
+        logits = None
+        if isinstance(teacher_in, RawView):
+            views = {"transformed": X, "raw": teacher_in.rows}
+            targets.view, logits, targets.agreement = choose_view(teacher, views, labels, batch)
+            teacher_in = views[targets.view]
+            if targets.view == "raw":
+                _check_cacheable(student, "the raw rows (teacher_input='auto' chose them)")
+        else:
+            _probe(teacher, teacher_in, len(classes))
         cache = student.cache_teacher
         if alpha > 0 and (cache is True or (cache == "auto" and not is_dataset(X))):
-            batch = max(student.batch_size, _INFERENCE_BATCH)  # no gradients: larger is cheaper
-            logits = teacher.logits_array(teacher_in, batch)
+            logits = teacher.logits_array(teacher_in, batch) if logits is None else logits
             _warn_if_teacher_is_lost(logits, labels)
             log_p = teacher_log_probs(logits, student.temperature)
             targets.rows = pack_targets(labels, log_p, _dtype(student, classes))
         return targets
 
     def training_set(self, net, X, train):
-        """The training part of a split (a skorch Dataset or a Subset), serving packed rows."""
+        """The training part of a split (a skorch Dataset or a Subset), serving :meth:`served`."""
         rows = getattr(train, "indices", None)
         if rows is None:
-            return net.get_dataset(X, self.rows)
-        return net.get_dataset(X[rows], self.rows[rows])
+            return net.get_dataset(X, self.served())
+        return net.get_dataset(X[rows], index_rows(self.served(), rows))
 
 
 def _choose_classes(student, y, teacher, classes):
@@ -216,28 +244,34 @@ def _dtype(student, classes):
     return dtype
 
 
-def _check_teacher_X(student, teacher_X, X):
-    """``teacher_X`` validated against ``X``."""
-    if student.teacher is None:
-        raise ValueError("teacher_X was given but teacher=None: there is no teacher to feed")
+def _check_cacheable(student, what):
+    if student.cache_teacher is False or student.train_split is not None:
+        raise ValueError(
+            f"a teacher reading {what} needs its outputs computed once before training "
+            "(cache_teacher='auto' or True) and no validation split (train_split=None): "
+            f"got cache_teacher={student.cache_teacher!r}, train_split={student.train_split!r}"
+        )
+
+
+def _check_teacher_X(student, teacher, teacher_X, X, alpha):
+    """What the teacher reads: ``X``, or ``teacher_X`` validated against it."""
+    if teacher_X is None or (isinstance(teacher_X, RawView) and is_dataset(X)):
+        return X  # no second view to choose from
     if is_dataset(teacher_X) or is_dataset(X):
         raise ValueError(
             "teacher_X must be an array next to an array X; with torch Datasets, make the "
             "Dataset yield what the student needs and wrap the teacher to read it"
         )
-    if student.cache_teacher is False or student.train_split is not None:
-        raise ValueError(
-            "teacher_X needs the teacher's outputs computed once before training "
-            "(cache_teacher='auto' or True) and no validation split (train_split=None): "
-            f"got cache_teacher={student.cache_teacher!r}, train_split={student.train_split!r}"
-        )
-    teacher_X = student._check_X(teacher_X)
     if len(teacher_X) != len(X):
         raise ValueError(
             f"teacher_X has {len(teacher_X)} rows but X has {len(X)}; teacher_X must "
             "hold the teacher's view of the same samples, row for row"
         )
-    return teacher_X
+    if isinstance(teacher_X, RawView):
+        return teacher_X
+    _check_cacheable(student, "teacher_X")
+    # A scikit-learn teacher reads what it was fitted on (a DataFrame, mixed columns).
+    return teacher_X if hasattr(teacher, "estimator") else student._check_X(teacher_X)
 
 
 def probe_rows(X):

@@ -6,6 +6,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
+from .._frames import for_estimator, row_batches
 from .._nets import outputs_probabilities, to_logits
 from .._utils import _as_float_tensor, _module_device
 
@@ -28,11 +29,7 @@ class _Teacher:
 
     def logits_array(self, X, batch_size):
         """Logits of a whole array, batch by batch, as a float32 CPU tensor."""
-        outs = [
-            self.logits(X[start : start + batch_size]).float().cpu()
-            for start in range(0, len(X), batch_size)
-        ]
-        return torch.cat(outs)
+        return torch.cat([self.logits(rows).float().cpu() for rows in row_batches(X, batch_size)])
 
 
 class _TorchTeacher(_Teacher):
@@ -63,12 +60,8 @@ class _SklearnTeacher(_Teacher):
         self.n_features = getattr(estimator, "n_features_in_", None)
 
     def logits(self, X):
-        if isinstance(X, torch.Tensor):
-            X = X.detach().cpu().numpy()
-        X = np.asarray(X)
-        if X.ndim > 2:  # images for a flat-feature teacher
-            X = X.reshape(len(X), -1)
-        proba = self.estimator.predict_proba(X)
+        # A DataFrame reaches a teacher fitted on one as a DataFrame, with its names.
+        proba = self.estimator.predict_proba(for_estimator(self.estimator, X))
         # log-probabilities are logits up to a per-row constant, to which softmax is blind
         return torch.as_tensor(np.log(np.clip(proba, _EPS, None)), dtype=torch.float32)
 

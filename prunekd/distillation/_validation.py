@@ -14,7 +14,7 @@ from skorch.utils import is_dataset, to_tensor
 from .._compat import set_training
 from ..datasets._labels import as_torch_dataset, dataset_labels
 from ._alpha import auto_alpha
-from ._losses import check_kd_loss
+from ._losses import check_kd_loss, weighs_samples
 from ._targets import _CACHE_DTYPES, check_output
 
 
@@ -169,3 +169,57 @@ def module_defaults(module, given, X, classes):
         if np.ndim(X) == 2:
             defaults["n_features"] = np.shape(X)[1]
     return defaults
+
+
+def set_input_shape(student, X):
+    """Record the shape of a fit's samples (and ``n_features_in_`` for tables)."""
+    if is_dataset(X):
+        student._input_shape_ = None
+        student.__dict__.pop("n_features_in_", None)
+        return
+    student._input_shape_ = tuple(X.shape[1:])
+    student.n_features_in_ = int(X.shape[1]) if X.ndim > 1 else 1
+
+
+def check_input_shape(student, X):
+    """Refuse samples of another shape than the fit's, in scikit-learn's words for tables."""
+    expected = getattr(student, "_input_shape_", None)
+    if expected is not None and tuple(X.shape[1:]) != expected:
+        name = type(student).__name__
+        if X.ndim == 2 and len(expected) == 1:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {name} is expecting "
+                f"{expected[0]} features as input"
+            )
+        raise ValueError(
+            f"X has samples of shape {tuple(X.shape[1:])}, but {name} was fitted on "
+            f"samples of shape {expected} (n_features_in_={student.n_features_in_})"
+        )
+
+
+def check_sample_weight(student, sample_weight, X, alpha):
+    """``sample_weight`` as float32 weights of the rows of ``X``, or None; refused early if unusable."""
+    if sample_weight is None:
+        return None
+    if is_dataset(X):
+        raise ValueError(
+            "sample_weight is not supported with a torch Dataset as X; draw the samples by "
+            "weight instead, with iterator_train__sampler=torch.utils.data.WeightedRandomSampler"
+        )
+    weights = column_or_1d(np.asarray(sample_weight, dtype=np.float64), warn=True)
+    if len(weights) != len(X):
+        raise ValueError(f"sample_weight has {len(weights)} values but X has {len(X)} rows")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(
+            "sample_weight must be finite and non-negative; got values in "
+            f"[{np.nanmin(weights):g}, {np.nanmax(weights):g}]"
+        )
+    if weights.sum() == 0:
+        raise ValueError("sample_weight is zero for every row: there is nothing to train on")
+    loss = check_kd_loss(student.kd_loss)
+    if alpha != 0 and not weighs_samples(loss):
+        raise ValueError(
+            f"kd_loss={type(loss).__name__} is not a mean of per-sample losses, so sample_weight "
+            "cannot weight it; use kd_loss='kd', 'dkd' or 'mse' with sample_weight"
+        )
+    return torch.as_tensor(weights, dtype=torch.float32)

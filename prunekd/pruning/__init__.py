@@ -18,6 +18,7 @@ from ._forgetting import ForgettingPruner
 from ._grand import GraNdPruner, per_sample_grad_norms, per_sample_grad_norms_loop
 from ._outputs import EntropyPruner, LeastConfidencePruner, MarginPruner, OutputPruner
 from ._precomputed import PrecomputedPruner
+from ._sampler import PrunerSampler, as_sampler
 from ._proxy import ProxyPruner
 from ._random import RandomPruner
 from ._selection import class_quotas
@@ -42,8 +43,10 @@ __all__ = [
     "OutputPruner",
     "PrecomputedPruner",
     "ProxyPruner",
+    "PrunerSampler",
     "RandomPruner",
     "ScorePruner",
+    "as_sampler",
     "class_quotas",
     "clear_score_cache",
     "el2n_scores",

@@ -73,6 +73,13 @@ class BasePruner(TransformerMixin, BaseEstimator):
     the data, caches the scores, splits the budget over the classes and ranks
     the samples.
 
+    ``transform`` returns *positions of rows*, not features. In a
+    :class:`prunekd.Pipeline` a pruner drops rows during ``fit`` and is skipped
+    at prediction; in imbalanced-learn's Pipeline, use
+    :func:`prunekd.as_sampler`. In scikit-learn's own
+    :class:`~sklearn.pipeline.Pipeline` the positions would become the next
+    step's ``X``: use :class:`prunekd.Pipeline` instead.
+
     Parameters
     ----------
     fraction : float, default=0.5

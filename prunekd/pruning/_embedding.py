@@ -7,6 +7,7 @@ import torch
 from skorch import NeuralNet
 
 from .._compat import Interval
+from .._frames import for_estimator
 from .._utils import _input_batches, _module_device
 from ._base import BasePruner
 from ._greedy import (
@@ -66,9 +67,8 @@ def embed(model, X):
         return _penultimate(model, X)
     for method in ("transform", "predict_proba"):
         if hasattr(model, method):
-            return np.asarray(getattr(model, method)(np.asarray(X)), dtype=np.float64).reshape(
-                len(X), -1
-            )
+            out = getattr(model, method)(for_estimator(model, X))
+            return np.asarray(out, dtype=np.float64).reshape(len(X), -1)
     raise TypeError(
         "model must be None, a torch module, a fitted skorch net or a fitted scikit-learn "
         f"estimator with transform or predict_proba; got {type(model).__name__}"

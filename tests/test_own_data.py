@@ -1,0 +1,119 @@
+"""Your own data: ``prunekd --data FILE --target COLUMN`` and ``prunekd.tuning.recommend``."""
+
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_iris
+
+from prunekd.cli import main
+from prunekd.tuning import load_data, recommend
+
+pd = pytest.importorskip("pandas")
+
+
+def _mixed_table(n=240, seed=0):
+    rng = np.random.RandomState(seed)
+    frame = pd.DataFrame({
+        "size": rng.randn(n),
+        "colour": rng.choice(["red", "blue", "green"], n),
+        "weight": rng.rand(n) * 10,
+    })  # fmt: skip
+    frame.loc[rng.rand(n) < 0.05, "weight"] = np.nan  # missing values are imputed
+    frame["label"] = np.where((frame["size"] > 0) ^ (frame["colour"] == "red"), "yes", "no")
+    return frame
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    path = tmp_path / "table.csv"
+    _mixed_table().to_csv(path, index=False)
+    return path
+
+
+def test_a_csv_loads_with_its_target(csv_file):
+    X, y = load_data(csv_file, "label")
+    assert list(X.columns) == ["size", "colour", "weight"] and set(y) == {"yes", "no"}
+
+
+@pytest.mark.parametrize(
+    "name, content, target, match",
+    [
+        ("t.csv", "a,b\n1,2\n", "label", r"has no column 'label'; its columns: a, b"),
+        ("t.csv", "a,label\n1,x\n2,\n", "label", "1 missing values"),
+        ("t.csv", "a,label\n1,x\n2,x\n", "label", "single class"),
+        ("t.csv", "a,label\n1,x\n", None, "name its label column with target="),
+        ("t.json", "{}", "label", "unknown file type '.json'"),
+        ("t.parquet", "not parquet", "label", "could not read|Parquet engine"),
+        ("t.npz", "not an npz", None, "could not read"),
+    ],
+)
+def test_bad_files_get_a_clear_error(tmp_path, name, content, target, match):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises((ValueError, ImportError), match=match):
+        load_data(path, target)
+
+
+def test_npz_needs_X_and_y(tmp_path):
+    path = tmp_path / "a.npz"
+    np.savez(path, features=np.zeros((4, 2)), y=[0, 1, 0, 1])
+    with pytest.raises(ValueError, match="arrays named X and y"):
+        load_data(path)
+    with pytest.raises(ValueError, match="no such file"):
+        load_data(tmp_path / "missing.csv", "y")
+
+
+def test_without_pandas_the_message_names_the_extra(csv_file, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r"prunekd\[tables\]"):
+        load_data(csv_file, "label")
+
+
+def test_the_recommendation_is_the_smallest_fraction_within_tolerance():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    rec = recommend(X, y, fractions=(0.2, 0.5, 1.0), alphas=(0.0, 0.5), max_epochs=20,
+                    tolerance=0.05)  # fmt: skip
+    best = max(row["cv_accuracy"] for row in rec.table)
+    within = [row["fraction"] for row in rec.table if row["cv_accuracy"] >= best - 0.05 - 1e-12]
+    assert rec.fraction == min(within)
+    row = next(r for r in rec.table if r["fraction"] == rec.fraction)
+    assert rec.alpha == row["best_alpha"] and rec.cv_accuracy == pytest.approx(row["cv_accuracy"])
+    assert [r["student_cost"] for r in rec.table] == [0.2, 0.5, 1.0]
+    assert rec.n_train + rec.n_test == 150 and 0 <= rec.test_accuracy <= 1
+
+
+def test_images_get_the_cnn(tmp_path):
+    X, y = load_digits(return_X_y=True)
+    path = tmp_path / "digits.npz"
+    np.savez(path, X=X[:300].reshape(-1, 8, 8), y=y[:300])
+    rec = recommend(*load_data(path), fractions=(0.5, 1.0), alphas=(0.0,), max_epochs=2)
+    student = rec.search.best_estimator_[-1]
+    assert type(student.module_).__name__ == "SmallCNN"
+    assert student.module_.classifier.in_features == 8 * 16
+
+
+def test_the_command_on_a_csv(csv_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["--data", str(csv_file), "--target", "label", "--out", str(out),
+                 "--fractions", "0.5,1", "--alphas", "0.5", "--epochs", "5", "--jobs", "1"])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Recommended: fraction=" in printed and "student cost" in printed
+    assert (out / "recommendation.md").read_text().startswith("# table.csv")
+    table = pd.read_csv(out / "table.csv")
+    assert list(table.fraction) == [0.5, 1.0] and set(table.best_alpha) <= {0.0, 0.5}
+    best = pd.read_csv(out / "table.csv")  # the teacher read the raw frame (mixed columns)
+    assert len(best) == 2
+
+
+def test_the_command_writes_nothing_on_bad_input(tmp_path, csv_file, capsys):
+    out = tmp_path / "never"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data", str(csv_file), "--target", "nope", "--out", str(out)])
+    assert exit_info.value.code == 2
+    assert "has no column 'nope'" in capsys.readouterr().err
+    assert not out.exists()
+    with pytest.raises(SystemExit):
+        main(["--data", str(csv_file), "--target", "label", "--dataset", "cifar10"])
+    assert "belong to the paper study" in capsys.readouterr().err
