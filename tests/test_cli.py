@@ -257,6 +257,8 @@ def test_the_sweeps_teacher_scores_the_teacher_pruners_unchanged():
     for name, expected in [
         ("aum_teacher", record.aum_scores()),
         ("forgetting_teacher", record.forgetting_counts()),
+        ("dyn_unc_teacher", record.dynamic_uncertainty(window=3)),
+        ("tdds_teacher", record.tdds_scores(window=3)),
         ("el2n_teacher", el2n_scores(np.log(teacher.predict_proba(X)), y)),
     ]:
         pruner = _sweep.make_pruner(config, name, 0, teacher=teacher).set_params(fraction=0.1)

@@ -81,3 +81,74 @@ def test_recording_does_not_change_the_training(net):
     recorder = TrainingDynamics()
     torch.testing.assert_close(weights([recorder]), weights(None), rtol=0, atol=0)
     assert recorder.correct_.shape == (3, 200)
+
+
+def _dyn_unc_loop(p, window):
+    """Dyn-Unc written out: the sample std over each window, averaged over windows."""
+    n_epochs, n = p.shape
+    out = np.zeros(n)
+    for i in range(n):
+        stds = []
+        for k in range(n_epochs - window + 1):
+            w = p[k : k + window, i]
+            stds.append(np.sqrt(((w - w.mean()) ** 2).sum() / (window - 1)))
+        out[i] = np.mean(stds)
+    return out
+
+
+def _tdds_loop(p, window, decay):
+    """TDDS written out: loss changes, their variance per window, a running average."""
+    n_epochs, n = p.shape
+    out = np.zeros(n)
+    for i in range(n):
+        loss = [-np.log(p[t, i]) for t in range(n_epochs)]
+        changes = [loss[t] - loss[t - 1] for t in range(1, n_epochs)]
+        average = 0.0
+        for k in range(len(changes) - window + 1):
+            w = np.array(changes[k : k + window])
+            average = decay * average + (1 - decay) * ((w - w.mean()) ** 2).mean()
+        out[i] = average
+    return out
+
+
+@pytest.mark.parametrize("window", [2, 3, 5])
+def test_dyn_unc_and_tdds_equal_their_loops(window):
+    from prunekd.callbacks import dynamic_uncertainty, tdds_scores
+
+    p = np.random.RandomState(window).uniform(0.01, 1.0, size=(9, 7))
+    np.testing.assert_allclose(dynamic_uncertainty(p, window), _dyn_unc_loop(p, window))
+    np.testing.assert_allclose(tdds_scores(p, window, 0.8), _tdds_loop(p, window, 0.8))
+
+
+def test_steady_predictions_score_zero_and_moving_ones_high():
+    from prunekd.callbacks import dynamic_uncertainty, tdds_scores
+
+    steady = np.full(12, 0.9)
+    learned = np.linspace(0.1, 0.95, 12)  # moves once, steadily
+    swinging = np.tile([0.2, 0.8], 6)  # moves every epoch
+    p = np.c_[steady, learned, swinging]
+    for scores in (dynamic_uncertainty(p, 4), tdds_scores(p, 4)):
+        assert scores[0] == 0 and scores[0] < scores[1] < scores[2]
+
+
+@pytest.mark.parametrize("score", ["dyn_unc", "tdds"])
+def test_the_recorded_probabilities_score_the_pruner(noisy_teacher, proxy_fits, score):
+    X, y, flipped, teacher = noisy_teacher
+    recorder = dict(teacher.callbacks_)["dynamics"]
+    n = len(y)
+    assert recorder.true_probs_.shape == (30, n)
+    # the recorded probability of the label after the last epoch is the net's own
+    proba = teacher.predict_proba(X)[np.arange(n), y]
+    np.testing.assert_allclose(recorder.true_probs_[-1], proba, rtol=1e-5, atol=1e-6)
+    pruner = DynamicsPruner(teacher, score=score, window=5, fraction=0.25, random_state=0)
+    pruner.fit(X, y)
+    expected = (recorder.dynamic_uncertainty(5) if score == "dyn_unc"
+                else recorder.tdds_scores(5))  # fmt: skip
+    np.testing.assert_array_equal(pruner.scores_, expected)
+    assert proxy_fits == []
+
+
+def test_a_window_longer_than_the_record_is_refused(noisy_teacher):
+    X, y, _, teacher = noisy_teacher
+    with pytest.raises(ValueError, match=r"window must lie in \[2, n_epochs=30\]"):
+        DynamicsPruner(teacher, score="dyn_unc", window=31).fit(X, y)

@@ -117,3 +117,46 @@ def test_the_command_writes_nothing_on_bad_input(tmp_path, csv_file, capsys):
     with pytest.raises(SystemExit):
         main(["--data", str(csv_file), "--target", "label", "--dataset", "cifar10"])
     assert "belong to the paper study" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "labels, match",
+    [
+        (pd.array(["a", "b"] * 10 + [pd.NA, pd.NA], dtype="string"), "2 missing values"),
+        (np.linspace(0, 1, 22), "regression target"),
+        (np.array(["a", "b"] * 10 + ["rare", "b"]), r"classes \['rare'\] have fewer than 4 rows"),
+    ],
+)
+def test_labels_that_cannot_be_searched_are_refused(labels, match):
+    X = np.random.RandomState(0).randn(22, 3)
+    with pytest.raises(ValueError, match=match):
+        recommend(X, labels, fractions=(1.0,), alphas=(0.0,), max_epochs=1)
+
+
+def test_header_only_folder_and_npz_target_get_clear_errors(tmp_path):
+    path = tmp_path / "empty.csv"
+    _mixed_table().head(0).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="no rows"):
+        load_data(path, "label")
+    with pytest.raises(ValueError, match="is a folder, not a file"):
+        load_data(tmp_path, "label")
+    np.savez(tmp_path / "a.npz", X=np.zeros((4, 2)), y=[0, 1, 0, 1])
+    with pytest.raises(ValueError, match="leave out target="):
+        load_data(tmp_path / "a.npz", "y")
+
+
+def test_an_object_array_keeps_its_numbers_numeric():
+    from prunekd.tuning._build import _as_frame
+
+    frame = _as_frame(_mixed_table().drop(columns="label").to_numpy())
+    numeric = [pd.api.types.is_numeric_dtype(t) for t in frame.dtypes]
+    assert numeric == [True, False, True]
+
+
+def test_channels_last_images_are_transposed():
+    from prunekd.tuning._build import as_images
+
+    X = np.random.RandomState(0).rand(5, 8, 6, 3) * 255
+    out = as_images(X)
+    assert out.shape == (5, 3, 8, 6) and out.max() <= 1
+    np.testing.assert_allclose(out[:, 2, 4, 5], X[:, 4, 5, 2] / X.max(), rtol=1e-6)

@@ -60,3 +60,13 @@ def test_a_dataframe_keeps_its_rows_and_names():
 def test_not_a_pruner_is_refused():
     with pytest.raises(TypeError, match="needs a prunekd pruner"):
         as_sampler(LogisticRegression()).fit_resample(*_data())
+
+
+def test_random_pruning_takes_text_columns_first_in_a_pipeline():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"city": ["paris", "rome", "oslo"] * 10, "x": np.arange(30.0)})
+    y = np.array([0, 1] * 15)
+    kept = RandomPruner(fraction=0.5, random_state=0).fit_transform(frame, y)
+    assert len(kept) == 15
+    X_kept, _ = as_sampler(RandomPruner(fraction=0.5, random_state=0)).fit_resample(frame, y)
+    assert list(X_kept["city"]) == list(frame["city"].iloc[kept])

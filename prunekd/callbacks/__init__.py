@@ -1,5 +1,5 @@
-"""skorch callbacks that record training dynamics."""
+"""skorch callbacks that record training dynamics, and the scores read off the record."""
 
-from ._dynamics import TrainingDynamics, forgetting_counts
+from ._dynamics import TrainingDynamics, dynamic_uncertainty, forgetting_counts, tdds_scores
 
-__all__ = ["TrainingDynamics", "forgetting_counts"]
+__all__ = ["TrainingDynamics", "dynamic_uncertainty", "forgetting_counts", "tdds_scores"]

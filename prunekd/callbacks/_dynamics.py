@@ -8,15 +8,18 @@ from .._nets import el2n_scores, net_logits
 
 
 class TrainingDynamics(Callback):
-    """Record every training sample's correctness and margin after each epoch.
+    """Record every training sample's correctness, margin and true-class probability per epoch.
 
     At the end of every epoch the net predicts its whole training set in eval
     mode (one extra forward pass, no gradients, and no draw from torch's random
     generator, so the training is the one it would be unrecorded) and the
     callback stores, per
-    sample, whether the prediction is correct and the margin (logit of the true
-    class minus the largest other logit). From that record come Forgetting
-    counts, and the logits of chosen epochs can be kept for EL2N.
+    sample, whether the prediction is correct, the margin (logit of the true
+    class minus the largest other logit) and the predicted probability of the
+    true class (whose negative log is the sample's loss). From that record
+    come Forgetting counts, AUM, dynamic uncertainty and TDDS, and the logits
+    of chosen epochs can be kept for EL2N. Memory: three ``n_epochs x
+    n_samples`` arrays.
 
     Parameters
     ----------
@@ -29,6 +32,8 @@ class TrainingDynamics(Callback):
         Whether each sample was classified correctly after each epoch.
     margins_ : ndarray of shape (n_epochs, n_samples)
         Margin of each sample after each epoch.
+    true_probs_ : ndarray of shape (n_epochs, n_samples)
+        Predicted probability of each sample's label after each epoch.
     logits_ : dict of int to ndarray of shape (n_samples, n_classes)
         Logits at the epochs listed in ``keep_logits_at``.
     y_ : ndarray of shape (n_samples,)
@@ -59,7 +64,7 @@ class TrainingDynamics(Callback):
             raise ValueError("TrainingDynamics needs the training labels y passed to fit")
         self._X = X
         self._y = torch.as_tensor(np.asarray(y), dtype=torch.int64)
-        self._correct, self._margins, self.logits_ = [], [], {}
+        self._correct, self._margins, self._probs, self.logits_ = [], [], [], {}
 
     def on_epoch_end(self, net, **kwargs):
         # An inference DataLoader draws a seed from torch's generator; restoring
@@ -72,6 +77,8 @@ class TrainingDynamics(Callback):
         others.scatter_(1, y[:, None], -torch.inf)
         self._correct.append((logits.argmax(1) == y).numpy())
         self._margins.append((true - others.max(1).values).numpy())
+        log_p = torch.log_softmax(logits.double(), dim=1).gather(1, y[:, None]).squeeze(1)
+        self._probs.append(log_p.exp().float().numpy())
         epoch = len(self._correct)
         if epoch in self.keep_logits_at:
             self.logits_[epoch] = logits.numpy()
@@ -80,8 +87,9 @@ class TrainingDynamics(Callback):
         n = len(self._y)
         self.correct_ = np.array(self._correct, dtype=bool).reshape(-1, n)
         self.margins_ = np.array(self._margins, dtype=np.float64).reshape(-1, n)
+        self.true_probs_ = np.array(self._probs, dtype=np.float32).reshape(-1, n)
         self.y_ = self._y.numpy()
-        del self._X, self._y, self._correct, self._margins
+        del self._X, self._y, self._correct, self._margins, self._probs
 
     def aum_scores(self):
         """Area under the margin, negated so that larger is harder.
@@ -115,6 +123,14 @@ class TrainingDynamics(Callback):
             )
         return el2n_scores(self.logits_[epoch], self.y_)
 
+    def dynamic_uncertainty(self, window=10):
+        """Dynamic uncertainty of every sample (see :func:`dynamic_uncertainty`)."""
+        return dynamic_uncertainty(self.true_probs_, window)
+
+    def tdds_scores(self, window=10, decay=0.9):
+        """TDDS of every sample (see :func:`tdds_scores`)."""
+        return tdds_scores(self.true_probs_, window, decay)
+
     def forgetting_counts(self):
         """Forgetting events per sample; never-learned samples get ``n_epochs``.
 
@@ -128,6 +144,89 @@ class TrainingDynamics(Callback):
         counts : ndarray of shape (n_samples,)
         """
         return forgetting_counts(self.correct_)
+
+
+def _windows(values, window):
+    """Every run of ``window`` consecutive epochs: shape ``(n_windows, window, n_samples)``."""
+    values = np.asarray(values, dtype=np.float64)
+    if not 2 <= window <= len(values):
+        raise ValueError(
+            f"window must lie in [2, n_epochs={len(values)}]; got {window}. Record more "
+            "epochs or shorten the window"
+        )
+    return np.lib.stride_tricks.sliding_window_view(values, window, axis=0).transpose(0, 2, 1)
+
+
+def dynamic_uncertainty(true_probs, window=10):
+    """Dynamic uncertainty (Dyn-Unc): how much a sample's prediction moves during training.
+
+    He et al., "Large-scale Dataset Pruning with Dynamic Uncertainty" (CVPR
+    workshops 2024): the standard deviation (``ddof=1``) of the true-class
+    probability over every window of ``window`` consecutive epochs, averaged
+    over the windows. Larger is more uncertain, kept by ``keep="hard"``.
+
+    Parameters
+    ----------
+    true_probs : array-like of shape (n_epochs, n_samples)
+        :attr:`TrainingDynamics.true_probs_`.
+    window : int, default=10
+        Epochs per window (the reference's J).
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> from prunekd.callbacks import dynamic_uncertainty
+    >>> dynamic_uncertainty([[0.5, 0.1], [0.5, 0.9], [0.5, 0.1]], window=2).round(3).tolist()
+    [0.0, 0.566]
+    """
+    return _windows(true_probs, window).std(axis=1, ddof=1).mean(axis=0)
+
+
+def tdds_scores(true_probs, window=10, decay=0.9):
+    """Temporal dual-depth scores (TDDS): how unstable a sample's loss changes are, late weighted.
+
+    Zhang et al., "Spanning Training Progress: Temporal Dual-Depth Scoring"
+    (CVPR 2024). The outer depth: the change of the sample's loss between
+    consecutive epochs, ``d_t = l_t - l_(t-1)`` with ``l_t = -log p_t`` its
+    cross-entropy; the inner depth: the variance of ``d`` over every window of
+    ``window`` changes; the score is their exponential moving average over the
+    windows in training order (weight ``decay`` on the past), so later windows
+    weigh more. Larger is kept by ``keep="hard"``. The reference code measures
+    each change as the KL divergence between consecutive full predictions;
+    the recorder keeps the true-class probability only (``n_epochs x
+    n_samples`` memory instead of ``x n_classes``), hence the loss change.
+
+    Parameters
+    ----------
+    true_probs : array-like of shape (n_epochs, n_samples)
+        :attr:`TrainingDynamics.true_probs_`.
+    window : int, default=10
+        Loss changes per window.
+    decay : float in [0, 1), default=0.9
+        Weight of the running average's past.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> from prunekd.callbacks import tdds_scores
+    >>> p = [[0.5, 0.2], [0.5, 0.8], [0.5, 0.3], [0.5, 0.9]]
+    >>> tdds_scores(p, window=2, decay=0.5).round(3).tolist()
+    [0.0, 0.891]
+    """
+    if not 0 <= decay < 1:
+        raise ValueError(f"decay must lie in [0, 1); got {decay}")
+    loss = -np.log(np.clip(np.asarray(true_probs, dtype=np.float64), 1e-12, None))
+    variances = _windows(np.diff(loss, axis=0), window).var(axis=1)
+    score = np.zeros(variances.shape[1])
+    for v in variances:  # a short loop over windows; each step is vectorised over samples
+        score = decay * score + (1 - decay) * v
+    return score
 
 
 def forgetting_counts(correct):

@@ -206,7 +206,7 @@ def check_sample_weight(student, sample_weight, X, alpha):
             "sample_weight is not supported with a torch Dataset as X; draw the samples by "
             "weight instead, with iterator_train__sampler=torch.utils.data.WeightedRandomSampler"
         )
-    weights = column_or_1d(np.asarray(sample_weight, dtype=np.float64), warn=True)
+    weights = column_or_1d(np.array(sample_weight, dtype=np.float64), warn=True)  # a copy
     if len(weights) != len(X):
         raise ValueError(f"sample_weight has {len(weights)} values but X has {len(X)} rows")
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):

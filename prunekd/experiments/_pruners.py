@@ -37,7 +37,8 @@ _EMBEDDING_PRUNERS = {
     "log_determinant": LogDeterminantPruner,
 }
 # Scored by the main study's teacher (the "equal" one), at no extra training.
-_TEACHER_PRUNERS = ("el2n_teacher", "forgetting_teacher", "aum_teacher")
+_TEACHER_PRUNERS = ("el2n_teacher", "forgetting_teacher", "aum_teacher", "dyn_unc_teacher",
+                    "tdds_teacher")  # fmt: skip
 PRUNERS = ("random", *_PROXY_PRUNERS, "ccs", *_EMBEDDING_PRUNERS, *_TEACHER_PRUNERS)
 PAPER_PRUNERS = ("random", "el2n", "grand", "forgetting")
 
@@ -56,16 +57,20 @@ def make_pruner(config, name, seed, memory=None, teacher=None):
 
     ``ccs`` is coverage-centric selection over EL2N scores; ``kcenter``,
     ``herding``, ``moderate``, ``facility_location``, ``graph_cut`` and ``log_determinant`` measure
-    distances in the input space. ``el2n_teacher``, ``forgetting_teacher``
-    and ``aum_teacher`` are scored by ``teacher``, the fitted teacher of the
-    main study, whose callbacks recorded its training.
+    distances in the input space. ``el2n_teacher``, ``forgetting_teacher``,
+    ``aum_teacher``, ``dyn_unc_teacher`` and ``tdds_teacher`` are scored by
+    ``teacher``, the fitted teacher of the main study, whose callbacks
+    recorded its training.
     """
     if name in _TEACHER_PRUNERS:
         if teacher is None:
             raise ValueError(f"the pruner {name!r} needs the sweep's fitted teacher")
         if name == "el2n_teacher":
             return EL2NPruner(model=teacher, random_state=seed)
-        return DynamicsPruner(teacher, score=name.split("_")[0], random_state=seed)
+        # Windows of 10 epochs (the references' default), shorter for short teachers.
+        window = max(2, min(10, config.teacher_epochs - 1))
+        return DynamicsPruner(teacher, score=name.removesuffix("_teacher"), window=window,
+                              random_state=seed)  # fmt: skip
     if trains_proxies(name):
         proxy = dict(
             n_proxies=config.n_proxies,

@@ -24,6 +24,8 @@ PRUNER_LABELS = {
     "el2n_teacher": "EL2N (teacher)",
     "forgetting_teacher": "Forgetting (teacher)",
     "aum_teacher": "AUM (teacher)",
+    "dyn_unc_teacher": "Dyn-Unc (teacher)",
+    "tdds_teacher": "TDDS (teacher)",
 }
 
 

@@ -326,7 +326,8 @@ class BasePruner(TransformerMixin, BaseEstimator):
             y = np.asarray(dataset_labels(X) if y is None else y)
             check_consistent_length(range(len(X)), y)
         else:
-            X, y = validate_data(self, X, y, allow_nd=True, ensure_all_finite=self._reads_X)
+            X, y = validate_data(self, X, y, allow_nd=True, ensure_all_finite=self._reads_X,
+                                 dtype="numeric" if self._reads_X else None)  # fmt: skip
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
         n_samples = len(y)
@@ -369,7 +370,8 @@ class BasePruner(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = as_torch_dataset(X)
         if not is_dataset(X):
-            X = validate_data(self, X, reset=False, allow_nd=True, ensure_all_finite=self._reads_X)
+            X = validate_data(self, X, reset=False, allow_nd=True, ensure_all_finite=self._reads_X,
+                              dtype="numeric" if self._reads_X else None)  # fmt: skip
         if _input_fingerprint(X) != self._fit_fingerprint_:
             raise ValueError(
                 f"{type(self).__name__}.transform only accepts the X it was fitted "

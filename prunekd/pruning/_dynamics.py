@@ -1,9 +1,11 @@
-"""Forgetting and AUM read off the teacher's own training: pruning at no extra cost."""
+"""Scores read off the teacher's own training (Forgetting, AUM, Dyn-Unc, TDDS): no extra cost."""
+
+from numbers import Integral, Real
 
 import numpy as np
 from skorch import NeuralNet
 
-from .._compat import StrOptions
+from .._compat import Interval, StrOptions
 from ..callbacks import TrainingDynamics
 from ._base import ScorePruner
 
@@ -34,12 +36,12 @@ def _recorder(dynamics):
 
 
 class DynamicsPruner(ScorePruner):
-    """Prune by Forgetting or AUM, read off a training that already happened.
+    """Prune by Forgetting, AUM, dynamic uncertainty or TDDS, read off a training that happened.
 
     The teacher trains on the full data anyway; with a
     :class:`~prunekd.callbacks.TrainingDynamics` callback it records every
-    sample's correctness and margin after each epoch, and this pruner ranks
-    the samples from that record: no proxy trains.
+    sample's correctness, margin and true-class probability after each epoch,
+    and this pruner ranks the samples from that record: no proxy trains.
 
     Parameters
     ----------
@@ -47,9 +49,19 @@ class DynamicsPruner(ScorePruner):
         The net (such as the teacher) whose callbacks hold a
         :class:`~prunekd.callbacks.TrainingDynamics`, or the recorder itself.
         It must have recorded a training on the ``X`` and ``y`` pruned.
-    score : {"forgetting", "aum"}, default="forgetting"
+    score : {"forgetting", "aum", "dyn_unc", "tdds"}, default="forgetting"
         Forgetting events per sample (never-learned samples: the number of
-        epochs), or the area under the margin, negated (larger is harder).
+        epochs); the area under the margin, negated (larger is harder); the
+        dynamic uncertainty of the true-class probability
+        (:func:`~prunekd.callbacks.dynamic_uncertainty`, He et al., 2023); or
+        temporal dual-depth scores (:func:`~prunekd.callbacks.tdds_scores`,
+        Zhang et al., CVPR 2024), whose docstring says where it departs from
+        the reference code.
+    window : int, default=10
+        Epochs per window of ``"dyn_unc"`` and ``"tdds"``; at most the epochs
+        recorded.
+    decay : float in [0, 1), default=0.9
+        Weight of the past in TDDS's moving average over windows.
     fraction : float, default=0.5
         Fraction of the samples kept, in (0, 1].
     keep : {"hard", "easy"}, default="hard"
@@ -66,7 +78,7 @@ class DynamicsPruner(ScorePruner):
     Attributes
     ----------
     scores_ : ndarray of shape (n_samples,)
-        Forgetting counts or negated AUM of every sample.
+        The chosen score of every sample (larger is harder).
     sample_indices_ : ndarray of shape (n_kept,)
         Sorted indices of the kept samples.
     classes_ : ndarray of shape (n_classes,)
@@ -93,7 +105,9 @@ class DynamicsPruner(ScorePruner):
         **ScorePruner._parameter_constraints,
         "model": "no_validation",
         "dynamics": "no_validation",
-        "score": [StrOptions({"forgetting", "aum"})],
+        "score": [StrOptions({"forgetting", "aum", "dyn_unc", "tdds"})],
+        "window": [Interval(Integral, 2, None, closed="left")],
+        "decay": [Interval(Real, 0, 1, closed="left")],
     }
     _fitted_params = ("model", "dynamics")
     _model_alias = "dynamics"
@@ -103,6 +117,8 @@ class DynamicsPruner(ScorePruner):
         model=None,
         *,
         score="forgetting",
+        window=10,
+        decay=0.9,
         fraction=0.5,
         keep="hard",
         class_balanced=True,
@@ -116,6 +132,8 @@ class DynamicsPruner(ScorePruner):
         )  # fmt: skip
         self.model = model
         self.score = score
+        self.window = window
+        self.decay = decay
         self.dynamics = dynamics
 
     def compute_scores(self, X, y, random_state):
@@ -131,6 +149,10 @@ class DynamicsPruner(ScorePruner):
             )
         if self.score == "aum":
             return recorder.aum_scores()
+        if self.score == "dyn_unc":
+            return recorder.dynamic_uncertainty(self.window)
+        if self.score == "tdds":
+            return recorder.tdds_scores(self.window, self.decay)
         return recorder.forgetting_counts()
 
     def _cache_key(self, fingerprint, y, seed):

@@ -23,11 +23,16 @@ def is_images(X):
     return isinstance(X, np.ndarray) and X.ndim >= 3
 
 
+_CHANNELS = (1, 3, 4)
+
+
 def as_images(X):
-    """Float32 images in [0, 1] with a channel axis."""
+    """Float32 images in [0, 1], channels first (channels-last images are transposed)."""
     X = np.asarray(X, dtype=np.float32)
     if X.ndim == 3:
         X = X[:, None]
+    elif X.ndim == 4 and X.shape[3] in _CHANNELS and X.shape[1] not in _CHANNELS:
+        X = X.transpose(0, 3, 1, 2)  # (n, H, W, C), numpy's and PIL's layout
     top = float(X.max()) if X.size else 1.0
     return X / top if top > 1 else X
 
@@ -52,7 +57,11 @@ def table_preprocessor():
 def _as_frame(X):
     import pandas as pd
 
-    return X if hasattr(X, "iloc") else pd.DataFrame(np.asarray(X))
+    if hasattr(X, "iloc"):
+        return X
+    # An object array (a DataFrame's .to_numpy()) keeps numbers as Python floats:
+    # give them back a numeric dtype, or they would be one-hot encoded as text.
+    return pd.DataFrame(np.asarray(X)).infer_objects()
 
 
 def table_models(random_state, max_epochs):

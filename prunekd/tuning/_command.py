@@ -40,11 +40,14 @@ def run(args, parser, explicit):
     fractions = args.fractions if "fractions" in explicit else DEFAULT_FRACTIONS
     alphas = (0.0, *args.alphas) if "alphas" in explicit else DEFAULT_ALPHAS
     start = time.perf_counter()
-    rec = recommend(
-        X, y, fractions=fractions, alphas=alphas, n_jobs=args.jobs,
-        max_epochs=args.epochs if "epochs" in explicit else None,
-        random_state=args.seeds[0] if "seeds" in explicit else 0,
-    )  # fmt: skip
+    try:
+        rec = recommend(
+            X, y, fractions=fractions, alphas=alphas, n_jobs=args.jobs,
+            max_epochs=args.epochs if "epochs" in explicit else None,
+            random_state=args.seeds[0] if "seeds" in explicit else 0,
+        )  # fmt: skip
+    except ValueError as exc:  # data that loads but cannot be searched (a class too rare)
+        parser.exit(2, f"prunekd: error: {exc}\n")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "recommendation.md").write_text(f"# {Path(args.data).name}\n\n{rec.to_markdown()}\n")

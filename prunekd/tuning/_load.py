@@ -3,9 +3,12 @@
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils.multiclass import type_of_target
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 ARRAY_SUFFIXES = (".npz",)
+# Rows a class needs (recommend asks for one per CV fold and one to hold out).
+MIN_PER_CLASS = 1
 
 
 def _pandas():
@@ -70,10 +73,14 @@ def load_data(path, target=None):
     [(6, 2), (6,)]
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a file")
     if not path.is_file():
         raise ValueError(f"no such file: {path}")
     suffix = path.suffix.lower()
     if suffix in ARRAY_SUFFIXES:
+        if target is not None:
+            raise ValueError(f"{path.name} holds its labels as the array y: leave out target=")
         X, y = _read_arrays(path)
     elif suffix in TABLE_SUFFIXES:
         X, y = _split_target(_read_table(path), target, path)
@@ -96,19 +103,32 @@ def _split_target(frame, target, path):
     return frame.drop(columns=[target]), frame[target].to_numpy()
 
 
-def check_labels(y, n_rows):
-    """Labels usable for classification: one per row, none missing, at least two classes."""
+def check_labels(y, n_rows, min_per_class=MIN_PER_CLASS):
+    """Labels usable for classification: one per row, none missing, every class big enough."""
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != n_rows:
         raise ValueError(f"y must hold one label per row: got shape {y.shape} for {n_rows} rows")
+    if n_rows == 0:
+        raise ValueError("the data has no rows")
     missing = _is_missing(y)
     if missing.any():
         raise ValueError(
             f"the labels have {int(missing.sum())} missing values; drop those rows or fill them"
         )
+    if type_of_target(y) == "continuous":
+        raise ValueError(
+            f"the labels look like a regression target ({len(np.unique(y))} distinct real "
+            "values); prunekd trains classifiers: give class labels"
+        )
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
         raise ValueError(f"the labels hold a single class ({classes[0]!r}); need at least two")
+    rare = classes[counts < min_per_class]
+    if len(rare):
+        raise ValueError(
+            f"the classes {rare.tolist()[:10]} have fewer than {min_per_class} rows, too few to "
+            "hold some out and cross-validate; drop or merge them"
+        )
     return y
 
 
@@ -116,5 +136,9 @@ def _is_missing(y):
     if y.dtype.kind == "f":
         return np.isnan(y)
     if y.dtype.kind == "O":
-        return np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in y])
+        try:
+            import pandas as pd
+        except ImportError:
+            return np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in y])
+        return np.asarray(pd.isna(y), dtype=bool)  # None, NaN, pd.NA, NaT
     return np.zeros(len(y), dtype=bool)

@@ -136,7 +136,7 @@ def recommend(X, y, *, fractions=DEFAULT_FRACTIONS, alphas=DEFAULT_ALPHAS, toler
     >>> rec.fraction in (0.3, 1.0), len(rec.table)
     (True, 2)
     """
-    y = check_labels(np.asarray(y), len(X))
+    y = check_labels(np.asarray(y), len(X), min_per_class=max(cv, 2) + 1)
     X, teacher, build = prepare(X, y, random_state, max_epochs)
     idx_train, idx_test = train_test_split(np.arange(len(y)), test_size=test_size,
                                            stratify=y, random_state=random_state)  # fmt: skip
