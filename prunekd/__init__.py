@@ -16,6 +16,8 @@ from .model_selection import best_alpha_per_fraction, smallest_fraction_within
 from .pipeline import Pipeline, make_pipeline
 from .pruning import (
     BasePruner,
+    CalPruner,
+    ContextualDiversityPruner,
     CoverageCentricPruner,
     DynamicsPruner,
     EL2NPruner,
@@ -30,6 +32,7 @@ from .pruning import (
     LogDeterminantPruner,
     MarginPruner,
     ModerateDSPruner,
+    PrototypePruner,
     RandomPruner,
     ScorePruner,
     as_sampler,
@@ -40,6 +43,8 @@ __version__ = "0.2.0"
 __all__ = [
     "AcceleratedDistillationClassifier",
     "BasePruner",
+    "CalPruner",
+    "ContextualDiversityPruner",
     "CoverageCentricPruner",
     "DistillationClassifier",
     "DynamicsPruner",
@@ -56,6 +61,7 @@ __all__ = [
     "MarginPruner",
     "ModerateDSPruner",
     "Pipeline",
+    "PrototypePruner",
     "RandomPruner",
     "ScorePruner",
     "as_sampler",

@@ -13,6 +13,8 @@ from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 
 from prunekd import (
+    CalPruner,
+    ContextualDiversityPruner,
     CoverageCentricPruner,
     EL2NPruner,
     EntropyPruner,
@@ -24,6 +26,7 @@ from prunekd import (
     LogDeterminantPruner,
     MarginPruner,
     ModerateDSPruner,
+    PrototypePruner,
 )
 from prunekd.callbacks import TrainingDynamics
 from prunekd.models import MLP
@@ -61,7 +64,8 @@ def _models(kind, X, y):
 
 OUTPUT_PRUNERS = [EL2NPruner, EntropyPruner, MarginPruner, LeastConfidencePruner]
 EMBEDDING_PRUNERS = [ModerateDSPruner, KCenterGreedyPruner, HerdingPruner, FacilityLocationPruner,
-                     GraphCutPruner, LogDeterminantPruner]  # fmt: skip
+                     GraphCutPruner, LogDeterminantPruner, PrototypePruner]  # fmt: skip
+PREDICTION_PRUNERS = [ContextualDiversityPruner, CalPruner]
 
 
 def _assert_own_scores(make, first, second, X, y, memory):
@@ -78,6 +82,18 @@ def _assert_own_scores(make, first, second, X, y, memory):
 @pytest.mark.parametrize("pruner", OUTPUT_PRUNERS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("kind", ["torch", "skorch", "sklearn-classifier"])
 def test_output_pruners_key_the_teachers_weights(blobs, tmp_path, pruner, kind):
+    X, y = blobs
+    first, second = _models(kind, X, y)
+
+    def make(model, memory):
+        return pruner(model=model, fraction=0.5, random_state=0, memory=memory)
+
+    _assert_own_scores(make, first, second, X, y, tmp_path)
+
+
+@pytest.mark.parametrize("pruner", PREDICTION_PRUNERS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("kind", ["torch", "skorch", "sklearn-classifier"])
+def test_prediction_pruners_key_the_models_weights(blobs, tmp_path, pruner, kind):
     X, y = blobs
     first, second = _models(kind, X, y)
 

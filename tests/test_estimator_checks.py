@@ -8,6 +8,10 @@ so they cannot pass by design; every other check runs.
 DynamicsPruner is not in the list: it reads the record of one training on one
 dataset (a teacher's TrainingDynamics), which the checks' generated data
 cannot match; tests/test_dynamics_pruner.py covers its contract.
+ContextualDiversityPruner and CalPruner are not either: they need a fitted
+classifier (model=) of the width of the data, and the checks generate data of
+many widths; tests/test_contextual_pruners.py and tests/test_cache_fitted.py
+cover their contract.
 
 The student is a skorch net: the two checks it is expected to fail are failed
 by skorch's own ``NeuralNetClassifier`` in the same way (see the reasons). The
@@ -40,6 +44,7 @@ from prunekd import (
     KCenterGreedyPruner,
     LogDeterminantPruner,
     ModerateDSPruner,
+    PrototypePruner,
     RandomPruner,
 )
 from prunekd.models import MLP
@@ -123,6 +128,8 @@ ACCELERATED = (
         GraphCutPruner(lam=0.5),
         LogDeterminantPruner(),
         ModerateDSPruner(),
+        PrototypePruner(),
+        PrototypePruner(n_prototypes=2, random_state=0),
         CoverageCentricPruner(EL2NPruner(max_epochs=1, n_proxies=1), n_strata=5, random_state=0),
         DistillationClassifier(MLP, alpha=0.0, **STUDENT),
         # on one process, as the checks run it

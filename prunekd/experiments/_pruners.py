@@ -1,6 +1,8 @@
 """The pruners a sweep can run, by name, and what each costs to score."""
 
 from ..pruning import (
+    CalPruner,
+    ContextualDiversityPruner,
     CoverageCentricPruner,
     DynamicsPruner,
     EL2NPruner,
@@ -15,6 +17,7 @@ from ..pruning import (
     LogDeterminantPruner,
     MarginPruner,
     ModerateDSPruner,
+    PrototypePruner,
     RandomPruner,
 )
 
@@ -35,10 +38,14 @@ _EMBEDDING_PRUNERS = {
     "facility_location": FacilityLocationPruner,
     "graph_cut": GraphCutPruner,
     "log_determinant": LogDeterminantPruner,
+    "prototype": PrototypePruner,
 }
 # Scored by the main study's teacher (the "equal" one), at no extra training.
 _TEACHER_PRUNERS = ("el2n_teacher", "forgetting_teacher", "aum_teacher", "dyn_unc_teacher",
-                    "tdds_teacher")  # fmt: skip
+                    "tdds_teacher", "cd_teacher", "cal_teacher", "prototype_teacher")  # fmt: skip
+# Teacher-scored pruners that run the teacher over the rows once (the others read its record).
+_TEACHER_PASS = {"el2n_teacher": EL2NPruner, "cd_teacher": ContextualDiversityPruner,
+                 "cal_teacher": CalPruner, "prototype_teacher": PrototypePruner}  # fmt: skip
 PRUNERS = ("random", *_PROXY_PRUNERS, "ccs", *_EMBEDDING_PRUNERS, *_TEACHER_PRUNERS)
 PAPER_PRUNERS = ("random", "el2n", "grand", "forgetting")
 
@@ -56,17 +63,19 @@ def make_pruner(config, name, seed, memory=None, teacher=None):
     """The pruner ``name`` of a sweep, seeded, with the sweep's proxy settings.
 
     ``ccs`` is coverage-centric selection over EL2N scores; ``kcenter``,
-    ``herding``, ``moderate``, ``facility_location``, ``graph_cut`` and ``log_determinant`` measure
-    distances in the input space. ``el2n_teacher``, ``forgetting_teacher``,
-    ``aum_teacher``, ``dyn_unc_teacher`` and ``tdds_teacher`` are scored by
-    ``teacher``, the fitted teacher of the main study, whose callbacks
-    recorded its training.
+    ``herding``, ``moderate``, ``facility_location``, ``graph_cut``,
+    ``log_determinant`` and ``prototype`` (the distance to the class centroid)
+    measure distances in the input space. ``el2n_teacher``,
+    ``forgetting_teacher``, ``aum_teacher``, ``dyn_unc_teacher``,
+    ``tdds_teacher``, ``cd_teacher`` (contextual diversity), ``cal_teacher``
+    and ``prototype_teacher`` are scored by ``teacher``, the fitted teacher of
+    the main study, whose callbacks recorded its training.
     """
     if name in _TEACHER_PRUNERS:
         if teacher is None:
             raise ValueError(f"the pruner {name!r} needs the sweep's fitted teacher")
-        if name == "el2n_teacher":
-            return EL2NPruner(model=teacher, random_state=seed)
+        if name in _TEACHER_PASS:
+            return _TEACHER_PASS[name](model=teacher, random_state=seed)
         # Windows of 10 epochs (the references' default), shorter for short teachers.
         window = max(2, min(10, config.teacher_epochs - 1))
         return DynamicsPruner(teacher, score=name.removesuffix("_teacher"), window=window,
@@ -113,6 +122,6 @@ def pruner_samples(config, name, n_train, proxy_cost, teacher_cost):
         scoring = 0 if name == "forgetting" else 1
         return float(config.n_proxies * (_proxy_epochs(config, name) + scoring) * n_train
                      * proxy_cost)  # fmt: skip
-    if name == "el2n_teacher":
+    if name in _TEACHER_PASS:
         return float(n_train * teacher_cost)
     return 0.0

@@ -26,6 +26,10 @@ PRUNER_LABELS = {
     "aum_teacher": "AUM (teacher)",
     "dyn_unc_teacher": "Dyn-Unc (teacher)",
     "tdds_teacher": "TDDS (teacher)",
+    "cd_teacher": "Contextual diversity (teacher)",
+    "cal_teacher": "Cal (teacher)",
+    "prototype": "Prototype",
+    "prototype_teacher": "Prototype (teacher)",
 }
 
 

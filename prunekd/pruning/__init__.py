@@ -2,6 +2,7 @@
 
 from .._nets import el2n_scores
 from ._base import BasePruner, ScorePruner, clear_score_cache
+from ._contextual import CalPruner, ContextualDiversityPruner, PrototypePruner
 from ._coverage import CoverageCentricPruner
 from ._dynamics import DynamicsPruner
 from ._el2n import EL2NPruner
@@ -25,6 +26,8 @@ from ._selection import class_quotas
 
 __all__ = [
     "BasePruner",
+    "CalPruner",
+    "ContextualDiversityPruner",
     "CoverageCentricPruner",
     "DynamicsPruner",
     "EL2NPruner",
@@ -42,6 +45,7 @@ __all__ = [
     "ModerateDSPruner",
     "OutputPruner",
     "PrecomputedPruner",
+    "PrototypePruner",
     "ProxyPruner",
     "PrunerSampler",
     "RandomPruner",
