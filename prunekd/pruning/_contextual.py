@@ -143,7 +143,8 @@ def cal_scores(Z, P, y_encoded, n_neighbors):
         if k < 1:
             continue
         nn = NearestNeighbors(n_neighbors=k + 1).fit(Z[members])
-        neighbours = members[nn.kneighbors(Z[members], return_distance=False)[:, 1:]]
+        nearest = nn.kneighbors(Z[members], return_distance=False)
+        neighbours = members[np.delete(nearest, 0, axis=1)]  # column 0: the sample itself
         Pn, Pi = P[neighbours], P[members][:, None]
         scores[members] = (Pn * (np.log(Pn) - np.log(Pi))).sum(-1).mean(1)
     return scores
