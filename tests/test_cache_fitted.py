@@ -16,6 +16,7 @@ from prunekd import (
     CalPruner,
     ContextualDiversityPruner,
     CoverageCentricPruner,
+    DeepFoolPruner,
     EL2NPruner,
     EntropyPruner,
     FacilityLocationPruner,
@@ -99,6 +100,17 @@ def test_prediction_pruners_key_the_models_weights(blobs, tmp_path, pruner, kind
 
     def make(model, memory):
         return pruner(model=model, fraction=0.5, random_state=0, memory=memory)
+
+    _assert_own_scores(make, first, second, X, y, tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["torch", "skorch"])
+def test_deepfool_keys_the_models_weights(blobs, tmp_path, kind):
+    X, y = blobs
+    first, second = _models(kind, X, y)
+
+    def make(model, memory):
+        return DeepFoolPruner(model=model, deepfool_steps=5, fraction=0.5, random_state=0, memory=memory)
 
     _assert_own_scores(make, first, second, X, y, tmp_path)
 

@@ -33,6 +33,7 @@ except ImportError:
 from prunekd import (
     AcceleratedDistillationClassifier,
     CoverageCentricPruner,
+    DeepFoolPruner,
     DistillationClassifier,
     EL2NPruner,
     EntropyPruner,
@@ -122,6 +123,7 @@ ACCELERATED = (
         GraNdPruner(max_epochs=1, **FAST),
         ForgettingPruner(max_epochs=2, **FAST),
         EntropyPruner(max_epochs=1, **FAST),
+        DeepFoolPruner(max_epochs=1, deepfool_steps=3, **FAST),
         KCenterGreedyPruner(random_state=0),
         HerdingPruner(),
         FacilityLocationPruner(),

@@ -4,6 +4,7 @@ from .._nets import el2n_scores
 from ._base import BasePruner, ScorePruner, clear_score_cache
 from ._contextual import CalPruner, ContextualDiversityPruner, PrototypePruner
 from ._coverage import CoverageCentricPruner
+from ._deepfool import DeepFoolPruner
 from ._dynamics import DynamicsPruner
 from ._el2n import EL2NPruner
 from ._embedding import (
@@ -29,6 +30,7 @@ __all__ = [
     "CalPruner",
     "ContextualDiversityPruner",
     "CoverageCentricPruner",
+    "DeepFoolPruner",
     "DynamicsPruner",
     "EL2NPruner",
     "EmbeddingPruner",
