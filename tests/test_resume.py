@@ -112,3 +112,26 @@ def test_kill_9_then_the_same_command_resumes(reference, tmp_path, point):
     assert _comparable(out) == rows
     lines = [line for line in _lines(out) if line]
     assert len(lines) == N_ROWS + 1 and len(set(lines)) == len(lines)
+
+
+def test_a_pruner_added_later_trains_only_its_own_students(reference, tmp_path, monkeypatch):
+    from prunekd.experiments import _sweep
+
+    out, rows = reference
+    first = [*TINY]
+    first[first.index("random,el2n")] = "random"
+    target = str(tmp_path)
+    assert cli.main(["--out", target, *first]) == 0
+    trained = []
+    run_group = _sweep._run_group
+
+    def counting(config, data, runs, *args):
+        trained.extend(r["pruner"] for r in runs)
+        return run_group(config, data, runs, *args)
+
+    monkeypatch.setattr(_sweep, "_run_group", counting)
+    assert cli.main(["--out", target, *TINY]) == 0
+    # el2n's students only (at f=0.2: no KD and KD, two seeds), and the rows of a run that had
+    # both pruners from the start
+    assert trained == ["el2n"] * 4
+    assert _comparable(target) == rows

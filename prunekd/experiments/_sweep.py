@@ -263,8 +263,8 @@ def _score_and_train(config, datas, todo, done, memory, parallel, bar, results_p
 def _append_group(f, rows, done):
     """Append a finished group's rows not written yet, durably, in one write.
 
-    A group retrains whole (its members train together) but never writes a
-    row twice; after ``fsync`` the group survives a kill or a power cut.
+    A group trains only its members not written yet, and never writes a row
+    twice; after ``fsync`` the group survives a kill or a power cut.
     """
     new = [r for r in rows if run_key(r) not in done]
     buffer = io.StringIO()
@@ -358,8 +358,10 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     X, y = load_dataset(config.dataset, config.data_dir, config.download)
     datas = {seed: _seed_data(config, X, y, seed) for seed in config.seeds}
     done = {run_key(r) for r in read_results(results_path, repair=True)}
-    todo = [(key, runs) for key, runs in plan_groups(config)
-            if any(run_key(r) not in done for r in runs)]  # fmt: skip
+    # Only the students not written yet: a member trains as it would alone (same
+    # initial weights, same batches), so a group of the missing ones gives their rows.
+    todo = [(key, missing) for key, runs in plan_groups(config)
+            if (missing := [r for r in runs if run_key(r) not in done])]  # fmt: skip
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     bar = dict(disable=not progress, leave=False)
     first = datas[config.seeds[0]]
