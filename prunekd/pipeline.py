@@ -3,6 +3,7 @@
 import copy
 from inspect import signature
 
+import numpy as np
 from sklearn import pipeline as _skpipeline
 from sklearn.base import clone
 from sklearn.utils.metaestimators import available_if
@@ -136,6 +137,13 @@ class Pipeline(_skpipeline.Pipeline):
         kept rows. Only training is affected: prediction never calls the
         teacher.
 
+    use_pruner_weights : bool, default=False
+        Pass the weights of pruners that produce them (``sample_weight_``:
+        :class:`~prunekd.pruning.CraigPruner`,
+        :class:`~prunekd.pruning.GradMatchPruner`) to the final step's
+        ``fit`` as ``sample_weight``, multiplied by any ``sample_weight``
+        routed to it (and over successive pruners).
+
     Attributes
     ----------
     n_samples_fit_ : int
@@ -163,12 +171,14 @@ class Pipeline(_skpipeline.Pipeline):
     _parameter_constraints = {
         **_skpipeline.Pipeline._parameter_constraints,
         "teacher_input": [StrOptions({"auto", "transformed", "raw"})],
+        "use_pruner_weights": ["boolean"],
     }
 
     def __init__(self, steps, *, transform_input=None, memory=None, verbose=False,
-                 teacher_input="auto"):  # fmt: skip
+                 teacher_input="auto", use_pruner_weights=False):  # fmt: skip
         super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
         self.teacher_input = teacher_input
+        self.use_pruner_weights = use_pruner_weights
 
     def _iter(self, with_final=True, filter_passthrough=True):
         # Outside of fit, pruners are skipped like 'passthrough' steps.
@@ -191,6 +201,7 @@ class Pipeline(_skpipeline.Pipeline):
         memory = check_memory(self.memory)
         cached_fit_transform = memory.cache(_fit_transform_step)
         n_total = _num_samples(X)
+        self._pruner_weights = None
         for idx, name, step in steps_of(self, with_final=False, filter_passthrough=False):
             if step is None or step == "passthrough":
                 continue
@@ -200,6 +211,7 @@ class Pipeline(_skpipeline.Pipeline):
                     n_before = _num_samples(X)
                     X = take(X, indices)
                     X_raw = _take_view(X_raw, indices)
+                    self._carry_pruner_weights(step, indices, n_before)
                     y = _safe_indexing(y, indices) if y is not None else None
                     for later, _ in self.steps[idx + 1 :]:
                         routed[later] = _subset_params(routed[later], indices, n_before)
@@ -211,6 +223,14 @@ class Pipeline(_skpipeline.Pipeline):
         self.n_samples_fit_ = n_total
         self.n_samples_final_ = _num_samples(X)
         return X, y, X_raw, routed[self.steps[-1][0]]
+
+    def _carry_pruner_weights(self, pruner, indices, n_before):
+        """With ``use_pruner_weights``, the weights of the kept rows so far (products over pruners)."""
+        own = getattr(pruner, "sample_weight_", None) if self.use_pruner_weights else None
+        if own is None and self._pruner_weights is None:
+            return
+        before = np.ones(n_before) if self._pruner_weights is None else self._pruner_weights
+        self._pruner_weights = before[indices] * (1.0 if own is None else own)
 
     def _check_teacher_input(self, X, teacher_X):
         """Validate ``teacher_input`` and ``teacher_X`` before any step trains."""
@@ -235,6 +255,16 @@ class Pipeline(_skpipeline.Pipeline):
                 "prunekd Pipeline ending in one), or use teacher_input='transformed'"
             )
 
+    def _final_weights(self, final, weights, last_params):
+        if not _takes(final, "sample_weight"):
+            raise ValueError(
+                "use_pruner_weights=True passes the pruners' sample_weight_ to the final step, "
+                f"but {type(final).__name__}.fit takes no sample_weight; end the pipeline with a "
+                "prunekd.DistillationClassifier or an estimator that takes sample_weight"
+            )
+        given = last_params.get("fit", {}).get("sample_weight")
+        return weights if given is None else weights * np.asarray(given, dtype=np.float64)
+
     def _raw_rows(self, X, teacher_X):
         """What the final step's teacher may read besides the transformed rows, if anything."""
         final = final_estimator(self)
@@ -257,6 +287,9 @@ class Pipeline(_skpipeline.Pipeline):
         told = {}
         if X_raw is not None:
             told["teacher_X"] = X_raw
+        weights = self.__dict__.pop("_pruner_weights", None)
+        if weights is not None:
+            told["sample_weight"] = self._final_weights(final, weights, last_params)
         if _takes(final, "train_fraction"):
             told["train_fraction"] = (
                 (train_fraction or 1.0) * self.n_samples_final_ / self.n_samples_fit_
@@ -325,7 +358,7 @@ class Pipeline(_skpipeline.Pipeline):
 
 
 def make_pipeline(*steps, memory=None, transform_input=None, verbose=False,
-                  teacher_input="auto"):  # fmt: skip
+                  teacher_input="auto", use_pruner_weights=False):  # fmt: skip
     """Build a prunekd :class:`Pipeline` from estimators, naming steps automatically.
 
     Parameters
@@ -337,6 +370,8 @@ def make_pipeline(*steps, memory=None, transform_input=None, verbose=False,
     verbose : bool, default=False
     teacher_input : {"auto", "transformed", "raw"}, default="auto"
         What the final step's teacher predicts on (see :class:`Pipeline`).
+    use_pruner_weights : bool, default=False
+        Train the final step with the pruners' weights (see :class:`Pipeline`).
 
     Returns
     -------
@@ -355,4 +390,5 @@ def make_pipeline(*steps, memory=None, transform_input=None, verbose=False,
         transform_input=transform_input,
         verbose=verbose,
         teacher_input=teacher_input,
+        use_pruner_weights=use_pruner_weights,
     )

@@ -17,6 +17,7 @@ from ._embedding import (
     ModerateDSPruner,
 )
 from ._forgetting import ForgettingPruner
+from ._gradients import CraigPruner, GradMatchPruner
 from ._grand import GraNdPruner, per_sample_grad_norms, per_sample_grad_norms_loop
 from ._outputs import EntropyPruner, LeastConfidencePruner, MarginPruner, OutputPruner
 from ._precomputed import PrecomputedPruner
@@ -30,6 +31,7 @@ __all__ = [
     "CalPruner",
     "ContextualDiversityPruner",
     "CoverageCentricPruner",
+    "CraigPruner",
     "DeepFoolPruner",
     "DynamicsPruner",
     "EL2NPruner",
@@ -38,6 +40,7 @@ __all__ = [
     "FacilityLocationPruner",
     "ForgettingPruner",
     "GraNdPruner",
+    "GradMatchPruner",
     "GraphCutPruner",
     "HerdingPruner",
     "KCenterGreedyPruner",

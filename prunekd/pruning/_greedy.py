@@ -96,7 +96,17 @@ class FacilityLocation:
     """Facility location: the gain is how much closer the row brings every row's representative."""
 
     def __init__(self, Z):
-        self.S = similarity(Z)
+        self._start(similarity(Z))
+
+    @classmethod
+    def from_similarity(cls, S):
+        """Facility location on a given non-negative similarity matrix."""
+        objective = cls.__new__(cls)
+        objective._start(torch.as_tensor(S, dtype=torch.float64))
+        return objective
+
+    def _start(self, S):
+        self.S = S
         self.best = torch.zeros(len(self.S), dtype=self.S.dtype)
         self.gains = self._gains()
 

@@ -1,0 +1,104 @@
+"""Craig and GradMatch against slow loops, and their weights reaching the student."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.optimize import nnls
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+from prunekd import make_pipeline
+from prunekd.pruning import CraigPruner, GradMatchPruner
+from prunekd.pruning._gradients import craig_select, gradmatch_select, last_layer_gradients
+
+from test_student_objective import frozen_student
+
+
+def _craig_loop(G, k):
+    D = np.array([[np.linalg.norm(a - b) for b in G] for a in G])
+    S = D.max() - D
+    chosen = []
+    for _ in range(k):
+        best = [S[:, chosen].max(1) if chosen else np.zeros(len(G))][0]
+        gains = [-np.inf if j in chosen else np.maximum(S[:, j] - best, 0).sum()
+                 for j in range(len(G))]  # fmt: skip
+        chosen.append(int(np.argmax(gains)))
+    nearest = [chosen[int(np.argmax(S[i, chosen]))] for i in range(len(G))]
+    return chosen, [float(nearest.count(j)) for j in chosen]
+
+
+def test_craig_equals_the_loop():
+    G = np.random.RandomState(0).randn(25, 4)
+    chosen, weights = craig_select(G, 6)
+    expected_chosen, expected_weights = _craig_loop(G, 6)
+    assert chosen.tolist() == expected_chosen
+    assert weights.tolist() == expected_weights
+
+
+def test_craig_keeps_one_of_identical_gradients_with_their_count():
+    G = np.r_[np.zeros((5, 2)), [[10.0, 0.0]], [[0.0, 10.0]]]
+    chosen, weights = craig_select(G, 3)
+    assert sorted(chosen.tolist())[1:] == [5, 6] and len(set(chosen) & set(range(5))) == 1
+    assert sorted(weights.tolist()) == [1.0, 1.0, 5.0]
+
+
+def _omp_loop(G, k, lam):
+    A, b = G.T, G.mean(0)
+    chosen, r = [], b.copy()
+    for _ in range(k):
+        proj = [-np.inf if j in chosen else A[:, j] @ r for j in range(A.shape[1])]
+        chosen.append(int(np.argmax(proj)))
+        A_S = A[:, chosen]
+        w, _ = nnls(np.vstack([A_S, np.sqrt(lam) * np.eye(len(chosen))]), np.r_[b, np.zeros(len(chosen))])
+        r = b - A_S @ w
+    return chosen, w
+
+
+def test_gradmatch_equals_the_loop():
+    G = np.random.RandomState(1).randn(30, 5)
+    chosen, weights = gradmatch_select(G, 7, lam=0.5)
+    expected_chosen, expected_weights = _omp_loop(G, 7, 0.5)
+    assert chosen.tolist() == expected_chosen
+    np.testing.assert_allclose(weights, expected_weights)
+
+
+def test_last_layer_gradients_equal_autograd():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 4))
+    X = torch.randn(6, 3)
+    y = np.array([0, 1, 2, 3, 1, 0])
+    G = last_layer_gradients(model, X.numpy(), y, np.arange(4))
+    for i in range(6):
+        model.zero_grad()
+        torch.nn.functional.cross_entropy(model(X[i : i + 1]), torch.tensor([y[i]])).backward()
+        last = model[2]
+        expected = np.r_[last.bias.grad.numpy(), last.weight.grad.numpy().ravel()]
+        np.testing.assert_allclose(G[i], expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("pruner", [CraigPruner, GradMatchPruner])
+def test_the_weights_reach_the_student_through_the_pipeline(pruner):
+    X, y = make_classification(90, 6, n_informative=4, n_classes=3, random_state=0)
+    X = X.astype("float32")
+    teacher = LogisticRegression(max_iter=500).fit(X, y)
+    step = pruner(model=teacher, fraction=0.3)
+    pipe = make_pipeline(step, frozen_student(teacher=teacher, alpha=0.5), use_pruner_weights=True)
+    pipe.fit(X, y)
+    kept, weights = step.sample_indices_, step.sample_weight_
+    assert len(weights) == len(kept) == 27 and (weights >= 0).all()
+    assert np.isclose(weights.sum(), 90)  # a class's weights add up to its size
+    direct = frozen_student(teacher=teacher, alpha=0.5).fit(X[kept], y[kept], sample_weight=weights)
+    assert pipe[-1].history[-1, "train_loss"] == pytest.approx(direct.history[-1, "train_loss"])
+    unweighted = make_pipeline(pruner(model=teacher, fraction=0.3),
+                               frozen_student(teacher=teacher, alpha=0.5)).fit(X, y)  # fmt: skip
+    assert unweighted[-1].history[-1, "train_loss"] != pytest.approx(direct.history[-1, "train_loss"])
+
+
+def test_pruner_weights_need_a_final_step_that_takes_them():
+    X, y = make_classification(60, 4, random_state=0)
+    teacher = LogisticRegression().fit(X, y)
+    from sklearn.neighbors import KNeighborsClassifier
+
+    pipe = make_pipeline(CraigPruner(model=teacher), KNeighborsClassifier(), use_pruner_weights=True)
+    with pytest.raises(ValueError, match="takes no sample_weight"):
+        pipe.fit(X, y)
