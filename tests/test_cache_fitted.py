@@ -63,10 +63,11 @@ def _models(kind, X, y):
     raise ValueError(kind)
 
 
-OUTPUT_PRUNERS = [EL2NPruner, EntropyPruner, MarginPruner, LeastConfidencePruner]
+# Pruners that read a fitted classifier's predictions (contextual diversity and Cal too).
+OUTPUT_PRUNERS = [EL2NPruner, EntropyPruner, MarginPruner, LeastConfidencePruner,
+                  ContextualDiversityPruner, CalPruner]  # fmt: skip
 EMBEDDING_PRUNERS = [ModerateDSPruner, KCenterGreedyPruner, HerdingPruner, FacilityLocationPruner,
                      GraphCutPruner, LogDeterminantPruner, PrototypePruner]  # fmt: skip
-PREDICTION_PRUNERS = [ContextualDiversityPruner, CalPruner]
 
 
 def _assert_own_scores(make, first, second, X, y, memory):
@@ -83,18 +84,6 @@ def _assert_own_scores(make, first, second, X, y, memory):
 @pytest.mark.parametrize("pruner", OUTPUT_PRUNERS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("kind", ["torch", "skorch", "sklearn-classifier"])
 def test_output_pruners_key_the_teachers_weights(blobs, tmp_path, pruner, kind):
-    X, y = blobs
-    first, second = _models(kind, X, y)
-
-    def make(model, memory):
-        return pruner(model=model, fraction=0.5, random_state=0, memory=memory)
-
-    _assert_own_scores(make, first, second, X, y, tmp_path)
-
-
-@pytest.mark.parametrize("pruner", PREDICTION_PRUNERS, ids=lambda c: c.__name__)
-@pytest.mark.parametrize("kind", ["torch", "skorch", "sklearn-classifier"])
-def test_prediction_pruners_key_the_models_weights(blobs, tmp_path, pruner, kind):
     X, y = blobs
     first, second = _models(kind, X, y)
 

@@ -34,6 +34,7 @@ except ImportError:
 from prunekd import (
     AcceleratedDistillationClassifier,
     CoverageCentricPruner,
+    D2Pruner,
     DeepFoolPruner,
     DistillationClassifier,
     EL2NPruner,
@@ -131,6 +132,7 @@ ACCELERATED = (
         GraphCutPruner(lam=0.5),
         LogDeterminantPruner(),
         ModerateDSPruner(),
+        D2Pruner(EL2NPruner(max_epochs=1, n_proxies=1), random_state=0),
         PrototypePruner(),
         PrototypePruner(n_prototypes=2, random_state=0),
         CoverageCentricPruner(EL2NPruner(max_epochs=1, n_proxies=1), n_strata=5, random_state=0),

@@ -4,6 +4,7 @@ from ..pruning import (
     CalPruner,
     ContextualDiversityPruner,
     CoverageCentricPruner,
+    D2Pruner,
     DynamicsPruner,
     EL2NPruner,
     EntropyPruner,
@@ -46,13 +47,15 @@ _TEACHER_PRUNERS = ("el2n_teacher", "forgetting_teacher", "aum_teacher", "dyn_un
 # Teacher-scored pruners that run the teacher over the rows once (the others read its record).
 _TEACHER_PASS = {"el2n_teacher": EL2NPruner, "cd_teacher": ContextualDiversityPruner,
                  "cal_teacher": CalPruner, "prototype_teacher": PrototypePruner}  # fmt: skip
-PRUNERS = ("random", *_PROXY_PRUNERS, "ccs", *_EMBEDDING_PRUNERS, *_TEACHER_PRUNERS)
+# Selections over EL2N proxies' scores: coverage-centric (CCS) and message passing (D2).
+_OVER_EL2N = ("ccs", "d2")
+PRUNERS = ("random", *_PROXY_PRUNERS, *_OVER_EL2N, *_EMBEDDING_PRUNERS, *_TEACHER_PRUNERS)
 PAPER_PRUNERS = ("random", "el2n", "grand", "forgetting")
 
 
 def trains_proxies(name):
     """Whether the pruner ``name`` trains proxy networks (scored before the students)."""
-    return name in _PROXY_PRUNERS or name == "ccs"
+    return name in _PROXY_PRUNERS or name in _OVER_EL2N
 
 
 def _proxy_epochs(config, name):
@@ -62,7 +65,8 @@ def _proxy_epochs(config, name):
 def make_pruner(config, name, seed, memory=None, teacher=None):
     """The pruner ``name`` of a sweep, seeded, with the sweep's proxy settings.
 
-    ``ccs`` is coverage-centric selection over EL2N scores; ``kcenter``,
+    ``ccs`` is coverage-centric selection over EL2N scores and ``d2`` D2
+    pruning over them (a kNN graph in the input space); ``kcenter``,
     ``herding``, ``moderate``, ``facility_location``, ``graph_cut``,
     ``log_determinant`` and ``prototype`` (the distance to the class centroid)
     measure distances in the input space. ``el2n_teacher``,
@@ -89,6 +93,8 @@ def make_pruner(config, name, seed, memory=None, teacher=None):
         )
         if name == "ccs":
             return CoverageCentricPruner(EL2NPruner(**proxy), random_state=seed, memory=memory)
+        if name == "d2":  # the kNN graph in the input space
+            return D2Pruner(EL2NPruner(**proxy), random_state=seed, memory=memory)
         return _PROXY_PRUNERS[name](**proxy, random_state=seed, memory=memory)
     if name == "random":
         return RandomPruner(random_state=seed)

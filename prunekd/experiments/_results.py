@@ -15,6 +15,7 @@ PRUNER_LABELS = {
     "margin": "Margin",
     "least_confidence": "Least confidence",
     "ccs": "CCS (EL2N)",
+    "d2": "D2 (EL2N)",
     "kcenter": "k-center",
     "herding": "Herding",
     "moderate": "Moderate-DS",

@@ -4,6 +4,7 @@ from .._nets import el2n_scores
 from ._base import BasePruner, ScorePruner, clear_score_cache
 from ._contextual import CalPruner, ContextualDiversityPruner, PrototypePruner
 from ._coverage import CoverageCentricPruner
+from ._d2 import D2Pruner
 from ._deepfool import DeepFoolPruner
 from ._dynamics import DynamicsPruner
 from ._el2n import EL2NPruner
@@ -32,6 +33,7 @@ __all__ = [
     "ContextualDiversityPruner",
     "CoverageCentricPruner",
     "CraigPruner",
+    "D2Pruner",
     "DeepFoolPruner",
     "DynamicsPruner",
     "EL2NPruner",

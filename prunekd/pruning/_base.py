@@ -401,6 +401,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         tags.input_tags.allow_nan = not self._reads_X
+        tags.input_tags.string = not self._reads_X  # it never converts X to numbers
         return tags
 
 
