@@ -262,12 +262,12 @@ class PrototypePruner(EmbeddingPruner):
     --------
     >>> import numpy as np
     >>> from prunekd.pruning import PrototypePruner
-    >>> X = np.array([[0.0], [1.0], [2.0], [10.0], [11.0], [15.0]])
+    >>> X = np.array([[0.0], [1.0], [3.0], [10.0], [11.0], [15.0]])
     >>> y = np.array([0, 0, 0, 1, 1, 1])
     >>> PrototypePruner(fraction=1 / 3).fit(X, y).scores_.round(2).tolist()
-    [1.0, 0.0, 1.0, 2.0, 1.0, 3.0]
-    >>> PrototypePruner(fraction=1 / 3).fit_transform(X, y).tolist()
-    [0, 5]
+    [1.33, 0.33, 1.67, 2.0, 1.0, 3.0]
+    >>> PrototypePruner(fraction=1 / 3).fit_transform(X, y).tolist()  # the farthest of each class
+    [2, 5]
     """
 
     _parameter_constraints = {
