@@ -52,3 +52,12 @@ def test_a_model_without_input_gradients_is_refused():
     X, y = np.random.RandomState(0).randn(20, 2), np.array([0, 1] * 10)
     with pytest.raises(TypeError, match="differentiates the model"):
         DeepFoolPruner(model=LogisticRegression().fit(X, y)).fit(X, y)
+
+
+def test_the_work_done_is_reported():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    X = np.random.RandomState(0).randn(40, 4).astype("float32")
+    pruner = DeepFoolPruner(model=model, deepfool_steps=1).fit(X, np.arange(40) % 3)
+    # one forward pass per sample, then one step: a forward pass and a 3-row Jacobian each
+    assert pruner.scoring_passes_ == 40 + 40 * (1 + 2 * 3)

@@ -8,11 +8,11 @@ so they cannot pass by design; every other check runs.
 DynamicsPruner is not in the list: it reads the record of one training on one
 dataset (a teacher's TrainingDynamics), which the checks' generated data
 cannot match; tests/test_dynamics_pruner.py covers its contract.
-ContextualDiversityPruner, CalPruner, CraigPruner and GradMatchPruner are not
-either: they need a fitted classifier (model=) of the width of the data, and
+ContextualDiversityPruner, CalPruner, CraigPruner, GradMatchPruner and
+GlisterPruner are not either: they need a fitted classifier (model=) of the width of the data, and
 the checks generate data of many widths; tests/test_contextual_pruners.py,
-tests/test_gradient_coresets.py and tests/test_cache_fitted.py cover their
-contract.
+tests/test_gradient_coresets.py, tests/test_glister.py and
+tests/test_cache_fitted.py cover their contract.
 
 The student is a skorch net: the two checks it is expected to fail are failed
 by skorch's own ``NeuralNetClassifier`` in the same way (see the reasons). The

@@ -10,6 +10,7 @@ from ..pruning import (
     EntropyPruner,
     FacilityLocationPruner,
     ForgettingPruner,
+    GlisterPruner,
     GraNdPruner,
     GraphCutPruner,
     HerdingPruner,
@@ -43,10 +44,12 @@ _EMBEDDING_PRUNERS = {
 }
 # Scored by the main study's teacher (the "equal" one), at no extra training.
 _TEACHER_PRUNERS = ("el2n_teacher", "forgetting_teacher", "aum_teacher", "dyn_unc_teacher",
-                    "tdds_teacher", "cd_teacher", "cal_teacher", "prototype_teacher")  # fmt: skip
+                    "tdds_teacher", "cd_teacher", "cal_teacher", "prototype_teacher",
+                    "glister_teacher")  # fmt: skip
 # Teacher-scored pruners that run the teacher over the rows once (the others read its record).
 _TEACHER_PASS = {"el2n_teacher": EL2NPruner, "cd_teacher": ContextualDiversityPruner,
-                 "cal_teacher": CalPruner, "prototype_teacher": PrototypePruner}  # fmt: skip
+                 "cal_teacher": CalPruner, "prototype_teacher": PrototypePruner,
+                 "glister_teacher": GlisterPruner}  # fmt: skip
 # Selections over EL2N proxies' scores: coverage-centric (CCS) and message passing (D2).
 _OVER_EL2N = ("ccs", "d2")
 PRUNERS = ("random", *_PROXY_PRUNERS, *_OVER_EL2N, *_EMBEDDING_PRUNERS, *_TEACHER_PRUNERS)
@@ -71,8 +74,8 @@ def make_pruner(config, name, seed, memory=None, teacher=None):
     ``log_determinant`` and ``prototype`` (the distance to the class centroid)
     measure distances in the input space. ``el2n_teacher``,
     ``forgetting_teacher``, ``aum_teacher``, ``dyn_unc_teacher``,
-    ``tdds_teacher``, ``cd_teacher`` (contextual diversity), ``cal_teacher``
-    and ``prototype_teacher`` are scored by ``teacher``, the fitted teacher of
+    ``tdds_teacher``, ``cd_teacher`` (contextual diversity), ``cal_teacher``,
+    ``prototype_teacher`` and ``glister_teacher`` are scored by ``teacher``, the fitted teacher of
     the main study, whose callbacks recorded its training.
     """
     if name in _TEACHER_PRUNERS:

@@ -31,6 +31,7 @@ PRUNER_LABELS = {
     "cal_teacher": "Cal (teacher)",
     "prototype": "Prototype",
     "prototype_teacher": "Prototype (teacher)",
+    "glister_teacher": "GLISTER (teacher)",
 }
 
 

@@ -238,6 +238,8 @@ def _score_and_train(config, datas, todo, done, memory, parallel, bar, results_p
         seconds = scoring_seconds.get((run["pruner"], seed), 0.0) + time.perf_counter() - start
         samples = pruner_samples(config, run["pruner"], len(data["y_train"]),
                                  relative["proxy"], relative.get("equal", 1.0))  # fmt: skip
+        # Work that depends on the data (DeepFool's steps), counted by the pruner itself.
+        samples += getattr(pruner, "scoring_passes_", 0.0) * relative.get("equal", 1.0)
         return rows, (samples, seconds)
 
     def task(runs):

@@ -18,6 +18,7 @@ from ._embedding import (
     ModerateDSPruner,
 )
 from ._forgetting import ForgettingPruner
+from ._glister import GlisterPruner
 from ._gradients import CraigPruner, GradMatchPruner
 from ._grand import GraNdPruner, per_sample_grad_norms, per_sample_grad_norms_loop
 from ._outputs import EntropyPruner, LeastConfidencePruner, MarginPruner, OutputPruner
@@ -41,6 +42,7 @@ __all__ = [
     "EntropyPruner",
     "FacilityLocationPruner",
     "ForgettingPruner",
+    "GlisterPruner",
     "GraNdPruner",
     "GradMatchPruner",
     "GraphCutPruner",

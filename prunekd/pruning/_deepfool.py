@@ -44,13 +44,17 @@ def _step(logits, jac, start):
     return (ratio[rows, nearest].clamp_min(1e-4) / n_l)[:, None] * w_l
 
 
-def deepfool_norms(module, X, max_iter=50):
+def deepfool_norms(module, X, max_iter=50, passes=None):
     """The norm of the perturbation DeepFool needs to change each sample's prediction.
 
     Batched multi-class DeepFool (Moosavi-Dezfooli et al., CVPR 2016): from
     the predicted class, step onto the nearest linearised boundary until the
     prediction changes or ``max_iter`` steps are taken (then the norm reached
-    so far, as in DeepCore). Inputs are treated as flat vectors.
+    so far, as in DeepCore). Inputs are treated as flat vectors. ``passes``,
+    a list, gets the work done appended, in forward passes of one sample: a
+    forward pass per sample, then per step and active sample a forward pass
+    and a Jacobian of ``K`` rows, counted as ``2 K`` (a backward pass costs
+    about two forward passes).
 
     Returns
     -------
@@ -62,13 +66,13 @@ def deepfool_norms(module, X, max_iter=50):
     norms = []
     try:
         for _, xb in _input_batches(X, _BATCH):
-            norms.append(_batch_norms(module, xb.float().to(device), max_iter))
+            norms.append(_batch_norms(module, xb.float().to(device), max_iter, passes))
     finally:
         module.train(was_training)
     return np.concatenate(norms)
 
 
-def _batch_norms(module, x0, max_iter):
+def _batch_norms(module, x0, max_iter, passes=None):
     shape = x0.shape[1:]
 
     def logits_of(flat):
@@ -78,6 +82,8 @@ def _batch_norms(module, x0, max_iter):
     flat0 = x0.reshape(len(x0), -1)
     with torch.no_grad():
         out = module(x0)
+    if passes is not None:
+        passes.append(len(x0))
     if out.shape[1] < 2:  # one class: no boundary to cross
         return np.zeros(len(x0))
     start = out.argmax(1)
@@ -85,6 +91,8 @@ def _batch_norms(module, x0, max_iter):
     active = torch.ones(len(x0), dtype=torch.bool, device=x0.device)
     for _ in range(max_iter):
         x = flat0[active] + (1 + _OVERSHOOT) * r[active]
+        if passes is not None:
+            passes.append(len(x) * (1 + 2 * out.shape[1]))
         jac = vmap(jacrev(logits_of))(x).detach()
         with torch.no_grad():
             logits = module(x.view(-1, *shape))
@@ -123,6 +131,10 @@ class DeepFoolPruner(OutputPruner):
     ----------
     scores_ : ndarray of shape (n_samples,)
         Minus the DeepFool perturbation norm of every sample.
+    scoring_passes_ : float
+        The DeepFool work of the last scoring with ``model=``, in forward
+        passes of one sample through it (0 when the scores came from the
+        cache; proxies' work is not counted here).
     sample_indices_ : ndarray of shape (n_kept,)
         Sorted indices of the kept samples.
 
@@ -163,7 +175,10 @@ class DeepFoolPruner(OutputPruner):
         """Minus the DeepFool norm, from the model or averaged over trained proxies."""
         if self._model() is None:
             return super().compute_scores(X, y, random_state)
-        return -deepfool_norms(_torch_module(self._model()), X, self.deepfool_steps)
+        passes = []
+        norms = deepfool_norms(_torch_module(self._model()), X, self.deepfool_steps, passes)
+        self.scoring_passes_ = float(sum(passes))
+        return -norms
 
     def _proxy_scores(self, X, y_encoded, n_classes, seed):
         net = self._train_proxy(X, y_encoded, n_classes, seed)
