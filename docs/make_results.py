@@ -42,6 +42,9 @@ from prunekd.experiments._results import PRUNER_LABELS, Results, fmt_interval
 from prunekd.experiments._store import read_json as _read_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _choose_pruner import choose_pruner_page  # noqa: E402  (a page of its own, beside this script)
+
 RESULTS = os.path.join(HERE, "results")
 EXPLORATORY = os.path.join(RESULTS, "exploratory")
 SETTINGS = os.path.join(RESULTS, "settings")
@@ -371,11 +374,20 @@ def _which_to_use(auto, fixed):
             "losing more.")  # fmt: skip
 
 
+def _methods_command():
+    lines = COMMANDS.split("\n")
+    start = next(i for i, line in enumerate(lines) if "--pruners" in line)
+    return "\n".join(lines[start : start + 2])
+
+
 def pages():
     """Every page this script writes: {path: text}."""
     return {
         os.path.join(HERE, "results.md"): results_page(),
         os.path.join(HERE, "auto_alpha.md"): auto_alpha_page(),
+        os.path.join(HERE, "choose_pruner.md"): choose_pruner_page(
+            load_results(METHODS), _methods_command()
+        ),
     }
 
 

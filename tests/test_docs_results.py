@@ -148,3 +148,11 @@ def test_a_planted_claim_is_caught(make_results):
     # the slogan of the earlier README, and every other claim, without its interval
     for phrase in CLAIMS:
         assert _problems("README.md", f"prunekd: {phrase}.", published), phrase
+
+
+def test_the_choose_a_pruner_page_places_every_method(make_results):
+    from _choose_pruner import NEEDS  # make_results put docs/ on the path
+
+    # every method the command offers sits in exactly one "needs" group of the page
+    placed = [name for names in NEEDS.values() for name in names]
+    assert sorted(placed) == sorted(PRUNERS) and len(set(placed)) == len(placed)
