@@ -15,15 +15,14 @@ _BATCH = 256
 _OVERSHOOT = 0.02  # DeepFool's overshoot, so that the last step crosses the boundary
 
 
-def _torch_module(model):
+def torch_module(model, needs):
+    """The torch module of ``model`` (a module or a fitted skorch net), or an error saying ``needs``."""
     if isinstance(model, NeuralNet):
         return model.module_
     if isinstance(model, torch.nn.Module):
         return model
-    raise TypeError(
-        "DeepFoolPruner differentiates the model with respect to its inputs: pass model= a "
-        f"torch module or a fitted skorch net, or None to train proxies; got {type(model).__name__}"
-    )
+    raise TypeError(f"{needs}: pass model= a torch module or a fitted skorch net; got "
+                    f"{type(model).__name__}")  # fmt: skip
 
 
 def _step(logits, jac, start):
@@ -176,7 +175,9 @@ class DeepFoolPruner(OutputPruner):
         if self._model() is None:
             return super().compute_scores(X, y, random_state)
         passes = []
-        norms = deepfool_norms(_torch_module(self._model()), X, self.deepfool_steps, passes)
+        module = torch_module(self._model(), "DeepFoolPruner differentiates the model with "
+                              "respect to its inputs (or, with model=None, trains proxies)")  # fmt: skip
+        norms = deepfool_norms(module, X, self.deepfool_steps, passes)
         self.scoring_passes_ = float(sum(passes))
         return -norms
 

@@ -4,24 +4,13 @@ from numbers import Real
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 from sklearn.model_selection import train_test_split
 
 from .._compat import Interval
 from ._contextual import _needs_model
+from ._deepfool import torch_module
 from ._embedding import EmbeddingPruner, _last_linear, embed
-from ._selection import class_quotas
-
-
-def _torch_module(model):
-    if isinstance(model, NeuralNet):
-        return model.module_
-    if isinstance(model, torch.nn.Module):
-        return model
-    raise TypeError(
-        "GlisterPruner updates the model's last linear layer: pass model= a torch module or a "
-        f"fitted skorch net, such as the teacher; got {type(model).__name__}"
-    )
+from ._selection import budgets
 
 
 def _gradient(H, y, W):
@@ -126,7 +115,9 @@ class GlisterPruner(EmbeddingPruner):
         self.eta = eta
 
     def _layer(self, X, y_encoded, seed):
-        module = _torch_module(_needs_model(self))
+        module = torch_module(
+            _needs_model(self), "GlisterPruner updates the model's last linear layer"
+        )
         last = _last_linear(module)
         W = torch.cat([last.weight, last.bias[:, None]], dim=1).detach().double().cpu()
         H = torch.as_tensor(embed(module, X), dtype=torch.float64)
@@ -152,11 +143,7 @@ class GlisterPruner(EmbeddingPruner):
     def select_samples(self, X, scores, y_encoded, n_keep, tiebreak):
         """GLISTER's greedy per class (with ``class_balanced``), sharing one validation set."""
         H, y, H_val, y_val, W = self._layer(X, y_encoded, self._seed)
-        groups = ([np.flatnonzero(y_encoded == c) for c in range(y_encoded.max() + 1)]
-                  if self.class_balanced else [np.arange(len(y_encoded))])  # fmt: skip
-        quotas = (class_quotas(np.array([len(g) for g in groups]), n_keep)
-                  if self.class_balanced else [n_keep])  # fmt: skip
         kept = [members[glister_select(H[members], y[members], H_val, y_val, W, q, self.eta)]
-                for members, q in zip(groups, quotas) if q]  # fmt: skip
+                for members, q in budgets(y_encoded, n_keep, self.class_balanced)]  # fmt: skip
         del self._seed
         return np.sort(np.concatenate(kept))

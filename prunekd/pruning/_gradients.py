@@ -19,7 +19,7 @@ from ..distillation._teacher import column_positions, make_teacher
 from ._contextual import _needs_model, probabilities
 from ._embedding import EmbeddingPruner, embed
 from ._greedy import FacilityLocation, greedy_select
-from ._selection import class_quotas
+from ._selection import budgets
 
 
 def last_layer_gradients(model, X, y_encoded, classes):
@@ -97,14 +97,8 @@ class _GradientCoresetPruner(EmbeddingPruner):
     def select_samples(self, X, scores, y_encoded, n_keep, tiebreak):
         """Per class (with ``class_balanced``) the coreset; ``sample_weight_`` its weights."""
         G = self._gradients  # computed with the scores, never cached
-        groups = ([np.flatnonzero(y_encoded == c) for c in range(y_encoded.max() + 1)]
-                  if self.class_balanced else [np.arange(len(y_encoded))])  # fmt: skip
-        quotas = (class_quotas(np.array([len(g) for g in groups]), n_keep)
-                  if self.class_balanced else [n_keep])  # fmt: skip
         kept, weights = [], []
-        for members, quota in zip(groups, quotas):
-            if quota == 0:
-                continue
+        for members, quota in budgets(y_encoded, n_keep, self.class_balanced):
             chosen, w = self._select(G[members], quota)
             kept.append(members[chosen])
             weights.append(w)

@@ -63,6 +63,14 @@ def rank(scores, tiebreak, keep):
     return np.lexsort((tiebreak, primary))
 
 
+def budgets(y_encoded, n_keep, class_balanced):
+    """``(members, quota)`` of every class with a positive quota, or of all samples at once."""
+    if not class_balanced:
+        return [(np.arange(len(y_encoded)), n_keep)]
+    quotas = class_quotas(np.bincount(y_encoded), n_keep)
+    return [(np.flatnonzero(y_encoded == c), q) for c, q in enumerate(quotas) if q]
+
+
 def per_class(y_encoded, n_keep, class_balanced, choose):
     """Sorted indices chosen by ``choose(members, quota)``, per class or over all samples.
 
