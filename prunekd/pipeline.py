@@ -137,12 +137,15 @@ class Pipeline(_skpipeline.Pipeline):
         kept rows. Only training is affected: prediction never calls the
         teacher.
 
-    use_pruner_weights : bool, default=False
-        Pass the weights of pruners that produce them (``sample_weight_``:
+    use_pruner_weights : bool or "auto", default="auto"
+        Whether the weights of pruners that produce them (``sample_weight_``:
         :class:`~prunekd.pruning.CraigPruner`,
-        :class:`~prunekd.pruning.GradMatchPruner`) to the final step's
+        :class:`~prunekd.pruning.GradMatchPruner`) reach the final step's
         ``fit`` as ``sample_weight``, multiplied by any ``sample_weight``
-        routed to it (and over successive pruners).
+        routed to it (and over successive pruners). Those coresets are
+        weighted by design, so ``"auto"`` passes them, and ``fit`` raises
+        when the final step takes no ``sample_weight`` (set ``False`` to
+        train it unweighted). ``True`` is ``"auto"``; ``False`` drops them.
 
     Attributes
     ----------
@@ -171,11 +174,11 @@ class Pipeline(_skpipeline.Pipeline):
     _parameter_constraints = {
         **_skpipeline.Pipeline._parameter_constraints,
         "teacher_input": [StrOptions({"auto", "transformed", "raw"})],
-        "use_pruner_weights": ["boolean"],
+        "use_pruner_weights": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(self, steps, *, transform_input=None, memory=None, verbose=False,
-                 teacher_input="auto", use_pruner_weights=False):  # fmt: skip
+                 teacher_input="auto", use_pruner_weights="auto"):  # fmt: skip
         super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
         self.teacher_input = teacher_input
         self.use_pruner_weights = use_pruner_weights
@@ -226,7 +229,7 @@ class Pipeline(_skpipeline.Pipeline):
 
     def _carry_pruner_weights(self, pruner, indices, n_before):
         """With ``use_pruner_weights``, the weights of the kept rows so far (products over pruners)."""
-        own = getattr(pruner, "sample_weight_", None) if self.use_pruner_weights else None
+        own = None if self.use_pruner_weights is False else getattr(pruner, "sample_weight_", None)
         if own is None and self._pruner_weights is None:
             return
         before = np.ones(n_before) if self._pruner_weights is None else self._pruner_weights
@@ -258,9 +261,10 @@ class Pipeline(_skpipeline.Pipeline):
     def _final_weights(self, final, weights, last_params):
         if not _takes(final, "sample_weight"):
             raise ValueError(
-                "use_pruner_weights=True passes the pruners' sample_weight_ to the final step, "
-                f"but {type(final).__name__}.fit takes no sample_weight; end the pipeline with a "
-                "prunekd.DistillationClassifier or an estimator that takes sample_weight"
+                "a pruner weighted its kept rows (sample_weight_), and use_pruner_weights passes "
+                f"them to the final step, but {type(final).__name__}.fit takes no sample_weight; "
+                "end the pipeline with an estimator that takes it (prunekd.DistillationClassifier)"
+                ", or set use_pruner_weights=False to train it unweighted"
             )
         given = last_params.get("fit", {}).get("sample_weight")
         return weights if given is None else weights * np.asarray(given, dtype=np.float64)
@@ -358,7 +362,7 @@ class Pipeline(_skpipeline.Pipeline):
 
 
 def make_pipeline(*steps, memory=None, transform_input=None, verbose=False,
-                  teacher_input="auto", use_pruner_weights=False):  # fmt: skip
+                  teacher_input="auto", use_pruner_weights="auto"):  # fmt: skip
     """Build a prunekd :class:`Pipeline` from estimators, naming steps automatically.
 
     Parameters
@@ -370,7 +374,7 @@ def make_pipeline(*steps, memory=None, transform_input=None, verbose=False,
     verbose : bool, default=False
     teacher_input : {"auto", "transformed", "raw"}, default="auto"
         What the final step's teacher predicts on (see :class:`Pipeline`).
-    use_pruner_weights : bool, default=False
+    use_pruner_weights : bool or "auto", default="auto"
         Train the final step with the pruners' weights (see :class:`Pipeline`).
 
     Returns

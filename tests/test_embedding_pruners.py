@@ -9,7 +9,8 @@ from sklearn.decomposition import PCA
 
 from prunekd.models import MLP
 from prunekd.pruning import HerdingPruner, KCenterGreedyPruner, ModerateDSPruner
-from prunekd.pruning._embedding import embed, herding, k_center_greedy
+from prunekd.pruning._embed import embed
+from prunekd.pruning._embedding import herding, k_center_greedy
 
 
 def _k_center_loop(Z, k, first):

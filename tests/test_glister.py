@@ -53,7 +53,7 @@ def test_the_pruner_reads_the_last_layer_and_keeps_the_budget():
     y = rng.randint(0, 3, 60)
     pruner = GlisterPruner(model=model, fraction=0.2, random_state=0).fit(X, y)
     assert np.bincount(y[pruner.sample_indices_]).sum() == 12
-    assert not hasattr(pruner, "_seed")
+    assert not hasattr(pruner, "_fit_layer")
     assert pruner.scores_.shape == (60,) and np.isfinite(pruner.scores_).all()
 
 

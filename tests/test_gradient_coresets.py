@@ -82,7 +82,7 @@ def test_the_weights_reach_the_student_through_the_pipeline(pruner):
     X = X.astype("float32")
     teacher = LogisticRegression(max_iter=500).fit(X, y)
     step = pruner(model=teacher, fraction=0.3)
-    pipe = make_pipeline(step, frozen_student(teacher=teacher, alpha=0.5), use_pruner_weights=True)
+    pipe = make_pipeline(step, frozen_student(teacher=teacher, alpha=0.5))  # the default: "auto"
     pipe.fit(X, y)
     kept, weights = step.sample_indices_, step.sample_weight_
     assert len(weights) == len(kept) == 27 and (weights >= 0).all()
@@ -90,7 +90,8 @@ def test_the_weights_reach_the_student_through_the_pipeline(pruner):
     direct = frozen_student(teacher=teacher, alpha=0.5).fit(X[kept], y[kept], sample_weight=weights)
     assert pipe[-1].history[-1, "train_loss"] == pytest.approx(direct.history[-1, "train_loss"])
     unweighted = make_pipeline(pruner(model=teacher, fraction=0.3),
-                               frozen_student(teacher=teacher, alpha=0.5)).fit(X, y)  # fmt: skip
+                               frozen_student(teacher=teacher, alpha=0.5),
+                               use_pruner_weights=False).fit(X, y)  # fmt: skip
     assert unweighted[-1].history[-1, "train_loss"] != pytest.approx(direct.history[-1, "train_loss"])
 
 
@@ -99,6 +100,9 @@ def test_pruner_weights_need_a_final_step_that_takes_them():
     teacher = LogisticRegression().fit(X, y)
     from sklearn.neighbors import KNeighborsClassifier
 
-    pipe = make_pipeline(CraigPruner(model=teacher), KNeighborsClassifier(), use_pruner_weights=True)
-    with pytest.raises(ValueError, match="takes no sample_weight"):
-        pipe.fit(X, y)
+    for setting in ("auto", True):
+        pipe = make_pipeline(CraigPruner(model=teacher), KNeighborsClassifier(),
+                             use_pruner_weights=setting)  # fmt: skip
+        with pytest.raises(ValueError, match="takes no sample_weight.*use_pruner_weights=False"):
+            pipe.fit(X, y)
+    pipe.set_params(use_pruner_weights=False).fit(X, y)  # unweighted, as asked

@@ -123,6 +123,7 @@ def test_a_validation_split_and_partial_fit_take_weights():
         (-np.ones(60), "non-negative"),
         (np.zeros(60), "zero for every row"),
         (np.r_[np.nan, np.ones(59)], "finite"),
+        (np.ones((60, 6)), "pass teacher_X by name"),
     ],
 )
 def test_bad_weights_are_refused_before_training(weights, match):

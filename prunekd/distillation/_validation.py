@@ -206,7 +206,12 @@ def check_sample_weight(student, sample_weight, X, alpha):
             "sample_weight is not supported with a torch Dataset as X; draw the samples by "
             "weight instead, with iterator_train__sampler=torch.utils.data.WeightedRandomSampler"
         )
-    weights = column_or_1d(np.array(sample_weight, dtype=np.float64), warn=True)  # a copy
+    weights = np.array(sample_weight, dtype=np.float64)  # a copy (pandas may hand a read-only view)
+    if weights.ndim != 1:
+        raise ValueError(
+            f"sample_weight must be 1-D, one weight per row; got shape {weights.shape} "
+            "(fit's third positional argument is sample_weight: pass teacher_X by name)"
+        )
     if len(weights) != len(X):
         raise ValueError(f"sample_weight has {len(weights)} values but X has {len(X)} rows")
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):

@@ -73,12 +73,10 @@ class BasePruner(TransformerMixin, BaseEstimator):
     the data, caches the scores, splits the budget over the classes and ranks
     the samples.
 
-    ``transform`` returns *positions of rows*, not features. In a
-    :class:`prunekd.Pipeline` a pruner drops rows during ``fit`` and is skipped
-    at prediction; in imbalanced-learn's Pipeline, use
-    :func:`prunekd.as_sampler`. In scikit-learn's own
-    :class:`~sklearn.pipeline.Pipeline` the positions would become the next
-    step's ``X``: use :class:`prunekd.Pipeline` instead.
+    ``transform`` returns *positions of rows*: use pruners in a
+    :class:`prunekd.Pipeline` (rows dropped in ``fit`` only), or through
+    :func:`prunekd.as_sampler` in imbalanced-learn's; scikit-learn's own
+    Pipeline would pass the positions on as the next step's ``X``.
 
     Parameters
     ----------
@@ -163,10 +161,11 @@ class BasePruner(TransformerMixin, BaseEstimator):
             f"{type(self).__name__} must implement compute_scores(X, y, random_state)"
         )
 
-    # Whether the pruner reads the values of X. One that does not (random
-    # pruning) accepts NaN and infinite values, as scikit-learn's dummy
-    # estimators do.
-    _reads_X = True
+    _reads_X = True  # whether the pruner reads the values of X (see _X_checks)
+
+    def _X_checks(self):  # a pruner that never reads X takes NaN, inf and text, as a dummy
+        kind = "numeric" if self._reads_X else None
+        return dict(allow_nd=True, ensure_all_finite=self._reads_X, dtype=kind)
 
     # Names of parameters that hold fitted models (see OutputPruner's teacher):
     # keyed by their learned state and shared, not cloned, by clone.
@@ -326,8 +325,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
             y = np.asarray(dataset_labels(X) if y is None else y)
             check_consistent_length(range(len(X)), y)
         else:
-            X, y = validate_data(self, X, y, allow_nd=True, ensure_all_finite=self._reads_X,
-                                 dtype="numeric" if self._reads_X else None)  # fmt: skip
+            X, y = validate_data(self, X, y, **self._X_checks())
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
         n_samples = len(y)
@@ -370,8 +368,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = as_torch_dataset(X)
         if not is_dataset(X):
-            X = validate_data(self, X, reset=False, allow_nd=True, ensure_all_finite=self._reads_X,
-                              dtype="numeric" if self._reads_X else None)  # fmt: skip
+            X = validate_data(self, X, reset=False, **self._X_checks())
         if _input_fingerprint(X) != self._fit_fingerprint_:
             raise ValueError(
                 f"{type(self).__name__}.transform only accepts the X it was fitted "

@@ -10,7 +10,8 @@ from sklearn.neighbors import NearestNeighbors
 from .._compat import Interval, StrOptions
 from .._utils import _input_batches
 from ..distillation._teacher import make_teacher
-from ._embedding import EmbeddingPruner, _GreedySetPruner, centroid_distances, embed
+from ._embed import centroid_distances, embed
+from ._embedding import EmbeddingPruner, _GreedySetPruner
 from ._greedy import greedy_select
 from ._selection import per_class
 
@@ -115,12 +116,13 @@ class ContextualDiversityPruner(_GreedySetPruner):
 
     def compute_scores(self, X, y, random_state):
         """Distance of every sample's probabilities to its class mean."""
-        P = probabilities(_needs_model(self), X)
+        self._fit_probabilities = P = probabilities(_needs_model(self), X)  # for the selection
         return centroid_distances(P, np.unique(y, return_inverse=True)[1])
 
     def select_samples(self, X, scores, y_encoded, n_keep, tiebreak):
         """Farthest-first traversal under symmetric KL, per class with ``class_balanced``."""
-        P = probabilities(_needs_model(self), X)
+        P = self.__dict__.pop("_fit_probabilities", None)  # absent when the scores were cached
+        P = probabilities(_needs_model(self), X) if P is None else P
 
         def choose(members, quota):
             first = int(np.argmin(tiebreak[members]))

@@ -9,7 +9,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from .._compat import Interval
 from ._base import BasePruner
-from ._embedding import embed
+from ._embed import embed
 from ._selection import per_class
 
 

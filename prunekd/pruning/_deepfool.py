@@ -4,25 +4,15 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 from torch.func import jacrev, vmap
 
 from .._compat import Interval
 from .._utils import _input_batches, _module_device
+from ._embed import torch_module
 from ._outputs import OutputPruner
 
 _BATCH = 256
 _OVERSHOOT = 0.02  # DeepFool's overshoot, so that the last step crosses the boundary
-
-
-def torch_module(model, needs):
-    """The torch module of ``model`` (a module or a fitted skorch net), or an error saying ``needs``."""
-    if isinstance(model, NeuralNet):
-        return model.module_
-    if isinstance(model, torch.nn.Module):
-        return model
-    raise TypeError(f"{needs}: pass model= a torch module or a fitted skorch net; got "
-                    f"{type(model).__name__}")  # fmt: skip
 
 
 def _step(logits, jac, start):

@@ -8,8 +8,8 @@ from sklearn.model_selection import train_test_split
 
 from .._compat import Interval
 from ._contextual import _needs_model
-from ._deepfool import torch_module
-from ._embedding import EmbeddingPruner, _last_linear, embed
+from ._embed import _last_linear, embed, torch_module
+from ._embedding import EmbeddingPruner
 from ._selection import budgets
 
 
@@ -130,8 +130,9 @@ class GlisterPruner(EmbeddingPruner):
     def compute_scores(self, X, y, random_state):
         """Every sample's first-order gain at the model's own weights."""
         y_encoded = np.unique(y, return_inverse=True)[1]
-        self._seed = int(random_state.randint(2**31 - 1))
-        H, y_t, H_val, y_val, W = self._layer(X, y_encoded, self._seed)
+        seed = int(random_state.randint(2**31 - 1))
+        # Kept for select_samples, which runs next in the same fit (scores are never cached).
+        self._fit_layer = H, y_t, H_val, y_val, W = self._layer(X, y_encoded, seed)
         P = torch.softmax(H @ W.T, dim=1)
         P[torch.arange(len(y_t)), y_t] -= 1
         g_val = _gradient(H_val, y_val, W)
@@ -142,8 +143,7 @@ class GlisterPruner(EmbeddingPruner):
 
     def select_samples(self, X, scores, y_encoded, n_keep, tiebreak):
         """GLISTER's greedy per class (with ``class_balanced``), sharing one validation set."""
-        H, y, H_val, y_val, W = self._layer(X, y_encoded, self._seed)
+        H, y, H_val, y_val, W = self.__dict__.pop("_fit_layer")
         kept = [members[glister_select(H[members], y[members], H_val, y_val, W, q, self.eta)]
                 for members, q in budgets(y_encoded, n_keep, self.class_balanced)]  # fmt: skip
-        del self._seed
         return np.sort(np.concatenate(kept))

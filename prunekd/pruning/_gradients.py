@@ -4,7 +4,7 @@ Both choose, per class, a weighted subset whose gradients stand in for the
 class's: Craig by facility location on gradient distances, GradMatch by
 matching the class's mean gradient with non-negative weights (orthogonal
 matching pursuit). Their weights (``sample_weight_``) can train the student:
-``prunekd.Pipeline(use_pruner_weights=True)`` passes them as ``sample_weight``.
+``prunekd.Pipeline`` passes them as ``sample_weight`` (``use_pruner_weights``).
 """
 
 from numbers import Real
@@ -17,7 +17,8 @@ from skorch import NeuralNet
 from .._compat import Interval
 from ..distillation._teacher import column_positions, make_teacher
 from ._contextual import _needs_model, probabilities
-from ._embedding import EmbeddingPruner, embed
+from ._embed import embed
+from ._embedding import EmbeddingPruner
 from ._greedy import FacilityLocation, greedy_select
 from ._selection import budgets
 
@@ -135,8 +136,8 @@ _SHARED = """
         Sorted indices of the kept samples.
     sample_weight_ : ndarray of shape (n_kept,)
         Weight of every kept sample, in the order of ``sample_indices_``;
-        ``prunekd.Pipeline(use_pruner_weights=True)`` trains the student with
-        them.
+        :class:`prunekd.Pipeline` trains the student with them by default
+        (``use_pruner_weights="auto"``).
 """
 
 
