@@ -12,9 +12,12 @@ NEEDS = {
         "kcenter", "herding", "moderate", "facility_location", "graph_cut", "log_determinant",
         "prototype"],
     "proxies (networks trained to score)": [
-        "el2n", "grand", "forgetting", "entropy", "margin", "least_confidence", "ccs", "d2"],
+        "el2n", "grand", "forgetting", "entropy", "margin", "least_confidence", "ccs", "d2",
+        "deepfool"],
     "the teacher's outputs (one inference pass)": [
         "el2n_teacher", "cd_teacher", "cal_teacher", "prototype_teacher"],
+    "the teacher's outputs, and the student trains with the coreset's weights": [
+        "craig_teacher", "gradmatch_teacher"],
     "the teacher's outputs and a validation split taken from the training rows": [
         "glister_teacher"],
     "the teacher's recorded training (no pass at all)": [

@@ -1,5 +1,7 @@
 """DeepFool against its closed form on affine classifiers, and as a proxy pruner."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 import torch
@@ -61,3 +63,26 @@ def test_the_work_done_is_reported():
     pruner = DeepFoolPruner(model=model, deepfool_steps=1).fit(X, np.arange(40) % 3)
     # one forward pass per sample, then one step: a forward pass and a 3-row Jacobian each
     assert pruner.scoring_passes_ == 40 + 40 * (1 + 2 * 3)
+
+
+def test_the_work_is_cached_with_the_scores(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    X = np.random.RandomState(0).randn(40, 4).astype("float32")
+    y = np.arange(40) % 3
+    first = DeepFoolPruner(model=model, deepfool_steps=1, random_state=0, memory=str(tmp_path))
+    first.fit(X, y)
+    again = DeepFoolPruner(model=model, deepfool_steps=1, random_state=0, memory=str(tmp_path))
+    with mock.patch("prunekd.pruning._deepfool.deepfool_norms") as norms:
+        again.fit(X, y)
+    norms.assert_not_called()  # a cache hit ...
+    assert again.scoring_passes_ == first.scoring_passes_ == 40 + 40 * (1 + 2 * 3)  # ... with its work
+    np.testing.assert_array_equal(again.scores_, first.scores_)
+
+
+def test_proxies_report_their_deepfool_work():
+    X = np.random.RandomState(0).randn(30, 2).astype("float32")
+    y = (X[:, 0] > 0).astype(int)
+    pruner = DeepFoolPruner(n_proxies=2, max_epochs=1, deepfool_steps=1, random_state=0).fit(X, y)
+    # per proxy: a forward pass per sample, then one step: a forward pass and a 2-row Jacobian
+    assert pruner.scoring_passes_ == 2 * (30 + 30 * (1 + 2 * 2))

@@ -116,3 +116,52 @@ def test_the_group_loss_is_the_sum_of_the_students_losses(kd_loss):
         own = pack_targets(labels[k], log_p[k, :, max(t, 0)], dtype=torch.float64)
         expected = expected + student.get_loss(y_pred[k], own)
     assert float(got) == pytest.approx(float(expected), rel=1e-6)
+
+
+def test_a_weighted_member_equals_a_weighted_fit(setting):
+    # A weighted coreset (CRAIG, GradMatch) in the group: member 1 trains as a
+    # DistillationClassifier fitted with sample_weight would.
+    X, y, X_test, y_test, teacher, rows, log_p = setting
+    weights = np.random.RandomState(1).uniform(0.2, 3.0, size=rows.shape[1])
+    group = _StudentGroup(SmallCNN, alphas=[0.5, 0.5], teachers=[0, 0], max_epochs=2,
+                          random_state=7, **KW).fit(X, y, rows[:2], log_p, [None, weights])  # fmt: skip
+    alone = DistillationClassifier(SmallCNN, alpha=0.5, teacher=teacher, max_epochs=2,
+                                   random_state=7, **KW)  # fmt: skip
+    alone.fit(X[rows[1]], y[rows[1]], weights)
+    for name, stacked in zip(group.module_._names, group.module_.weights):
+        torch.testing.assert_close(stacked[1], alone.module_.state_dict()[name], atol=5e-5, rtol=0)
+    # The unweighted member is the one a group without weights trains, bit for bit.
+    plain = _StudentGroup(SmallCNN, alphas=[0.5, 0.5], teachers=[0, 0], max_epochs=2,
+                          random_state=7, **KW).fit(X, y, rows[:2], log_p)  # fmt: skip
+    for stacked, unweighted in zip(group.module_.weights, plain.module_.weights):
+        assert torch.equal(stacked[0], unweighted[0])
+        assert not torch.equal(stacked[1], unweighted[1])
+
+
+@pytest.mark.parametrize("kd_loss", ["kd", "dkd", "mse"])
+def test_the_weighted_group_loss_is_the_weighted_objective(kd_loss):
+    from prunekd.distillation._losses import weighted_objective
+    from prunekd.distillation._targets import pack_targets
+
+    rng = np.random.RandomState(0)
+    n_members, batch, n_classes = 2, 6, 3
+    y_pred = torch.as_tensor(rng.randn(n_members, batch, n_classes))
+    labels = rng.randint(n_classes, size=(n_members, batch))
+    log_p = torch.log_softmax(torch.as_tensor(rng.randn(n_members, batch, 1, n_classes)), -1)
+    w = torch.as_tensor(rng.uniform(0.5, 2.0, size=(n_members, batch)))
+    targets = torch.cat([pack_targets(labels, log_p, dtype=torch.float64), w[..., None]], dim=-1)
+    group = _StudentGroup(MLP, alphas=(0.3, 0.6), teachers=(0, 0), temperature=2.0, kd_loss=kd_loss)
+    group._weighted_ = torch.tensor([True, False])
+    soft = check_kd_loss(kd_loss)
+    expected = weighted_objective(y_pred[0], torch.as_tensor(labels[0]), log_p[0, :, 0], 0.3, 2.0,
+                                  nn.CrossEntropyLoss(), None if kd_loss == "kd" else soft, w[0])
+    expected = expected + kd_objective(y_pred[1], torch.as_tensor(labels[1]), log_p[1, :, 0], 0.6,
+                                       2.0, nn.CrossEntropyLoss(), soft)  # fmt: skip
+    torch.testing.assert_close(group.get_loss(y_pred, targets), expected)
+
+
+def test_a_loss_without_a_per_sample_form_refuses_weights(setting):
+    X, y, _, _, _, rows, log_p = setting
+    with pytest.raises(ValueError, match="sample_weight"):
+        _StudentGroup(SmallCNN, alphas=[0.5], teachers=[0], kd_loss="dist", max_epochs=1,
+                      **KW).fit(X, y, rows[:1], log_p, [np.ones(rows.shape[1])])  # fmt: skip

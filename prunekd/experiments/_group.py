@@ -79,27 +79,35 @@ class _Stacked(nn.Module):
         return vmap(self._one)(tuple(self.weights), x)
 
 
-def _kd_term_per_member(student_logits, teacher_log_p, temperature):
-    """The KD term of :func:`prunekd.distillation._losses.kd_objective` for every member: ``(K,)``."""
+def _kd_term_per_sample(student_logits, teacher_log_p, temperature):
+    """The KD term of :func:`prunekd.distillation._losses.kd_objective` per member and row: ``(K, B)``."""
     tau = float(temperature)
     log_p = F.log_softmax(student_logits / tau, dim=-1)
     kl = F.kl_div(log_p, teacher_log_p.to(log_p.dtype), reduction="none", log_target=True)
-    return kl.sum(-1).mean(-1) * tau**2
+    return kl.sum(-1) * tau**2
 
 
 class _MemberRows(_BatchedArrays):
-    """Position ``i`` of every member's kept rows: inputs ``(K, B, ...)``, targets ``(K, B, m)``."""
+    """Position ``i`` of every member's kept rows: inputs ``(K, B, ...)``, targets ``(K, B, m)``.
 
-    def __init__(self, X, targets, rows):
+    With ``weights`` (``(K, n_kept)``, a weight per member and kept row), the
+    targets get them as a last column.
+    """
+
+    def __init__(self, X, targets, rows, weights=None):
         super().__init__(X, targets)
         self.rows = rows
+        self.weights = None if weights is None else torch.as_tensor(weights, dtype=targets.dtype)
 
     def __len__(self):
         return self.rows.shape[1]
 
     def __getitems__(self, positions):
         rows = self.rows[:, positions]
-        return torch.as_tensor(self.X[rows]), self.y[torch.as_tensor(rows)]
+        targets = self.y[torch.as_tensor(rows)]
+        if self.weights is not None:
+            targets = torch.cat([targets, self.weights[:, positions, None]], dim=-1)
+        return torch.as_tensor(self.X[rows]), targets
 
 
 class _StudentGroup(_Classifier):
@@ -108,10 +116,13 @@ class _StudentGroup(_Classifier):
     ``fit(X, y, rows, teacher_log_p)`` takes the labels as class indices,
     ``rows`` of shape ``(K, n_kept)`` and the teachers' temperature-scaled
     log-probabilities on all of ``X``, shape ``(n_teachers, n, n_classes)``;
-    ``teachers[k]`` indexes them (-1: none, for alpha 0). Training is the
+    ``teachers[k]`` indexes them (-1: none, for alpha 0). ``weights``, one
+    entry per member, gives a member the per-row weights of its kept rows
+    (a weighted coreset such as CRAIG's) or ``None``. Training is the
     library's KD objective per member, through skorch's loop, seeded like a
     :class:`~prunekd.DistillationClassifier` with the same ``random_state``
-    fitted on ``X[rows[k]]``: same initial weights, same batches.
+    fitted on ``X[rows[k]]`` (with ``sample_weight=weights[k]``): same
+    initial weights, same batches.
     """
 
     def __init__(self, module, *args, alphas=(0.0,), teachers=(-1,), temperature=4.0,
@@ -127,7 +138,7 @@ class _StudentGroup(_Classifier):
         self.kd_loss = kd_loss
         self.random_state = random_state
 
-    def fit(self, X, y, rows, teacher_log_p=None):
+    def fit(self, X, y, rows, teacher_log_p=None, weights=None):
         y = np.asarray(y, dtype=np.int64)
         rows = np.asarray(rows)
         n_teachers = 0 if teacher_log_p is None else len(teacher_log_p)
@@ -135,7 +146,15 @@ class _StudentGroup(_Classifier):
             raise ValueError("rows needs one row per member, and teachers must index teacher_log_p")
         # Label and teachers' log-probabilities side by side, one float row per sample.
         log_p = None if not n_teachers else torch.as_tensor(teacher_log_p).permute(1, 0, 2)
-        self._train_ = _MemberRows(X, pack_targets(y, log_p), rows)
+        targets = pack_targets(y, log_p)
+        self._weighted_ = self._weighted_members(weights, rows.shape)
+        member_weights = None
+        if self._weighted_ is not None:
+            member_weights = np.ones(rows.shape)
+            for k, w in enumerate(weights):
+                if w is not None:
+                    member_weights[k] = w
+        self._train_ = _MemberRows(X, targets, rows, member_weights)
         try:
             with _torch_seeded(_seed_from_random_state(self.random_state)):
                 self.initialize()
@@ -144,32 +163,72 @@ class _StudentGroup(_Classifier):
             self._train_ = None
         return self
 
+    def _weighted_members(self, weights, shape):
+        """Which members are weighted, as a bool tensor; ``None`` when none is."""
+        if weights is None or all(w is None for w in weights):
+            return None
+        if len(weights) != shape[0] or any(w is not None and np.shape(w) != shape[1:]
+                                           for w in weights):  # fmt: skip
+            raise ValueError("weights needs one entry per member: None or one weight per kept row")
+        # A loss that is not a mean of per-sample losses (DIST) says so now, not mid-training.
+        probe = torch.zeros(1, 2)
+        check_kd_loss(self.kd_loss).per_sample(
+            probe, probe.log_softmax(-1), probe[:, 0].long(), 1.0
+        )
+        return torch.as_tensor([w is not None for w in weights])
+
     def get_split_datasets(self, X, y=None, **fit_params):
         return self._train_, None
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        y_true = to_tensor(y_true, device=self.device)  # (K, B, 1 + n_teachers * C)
+        y_true = to_tensor(y_true, device=self.device)  # (K, B, 1 + n_teachers * C [+ 1])
+        weight = None
+        if getattr(self, "_weighted_", None) is not None:
+            y_true, weight = y_true[..., :-1], y_true[..., -1]
         n_members, n_classes = len(self.alphas), y_pred.shape[-1]
         n_teachers = (y_true.shape[-1] - 1) // n_classes
         labels, teacher_log_p = unpack_targets(y_true, n_teachers)
         alphas = torch.as_tensor(self.alphas, dtype=y_pred.dtype, device=y_pred.device)
         hard = F.cross_entropy(y_pred.reshape(-1, n_classes), labels.reshape(-1), reduction="none")
-        loss = ((1 - alphas) * hard.view(n_members, -1).mean(1)).sum()
+        loss = ((1 - alphas) * self._member_mean(hard.view(n_members, -1), weight)).sum()
         if any(t >= 0 for t in self.teachers):
             # Member k's teacher; members without one (alpha 0) get a placeholder
             # whose term is multiplied by 0.
             pick = torch.as_tensor([max(t, 0) for t in self.teachers], device=y_true.device)
             teacher = teacher_log_p[torch.arange(n_members, device=y_true.device), :, pick]
-            loss = loss + (alphas * self._soft_terms(y_pred, teacher, labels)).sum()
+            loss = loss + (alphas * self._soft_terms(y_pred, teacher, labels, weight)).sum()
         return loss
 
-    def _soft_terms(self, y_pred, teacher_log_p, labels):
+    def _member_mean(self, values, weight):
+        """Every member's mean of ``values`` ``(K, B)``; weighted, ``sum w v / sum w``, where it is.
+
+        ``torch.where`` passes a zero gradient to the branch not taken, so an
+        unweighted member's gradient is the plain mean's, bit for bit.
+        """
+        plain = values.mean(1)
+        if weight is None:
+            return plain
+        weight = weight.to(values.dtype)
+        weighted = (weight * values).sum(1) / weight.sum(1).clamp_min(
+            torch.finfo(values.dtype).tiny
+        )
+        return torch.where(self._weighted_.to(values.device), weighted, plain)
+
+    def _soft_terms(self, y_pred, teacher_log_p, labels, weight=None):
         """Every member's distillation term, ``(K,)``: vectorised for vanilla KD."""
         kd_loss = check_kd_loss(self.kd_loss)
         if type(kd_loss) is KDLoss:
-            return _kd_term_per_member(y_pred, teacher_log_p, self.temperature)
-        return torch.stack([kd_loss(y_pred[k], teacher_log_p[k], labels[k], self.temperature)
-                            for k in range(len(y_pred))])  # fmt: skip
+            return self._member_mean(_kd_term_per_sample(y_pred, teacher_log_p, self.temperature),
+                                     weight)  # fmt: skip
+        terms = []
+        for k in range(len(y_pred)):
+            args = (y_pred[k], teacher_log_p[k], labels[k], self.temperature)
+            if weight is not None and self._weighted_[k]:
+                per_row, w = kd_loss.per_sample(*args), weight[k].to(y_pred.dtype)
+                terms.append((w * per_row).sum() / w.sum().clamp_min(torch.finfo(w.dtype).tiny))
+            else:
+                terms.append(kd_loss(*args))
+        return torch.stack(terms)
 
     @torch.no_grad()
     def member_correct(self, X, y):

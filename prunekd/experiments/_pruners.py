@@ -4,13 +4,16 @@ from ..pruning import (
     CalPruner,
     ContextualDiversityPruner,
     CoverageCentricPruner,
+    CraigPruner,
     D2Pruner,
+    DeepFoolPruner,
     DynamicsPruner,
     EL2NPruner,
     EntropyPruner,
     FacilityLocationPruner,
     ForgettingPruner,
     GlisterPruner,
+    GradMatchPruner,
     GraNdPruner,
     GraphCutPruner,
     HerdingPruner,
@@ -31,6 +34,7 @@ _PROXY_PRUNERS = {
     "entropy": EntropyPruner,
     "margin": MarginPruner,
     "least_confidence": LeastConfidencePruner,
+    "deepfool": DeepFoolPruner,
 }
 # Selections in the input space: no network to train or run.
 _EMBEDDING_PRUNERS = {
@@ -45,11 +49,14 @@ _EMBEDDING_PRUNERS = {
 # Scored by the main study's teacher (the "equal" one), at no extra training.
 _TEACHER_PRUNERS = ("el2n_teacher", "forgetting_teacher", "aum_teacher", "dyn_unc_teacher",
                     "tdds_teacher", "cd_teacher", "cal_teacher", "prototype_teacher",
-                    "glister_teacher")  # fmt: skip
+                    "glister_teacher", "craig_teacher", "gradmatch_teacher")  # fmt: skip
 # Teacher-scored pruners that run the teacher over the rows once (the others read its record).
 _TEACHER_PASS = {"el2n_teacher": EL2NPruner, "cd_teacher": ContextualDiversityPruner,
                  "cal_teacher": CalPruner, "prototype_teacher": PrototypePruner,
-                 "glister_teacher": GlisterPruner}  # fmt: skip
+                 "glister_teacher": GlisterPruner, "craig_teacher": CraigPruner,
+                 "gradmatch_teacher": GradMatchPruner}  # fmt: skip
+# Weighted coresets: their students train with the pruner's ``sample_weight_``.
+WEIGHTED = ("craig_teacher", "gradmatch_teacher")
 # Selections over EL2N proxies' scores: coverage-centric (CCS) and message passing (D2).
 _OVER_EL2N = ("ccs", "d2")
 PRUNERS = ("random", *_PROXY_PRUNERS, *_OVER_EL2N, *_EMBEDDING_PRUNERS, *_TEACHER_PRUNERS)
@@ -75,8 +82,11 @@ def make_pruner(config, name, seed, memory=None, teacher=None):
     measure distances in the input space. ``el2n_teacher``,
     ``forgetting_teacher``, ``aum_teacher``, ``dyn_unc_teacher``,
     ``tdds_teacher``, ``cd_teacher`` (contextual diversity), ``cal_teacher``,
-    ``prototype_teacher`` and ``glister_teacher`` are scored by ``teacher``, the fitted teacher of
-    the main study, whose callbacks recorded its training.
+    ``prototype_teacher``, ``glister_teacher``, ``craig_teacher`` and
+    ``gradmatch_teacher`` (last-layer gradient coresets, whose students train
+    with their weights) are scored by ``teacher``, the fitted teacher of the
+    main study, whose callbacks recorded its training. ``deepfool`` trains
+    proxies, as DeepCore does.
     """
     if name in _TEACHER_PRUNERS:
         if teacher is None:
@@ -110,7 +120,8 @@ def pruner_samples(config, name, n_train, proxy_cost, teacher_cost):
     """Samples the pruner ``name`` processes to score ``n_train`` rows, in student-size units.
 
     A proxy processes every row once per training epoch and once more to
-    score it (Forgetting counts during training, with twice the epochs);
+    score it (Forgetting counts during training, with twice the epochs;
+    DeepFool's scoring work depends on the data and is reported by the pruner);
     ``proxy_cost`` and ``teacher_cost`` are the forward cost of the proxy and
     of the teacher relative to the student. A teacher-scored pruner runs the
     teacher over the rows once (EL2N) or reads what the teacher's training
@@ -128,7 +139,7 @@ def pruner_samples(config, name, n_train, proxy_cost, teacher_cost):
     (4000.0, 0.0)
     """
     if trains_proxies(name):
-        scoring = 0 if name == "forgetting" else 1
+        scoring = 0 if name in ("forgetting", "deepfool") else 1
         return float(config.n_proxies * (_proxy_epochs(config, name) + scoring) * n_train
                      * proxy_cost)  # fmt: skip
     if name in _TEACHER_PASS:

@@ -32,6 +32,9 @@ PRUNER_LABELS = {
     "prototype": "Prototype",
     "prototype_teacher": "Prototype (teacher)",
     "glister_teacher": "GLISTER (teacher)",
+    "deepfool": "DeepFool",
+    "craig_teacher": "CRAIG (teacher, weighted)",
+    "gradmatch_teacher": "GradMatch (teacher, weighted)",
 }
 
 

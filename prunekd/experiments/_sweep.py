@@ -28,6 +28,7 @@ from ._pruners import (
     _TEACHER_PRUNERS,
     PAPER_PRUNERS,
     PRUNERS,
+    WEIGHTED,
     make_pruner,
     pruner_samples,
     trains_proxies,
@@ -120,12 +121,14 @@ def _members(module, kwargs, n_runs):
     return [[k] for k in range(n_runs)]
 
 
-def _run_group(config, data, runs, rows, teacher_log_p, teacher_names, costs):
+def _run_group(config, data, runs, rows, teacher_log_p, teacher_names, costs, weights=None):
     """Train the students of one (fraction, seed, budget); one result row each.
 
     ``costs`` holds, per run, the pruner's ``(samples, seconds)``, and the
-    forward cost of every teacher relative to the student.
+    forward cost of every teacher relative to the student; ``weights``, per
+    run, the kept rows' weights of a weighted coreset or ``None``.
     """
+    weights = [None] * len(runs) if weights is None else weights
     with _one_thread():
         X, y = data["X_train"], data["y_train"]
         epochs = epochs_for(rows.shape[1], config, runs[0]["budget_scale"])
@@ -139,7 +142,7 @@ def _run_group(config, data, runs, rows, teacher_log_p, teacher_names, costs):
                 random_state=runs[part[0]]["seed"], **kwargs,
             )  # fmt: skip
             start = time.perf_counter()
-            group.fit(X, y, rows[part], teacher_log_p)
+            group.fit(X, y, rows[part], teacher_log_p, [weights[k] for k in part])
             seconds = (time.perf_counter() - start) / len(part)
             val = group.member_correct(data["X_val"], data["y_val"])
             test = group.member_correct(data["X_test"], data["y_test"])
@@ -238,18 +241,22 @@ def _score_and_train(config, datas, todo, done, memory, parallel, bar, results_p
         seconds = scoring_seconds.get((run["pruner"], seed), 0.0) + time.perf_counter() - start
         samples = pruner_samples(config, run["pruner"], len(data["y_train"]),
                                  relative["proxy"], relative.get("equal", 1.0))  # fmt: skip
-        # Work that depends on the data (DeepFool's steps), counted by the pruner itself.
-        samples += getattr(pruner, "scoring_passes_", 0.0) * relative.get("equal", 1.0)
-        return rows, (samples, seconds)
+        # Work that depends on the data (DeepFool's steps), counted by the pruner itself,
+        # in passes through its proxies or the teacher.
+        unit = relative["proxy"] if trains_proxies(run["pruner"]) else relative.get("equal", 1.0)
+        samples += getattr(pruner, "scoring_passes_", 0.0) * unit
+        weights = pruner.sample_weight_ if run["pruner"] in WEIGHTED else None
+        return rows, weights, (samples, seconds)
 
     def task(runs):
         seed = runs[0]["seed"]
         names = sorted({r["teacher"] for r in runs} - {"none"})
         log_p = np.stack([teachers[seed, n][0] for n in names]) if names else None
         kept = [kept_rows(r) for r in runs]
-        costs = {"teachers": relative, "pruners": [k[1] for k in kept]}
+        costs = {"teachers": relative, "pruners": [k[2] for k in kept]}
         rows = np.stack([k[0] for k in kept])
-        return delayed(_run_group)(config, datas[seed], runs, rows, log_p, names, costs)
+        weights = [k[1] for k in kept]
+        return delayed(_run_group)(config, datas[seed], runs, rows, log_p, names, costs, weights)
 
     with _one_thread(), open(results_path, "a", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS, lineterminator="\n")

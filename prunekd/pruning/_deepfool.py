@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from torch.func import jacrev, vmap
 
+from .._cache import cached_call, score_memory
 from .._compat import Interval
 from .._utils import _input_batches, _module_device
 from ._embed import torch_module
@@ -121,9 +122,10 @@ class DeepFoolPruner(OutputPruner):
     scores_ : ndarray of shape (n_samples,)
         Minus the DeepFool perturbation norm of every sample.
     scoring_passes_ : float
-        The DeepFool work of the last scoring with ``model=``, in forward
-        passes of one sample through it (0 when the scores came from the
-        cache; proxies' work is not counted here).
+        The DeepFool work of the scores, in forward passes of one sample
+        through the model (with proxies, through a proxy, summed over the
+        proxies; their training is not counted here). Kept with the scores in ``memory=``, so a cache hit
+        reports the work the scores cost.
     sample_indices_ : ndarray of shape (n_kept,)
         Sorted indices of the kept samples.
 
@@ -162,15 +164,35 @@ class DeepFoolPruner(OutputPruner):
 
     def compute_scores(self, X, y, random_state):
         """Minus the DeepFool norm, from the model or averaged over trained proxies."""
+        self._passes = []
         if self._model() is None:
             return super().compute_scores(X, y, random_state)
-        passes = []
         module = torch_module(self._model(), "DeepFoolPruner differentiates the model with "
                               "respect to its inputs (or, with model=None, trains proxies)")  # fmt: skip
-        norms = deepfool_norms(module, X, self.deepfool_steps, passes)
-        self.scoring_passes_ = float(sum(passes))
-        return -norms
+        return -deepfool_norms(module, X, self.deepfool_steps, self._passes)
 
     def _proxy_scores(self, X, y_encoded, n_classes, seed):
         net = self._train_proxy(X, y_encoded, n_classes, seed)
-        return -deepfool_norms(net.module_, X, self.deepfool_steps)
+        return -deepfool_norms(net.module_, X, self.deepfool_steps, self._passes)
+
+    def _scores_and_work(self, X, y, seed):
+        try:
+            return self._checked_scores(X, y, seed), float(sum(self._passes))
+        finally:
+            del self._passes
+
+    def _cache_key(self, fingerprint, y, seed):
+        key = super()._cache_key(fingerprint, y, seed)
+        return None if key is None else (*key, "with-work")  # (scores, passes) entries
+
+    def _scores(self, X, y, seed, fingerprint, memory):
+        # The work depends on the data (most samples stop early): it is cached
+        # beside the scores, so that a cache hit still says what they cost.
+        memory = score_memory(memory)
+        key = None if memory is None else self._cache_key(fingerprint, y, seed)
+        if key is None:
+            scores, self.scoring_passes_ = self._scores_and_work(X, y, seed)
+        else:
+            scores, self.scoring_passes_ = cached_call(memory, self._scores_and_work, key, X,
+                                                       y, seed)  # fmt: skip
+        return scores
