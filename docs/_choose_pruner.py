@@ -72,10 +72,9 @@ def choose_pruner_page(rows, command):
                          + " | ".join(cells) + " |")  # fmt: skip
     lines += [
         "",
-        "Craig, GradMatch and DeepFool (`prunekd.CraigPruner`, `GradMatchPruner`, "
-        "`DeepFoolPruner`) are library pruners, not yet in the sweep: its students train "
-        "without the per-row weights Craig and GradMatch give, and DeepFool's scoring work "
-        "varies by sample, so each run would have to count it. Regenerate with:",
+        "CRAIG's and GradMatch's students train with the coresets' per-row weights "
+        "(`sample_weight_`, as `prunekd.Pipeline` passes them); DeepFool's cost counts its "
+        "proxies' training and every DeepFool step it took. Regenerate with:",
         "",
         "```bash",
         command,

@@ -63,3 +63,17 @@ def test_a_model_without_a_last_layer_to_update_is_refused():
     X, y = np.random.RandomState(0).randn(20, 2), np.array([0, 1] * 10)
     with pytest.raises(TypeError, match="updates the model's last linear layer"):
         GlisterPruner(model=LogisticRegression().fit(X, y)).fit(X, y)
+
+
+def test_classes_side_by_side_equal_one_greedy_per_class():
+    # The pruner runs every class's greedy in one batch; each equals its own loop.
+    from prunekd.pruning._glister import glister_groups
+
+    rng = np.random.RandomState(3)
+    H = np.c_[rng.randn(40, 3), np.ones(40)]
+    y = rng.randint(0, 3, 40)
+    H_val, y_val, W = H[:10], y[:10], rng.randn(3, 4)
+    groups = [(np.flatnonzero(y == c), k) for c, k in enumerate((2, 5, 1))]
+    got = glister_groups(*(torch.as_tensor(a) for a in (H, y, H_val, y_val, W)), groups, 0.5)
+    for (members, k), picked in zip(groups, got):
+        assert picked.tolist() == _loop(H[members], y[members], H_val, y_val, W, k, 0.5)

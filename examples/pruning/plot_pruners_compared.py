@@ -9,7 +9,7 @@ close much of the gap to random pruning. At larger fractions, where pruning
 costs little on this easy data, distillation changes little. This is one seed;
 the ``prunekd`` command's confirmatory run (10 seeds) finds random pruning with
 KD not worse than the best score-based pruner at fractions up to 0.3, within a
-1-point margin, and leaves the comparison with all 24 methods inconclusive (the
+1-point margin, and leaves the comparison with all 27 methods inconclusive (the
 results page).
 
 Every student gets the same number of optimiser steps whatever its fraction,

@@ -46,6 +46,8 @@ def embed(model, X):
     estimator: its ``transform`` when it has one, else ``predict_proba``.
     """
     if model is None:
+        if isinstance(X, np.ndarray):
+            return X.reshape(len(X), -1).astype(np.float64, copy=False)
         rows = [xb.flatten(1).double().numpy() for _, xb in _input_batches(X, _BATCH)]
         return np.concatenate(rows)
     if isinstance(model, (NeuralNet, torch.nn.Module)):

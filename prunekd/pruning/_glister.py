@@ -30,19 +30,48 @@ def glister_select(H, y, H_val, y_val, W, k, eta):
     gradient step of size ``eta`` with that row, so the validation gradient
     of the next step is the one the chosen rows would leave.
     """
+    return glister_groups(H, y, H_val, y_val, W, [(np.arange(len(H)), k)], eta)[0]
+
+
+def glister_groups(H, y, H_val, y_val, W, groups, eta):
+    """:func:`glister_select` in every group of rows ``(members, k)``, the groups side by side.
+
+    Each group (a class) runs its own greedy from ``W``; they are independent,
+    so they advance in lockstep as one batch: one step per kept row of the
+    largest quota, not one per kept row. Returns each group's positions (into
+    ``members``) in choice order.
+    """
+    n_groups, width = len(groups), max(len(m) for m, _ in groups)
+    Hg = H.new_zeros(n_groups, width, H.shape[1])
+    Pg = H.new_zeros(n_groups, width, W.shape[0])
+    available = torch.zeros(n_groups, width, dtype=torch.bool)
     P = torch.softmax(H @ W.T, dim=1)
-    P[torch.arange(len(y)), y] -= 1
-    per_row = P[:, :, None] * H[:, None, :]  # (n, C, h+1): every row's gradient
-    available = torch.ones(len(H), dtype=torch.bool)
-    chosen = []
-    for _ in range(k):
-        g_val = _gradient(H_val, y_val, W)
-        gains = -(per_row * g_val).sum((1, 2))
-        j = int(torch.argmax(gains.masked_fill(~available, -torch.inf)))
-        chosen.append(j)
-        available[j] = False
-        W = W - eta * per_row[j]
-    return np.array(chosen, dtype=np.int64)
+    P[torch.arange(len(y)), y] -= 1  # row j's gradient is the outer product P[j] H[j]
+    for g, (members, _) in enumerate(groups):
+        rows = torch.as_tensor(members)
+        Hg[g, : len(rows)], Pg[g, : len(rows)], available[g, : len(rows)] = H[rows], P[rows], True
+    quotas = torch.as_tensor([k for _, k in groups])
+    Wg = W.expand(n_groups, *W.shape).clone()
+    chosen = torch.zeros(n_groups, max(k for _, k in groups), dtype=torch.int64)
+    n_val, (n_classes, width_h) = len(y_val), W.shape
+    onehot_val = torch.nn.functional.one_hot(y_val, n_classes).to(H.dtype)[:, None]
+    for t in range(chosen.shape[1]):
+        # Every group's validation gradient with two plain matrix products, (n_val, G, C)
+        # laid out so that neither broadcasts, and a softmax written out (torch's is
+        # slow over a last dimension this short).
+        logits = (H_val @ Wg.reshape(-1, width_h).T).view(n_val, n_groups, n_classes)
+        P_val = (logits - logits.amax(2, keepdim=True)).exp_()
+        P_val = P_val / P_val.sum(2, keepdim=True) - onehot_val
+        g_val = (P_val.reshape(n_val, -1).T @ H_val).view(n_groups, n_classes, width_h) / n_val
+        gains = -((Pg @ g_val) * Hg).sum(2)  # <P[j] H[j], g_val>, without the (n, C, h) products
+        j = gains.masked_fill(~available, -torch.inf).argmax(1)
+        active = t < quotas  # groups whose quota is not filled yet
+        rows = torch.arange(n_groups)
+        chosen[:, t] = j
+        available[rows[active], j[active]] = False
+        step = Pg[rows, j][:, :, None] * Hg[rows, j][:, None, :]
+        Wg = Wg - eta * step * active[:, None, None].to(H.dtype)
+    return [chosen[g, :k].numpy() for g, (_, k) in enumerate(groups)]
 
 
 class GlisterPruner(EmbeddingPruner):
@@ -119,8 +148,9 @@ class GlisterPruner(EmbeddingPruner):
             _needs_model(self), "GlisterPruner updates the model's last linear layer"
         )
         last = _last_linear(module)
-        W = torch.cat([last.weight, last.bias[:, None]], dim=1).detach().double().cpu()
-        H = torch.as_tensor(embed(module, X), dtype=torch.float64)
+        # float32, the model's own precision: the greedy's matrix products cost half as much
+        W = torch.cat([last.weight, last.bias[:, None]], dim=1).detach().float().cpu()
+        H = torch.as_tensor(embed(module, X), dtype=torch.float32)
         H = torch.cat([H, torch.ones(len(H), 1, dtype=H.dtype)], dim=1)
         y = torch.as_tensor(y_encoded)
         _, val = train_test_split(np.arange(len(y)), test_size=self.validation_fraction,
@@ -144,6 +174,6 @@ class GlisterPruner(EmbeddingPruner):
     def select_samples(self, X, scores, y_encoded, n_keep, tiebreak):
         """GLISTER's greedy per class (with ``class_balanced``), sharing one validation set."""
         H, y, H_val, y_val, W = self.__dict__.pop("_fit_layer")
-        kept = [members[glister_select(H[members], y[members], H_val, y_val, W, q, self.eta)]
-                for members, q in budgets(y_encoded, n_keep, self.class_balanced)]  # fmt: skip
-        return np.sort(np.concatenate(kept))
+        groups = budgets(y_encoded, n_keep, self.class_balanced)
+        picked = glister_groups(H, y, H_val, y_val, W, groups, self.eta)
+        return np.sort(np.concatenate([m[p] for (m, _), p in zip(groups, picked)]))

@@ -11,6 +11,7 @@ from numbers import Real
 
 import numpy as np
 import torch
+from scipy.linalg import LinAlgError, cholesky, solve_triangular
 from scipy.optimize import nnls
 from skorch import NeuralNet
 
@@ -47,9 +48,10 @@ def craig_select(G, k):
     A selected row's weight is how many rows it is the most similar selected
     row to (itself included).
     """
-    D = torch.cdist(
-        torch.as_tensor(G, dtype=torch.float64), torch.as_tensor(G, dtype=torch.float64)
-    )
+    G = np.asarray(G, dtype=np.float64)
+    squares = (G * G).sum(1)
+    # |a - b|^2 = |a|^2 + |b|^2 - 2 a.b: one matrix product (numpy's is the faster here)
+    D = torch.as_tensor(np.sqrt(np.clip(squares[:, None] + squares[None] - 2 * G @ G.T, 0, None)))
     objective = FacilityLocation.from_similarity(D.max() - D)
     chosen = greedy_select(k, objective)
     nearest = objective.S[:, chosen].argmax(1).numpy()
@@ -74,10 +76,24 @@ def gradmatch_select(G, k, lam=1.0):
         chosen.append(j)
         available[j] = False
         A_S = A[:, chosen]
-        ridge = np.sqrt(lam) * np.eye(len(chosen))
-        weights, _ = nnls(np.vstack([A_S, ridge]), np.r_[b, np.zeros(len(chosen))])
+        weights = _ridge_nnls(A_S, b, lam)
         residual = b - A_S @ weights
     return np.array(chosen, dtype=np.int64), weights
+
+
+def _ridge_nnls(A, b, lam):
+    """``argmin_{w >= 0} ||A w - b||^2 + lam ||w||^2``, on the ``k x k`` Cholesky factor.
+
+    With ``A^T A + lam I = R^T R``, the objective is ``||R w - R^{-T} A^T b||^2``
+    plus a constant: the same non-negative least squares, on ``k`` rows instead
+    of ``d + k`` (``d``, the gradient's length, is much larger).
+    """
+    try:
+        R = cholesky(A.T @ A + lam * np.eye(A.shape[1]), lower=False)
+    except LinAlgError:  # lam=0 and linearly dependent gradients: the stacked problem
+        return nnls(np.vstack([A, np.sqrt(lam) * np.eye(A.shape[1])]),
+                    np.r_[b, np.zeros(A.shape[1])])[0]  # fmt: skip
+    return nnls(R, solve_triangular(R, A.T @ b, trans="T"))[0]
 
 
 class _GradientCoresetPruner(EmbeddingPruner):
