@@ -53,9 +53,9 @@ def _rows(Z):
 
 def similarity(Z):
     """Cosine similarity of the rows of ``Z``, mapped to [0, 1] (submodular gains need >= 0)."""
-    Z = np.asarray(Z, dtype=np.float64)
-    Z = Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
-    return torch.as_tensor((1 + Z @ Z.T) / 2)  # numpy's matrix product: the faster on CPUs
+    Zt = _rows(Z)
+    Zt = Zt / Zt.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    return (1 + Zt @ Zt.T) / 2
 
 
 class KCenter:
