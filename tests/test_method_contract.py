@@ -34,7 +34,8 @@ def setting():
 def _fit(name, setting, seed=0):
     X, y, teacher = setting
     pruner = _sweep.make_pruner(CONFIG, name, seed, teacher=teacher)
-    return pruner.set_params(fraction=FRACTION).fit(X, y)
+    # class_balanced=True for all (CCS's own default is False, as in its reference)
+    return pruner.set_params(fraction=FRACTION, class_balanced=True).fit(X, y)
 
 
 def test_the_command_offers_at_least_26_selection_methods():
