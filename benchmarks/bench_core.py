@@ -75,7 +75,7 @@ def bare_loop(X, y, args):
         torch.cuda.synchronize()
 
 
-def main(argv=None):
+def _parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -84,55 +84,54 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--width", type=int, default=16, help="SmallCNN width (16 = default)")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    return parser.parse_args(argv)
 
-    X, y = load_digits()
-    X, y = X[:1257], y[:1257]
+
+def _fit_times(X, y, args):
+    """Best time of each fit (KD, plain skorch, bare loop, KD in bfloat16), in alternating order."""
     teacher = NeuralNetClassifier(SmallCNN, **{**_common(args), "max_epochs": 5}).fit(X, y)
 
     def plain():
         torch.manual_seed(0)
         NeuralNetClassifier(SmallCNN, **_common(args)).fit(X, y)
 
-    def kd():
-        DistillationClassifier(
-            SmallCNN, teacher=teacher, alpha=0.5, random_state=0, **_common(args)
-        ).fit(X, y)
+    def kd(**extra):
+        DistillationClassifier(SmallCNN, teacher=teacher, alpha=0.5, random_state=0, **extra,
+                               **_common(args)).fit(X, y)  # fmt: skip
 
-    def kd_bf16():
-        DistillationClassifier(
-            SmallCNN, teacher=teacher, alpha=0.5, random_state=0, mixed_precision=True,
-            **_common(args),
-        ).fit(X, y)
-
-    def bare():
-        bare_loop(X, y, args)
-
-    contenders = {"kd": kd, "plain": plain, "bare": bare, "kd_bf16": kd_bf16}
+    contenders = {"kd": kd, "plain": plain, "bare": lambda: bare_loop(X, y, args),
+                  "kd_bf16": lambda: kd(mixed_precision=True)}  # fmt: skip
     times = {name: [] for name in contenders}
     for repeat in range(args.repeats):
         # Alternate the order (ABC, CBA, ...) so that no contender always runs first.
         order = list(contenders) if repeat % 2 == 0 else list(contenders)[::-1]
         for name in order:
             times[name].append(_timed(contenders[name]))
-    med = {k: min(v) for k, v in times.items()}
+    return {k: min(v) for k, v in times.items()}
 
+
+def _grand_times(X, y, args):
+    """Batched GraNd norms against the per-sample loop: both times and whether they agree."""
     torch.manual_seed(0)
     module = SmallCNN(n_classes=10).to(args.device)
     Xg, yg = X[: args.grand_samples], y[: args.grand_samples]
-    t_batched = min(
-        _timed(lambda: per_sample_grad_norms(module, Xg, yg, batch_size=128))
-        for _ in range(args.repeats)
-    )
-    t_loop = min(
-        _timed(lambda: per_sample_grad_norms_loop(module, Xg, yg)) for _ in range(args.repeats)
-    )
-    agree = np.allclose(
-        per_sample_grad_norms(module, Xg, yg), per_sample_grad_norms_loop(module, Xg, yg), rtol=1e-4
-    )
+    batched = min(_timed(lambda: per_sample_grad_norms(module, Xg, yg, batch_size=128))
+                  for _ in range(args.repeats))  # fmt: skip
+    loop = min(_timed(lambda: per_sample_grad_norms_loop(module, Xg, yg))
+               for _ in range(args.repeats))  # fmt: skip
+    agree = np.allclose(per_sample_grad_norms(module, Xg, yg),
+                        per_sample_grad_norms_loop(module, Xg, yg), rtol=1e-4)  # fmt: skip
+    return len(Xg), batched, loop, agree
 
+
+def main(argv=None):
+    args = _parse(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    X, y = load_digits()
+    X, y = X[:1257], y[:1257]
+    med = _fit_times(X, y, args)
+    n_grand, t_batched, t_loop, agree = _grand_times(X, y, args)
     print(f"device={args.device} SmallCNN(width={args.width}) epochs={args.epochs} "
           f"batch_size={args.batch_size} "
           f"n_train={len(X)} repeats={args.repeats} torch_threads={torch.get_num_threads()}")
@@ -142,7 +141,7 @@ def main(argv=None):
     print(f"KD fit / plain skorch fit  : {med['kd'] / med['plain']:.3f}  (target <= 1.10)")
     print(f"plain skorch / bare loop   : {med['plain'] / med['bare']:.3f}")
     print(f"KD fit, bfloat16 / float32 : {med['kd_bf16'] / med['kd']:.3f}")
-    print(f"GraNd on {len(Xg)} samples   : batched {t_batched:.3f} s, per-sample loop "
+    print(f"GraNd on {n_grand} samples   : batched {t_batched:.3f} s, per-sample loop "
           f"{t_loop:.3f} s, speed-up {t_loop / t_batched:.1f}x (same norms: {agree})")
 
 

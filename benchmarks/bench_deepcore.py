@@ -11,9 +11,10 @@ one proxy for both, a fraction of 0.2, class-balanced on both sides.
 **Time.** Each method runs once untimed on each side, then ``--repeats``
 times in turn (DeepCore, prunekd, DeepCore, ...), from the proxy's training
 to the selection, and the best time of each is printed with the ratio prunekd / DeepCore (< 1: prunekd is faster).
-The methods that select with a fitted model get, on the prunekd side, a proxy
-trained first (a ``DistillationClassifier`` with ``alpha=0``), as DeepCore
-trains one. The submodular functions select, in DeepCore, on the last layer's
+The pruners that train proxies train one (GraNd, Forgetting, the
+uncertainties, DeepFool); the methods that select with a fitted model get,
+on the prunekd side, a proxy trained first (a ``DistillationClassifier``
+with ``alpha=0``), as DeepCore trains one. The submodular functions select, in DeepCore, on the last layer's
 gradients with the cosine similarity: prunekd's pruners are given the same
 features (``last_layer_gradients``), which the timing includes. Cal's
 neighbours come, in DeepCore, from a downloaded ImageNet ResNet-18; nothing
@@ -193,8 +194,10 @@ def _prunekd(name, X, y, f, net=None, epochs=10, batch=128, seed=0):
     """prunekd's pruner for ``name``, fitted: on ``net``, or on its own proxy."""
     proxy = dict(estimator=_DeepCoreMLP(), n_proxies=1, max_epochs=epochs, batch_size=batch,
                  lr=1e-3, fraction=f, random_state=seed)  # fmt: skip
-    if name in ("GraNd", "Forgetting"):
-        return {"GraNd": GraNdPruner, "Forgetting": ForgettingPruner}[name](**proxy).fit(X, y)
+    own_proxy = {"GraNd": GraNdPruner, "Forgetting": ForgettingPruner, "DeepFool": DeepFoolPruner,
+                 **UNCERTAINTY}  # fmt: skip
+    if net is None and name in own_proxy:  # the pruner trains its proxy itself
+        return own_proxy[name](**proxy).fit(X, y)
     net = _proxy_net(epochs, batch, seed).fit(X, y) if net is None else net
     if name in SUBMODULAR:  # DeepCore's features: the last layer's gradients
         G = last_layer_gradients(net, X, y, np.arange(10)).astype(np.float32)  # as DeepCore

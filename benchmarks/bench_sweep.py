@@ -30,44 +30,48 @@ from prunekd.models import SmallCNN
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def main():
+def _parse():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--fraction", type=float, default=0.1)
     parser.add_argument("--repeats", type=int, default=1)
-    args = parser.parse_args()
-    torch.set_num_threads(1)
+    return parser.parse_args()
 
-    X_train, X_val, X_test, y_train, y_val, y_test = split_data(*load_digits())
-    config = SweepConfig(budget="steps", steps=args.steps)
-    kwargs = dict(module__n_classes=10, optimizer=torch.optim.Adam, lr=config.lr,
-                  batch_size=config.batch_size, verbose=0)  # fmt: skip
+
+def _setting(args, kwargs, X_train, y_train):
+    """Teachers, their log-probabilities, and the members: (subset, alpha, teacher name)."""
     teachers = {name: DistillationClassifier(SmallCNN, module__width=w, alpha=0.0, max_epochs=5,
                                              random_state=0, **kwargs).fit(X_train, y_train)
                 for name, w in (("equal", 16), ("small", 4), ("large", 64))}  # fmt: skip
     log_p = np.stack([teacher_log_probs(make_teacher(t).logits_array(X_train, 1024), 4.0).numpy()
                       for t in teachers.values()])  # fmt: skip
-    names = list(teachers)
-
     # 4 subsets standing for the 4 pruners, 5 alphas each, 2 capacity teachers on the first.
     subsets = [RandomPruner(fraction=args.fraction, random_state=s).fit_transform(X_train, y_train)
                for s in range(4)]  # fmt: skip
     members = [(i, a, "equal" if a else None) for i in range(4) for a in ALPHAS]
     members += [(0, 0.5, "small"), (0, 0.5, "large")]
-    rows = np.stack([subsets[i] for i, _, _ in members])
+    return teachers, log_p, subsets, members
+
+
+def main():
+    args = _parse()
+    torch.set_num_threads(1)
+    X_train, X_val, X_test, y_train, y_val, y_test = split_data(*load_digits())
+    config = SweepConfig(budget="steps", steps=args.steps)
+    kwargs = dict(module__n_classes=10, optimizer=torch.optim.Adam, lr=config.lr,
+                  batch_size=config.batch_size, verbose=0)  # fmt: skip
+    teachers, log_p, subsets, members = _setting(args, kwargs, X_train, y_train)
+    names, rows = list(teachers), np.stack([subsets[i] for i, _, _ in members])
     epochs = _epochs_for(rows.shape[1], config)
     print(f"{len(members)} students of {rows.shape[1]} rows, {epochs} epochs "
           f"(~{args.steps} steps) each, one torch thread")  # fmt: skip
 
     def before():
-        accuracy = []
-        for i, alpha, teacher in members:
-            student = DistillationClassifier(
-                SmallCNN, alpha=alpha, teacher=teachers[teacher] if teacher else None,
-                max_epochs=epochs, random_state=0, **kwargs,
-            ).fit(X_train[subsets[i]], y_train[subsets[i]])  # fmt: skip
-            accuracy.append(student.score(X_test, y_test))
-        return np.array(accuracy)
+        return np.array([DistillationClassifier(
+            SmallCNN, alpha=alpha, teacher=teachers[teacher] if teacher else None,
+            max_epochs=epochs, random_state=0, **kwargs,
+        ).fit(X_train[subsets[i]], y_train[subsets[i]]).score(X_test, y_test)
+            for i, alpha, teacher in members])  # fmt: skip
 
     def after():
         group = _StudentGroup(
@@ -80,20 +84,20 @@ def main():
     after_one = _StudentGroup(SmallCNN, alphas=[0.0, 0.5], teachers=[-1, 0], max_epochs=1,
                               random_state=0, **kwargs)  # fmt: skip
     after_one.fit(X_train, y_train, rows[:2], log_p)  # vmap's one-time set-up, out of the timing
-    times = {"before": [], "after": []}
-    for _ in range(args.repeats):
-        for name, run in (("before", before), ("after", after)):
+    _report(len(members), [before, after], args.repeats)
+
+
+def _report(n_members, runs, repeats):
+    times, accuracy = [[], []], [None, None]
+    for _ in range(repeats):
+        for k, run in enumerate(runs):
             start = time.perf_counter()
-            accuracy = run()
-            times[name].append(time.perf_counter() - start)
-            if name == "before":
-                acc_before = accuracy
-            else:
-                acc_after = accuracy
-    rate = {name: len(members) / min(t) for name, t in times.items()}
-    print(f"before (one fit per student):   {rate['before']:.2f} students/s  ({min(times['before']):.1f} s)")
-    print(f"after  (one vectorised group):  {rate['after']:.2f} students/s  ({min(times['after']):.1f} s)")
-    print(f"speed-up: {rate['after'] / rate['before']:.2f}x")
+            accuracy[k] = run()
+            times[k].append(time.perf_counter() - start)
+    (rate_before, rate_after), (acc_before, acc_after) = [n_members / min(t) for t in times], accuracy
+    print(f"before (one fit per student):   {rate_before:.2f} students/s  ({min(times[0]):.1f} s)")
+    print(f"after  (one vectorised group):  {rate_after:.2f} students/s  ({min(times[1]):.1f} s)")
+    print(f"speed-up: {rate_after / rate_before:.2f}x")
     print(f"test accuracy, mean over students: before {100 * acc_before.mean():.2f}%, "
           f"after {100 * acc_after.mean():.2f}%; largest difference of one student "
           f"{100 * np.abs(acc_before - acc_after).max():.2f} points")  # fmt: skip

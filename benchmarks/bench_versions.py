@@ -49,13 +49,17 @@ def _timed(fn):
     return time.perf_counter() - start
 
 
-def main(argv=None):
+def _parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", required=True, help="root of a checkout of the other revision")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=15)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = _parse(argv)
     torch.set_num_threads(1)
     before = import_as(args.before, "prunekd_before")
 

@@ -158,16 +158,9 @@ def _methods_section(rows):
     ]
 
 
-def results_page():
-    rows, config, info = _run(RESULTS)
-    summary = render_summary(rows, config["config"], info, provenance=None)
-    _, _, body = summary.partition("\n")
-    body = body.replace("](", "](results/")
-    # Claim 2's family is the sweep of every method (below), not this run's three pruners.
-    head, _, rest = body.partition("## Claim 2 against every method\n")
-    body = head + rest[rest.index("\n## ") + 1 :] if rest else body
+def _results_intro(rows, config, info):
     epochs = config["config"]["epochs"]
-    lines = [
+    return [
         "# Results on digits",
         "",
         protocol_line(),
@@ -189,48 +182,61 @@ def results_page():
         COMMANDS,
         "```",
         "",
-        body.strip("\n"),
-        "",
     ]
+
+
+EARLIER = [
+    "## Earlier protocol",
+    "",
+    "The runs published before protocol v2 (a fixed 800 optimiser steps per student "
+    "whatever its fraction, one split and one set of teachers shared by every seed) stay "
+    "in `docs/results/v1/` (the default run: [`results/v1/main/results.csv`]"
+    "(results/v1/main/results.csv)) and still load with "
+    "`prunekd.experiments.load_results`, their cost columns empty. Their verdicts are not "
+    "published: the rules they were read by favoured the paper.",
+    "",
+]
+
+
+def results_page():
+    rows, config, info = _run(RESULTS)
+    summary = render_summary(rows, config["config"], info, provenance=None)
+    _, _, body = summary.partition("\n")
+    body = body.replace("](", "](results/")
+    # Claim 2's family is the sweep of every method (below), not this run's three pruners.
+    head, _, rest = body.partition("## Claim 2 against every method\n")
+    body = head + rest[rest.index("\n## ") + 1 :] if rest else body
+    lines = _results_intro(rows, config, info) + [body.strip("\n"), ""]
     if os.path.isdir(EXPLORATORY):
         lines += _side_by_side(rows, config)
     if os.path.isdir(METHODS):
         lines += _methods_section(rows)
-    lines += [
-        "## Earlier protocol",
-        "",
-        "The runs published before protocol v2 (a fixed 800 optimiser steps per student "
-        "whatever its fraction, one split and one set of teachers shared by every seed) stay "
-        "in `docs/results/v1/` (the default run: [`results/v1/main/results.csv`]"
-        "(results/v1/main/results.csv)) and still load with "
-        "`prunekd.experiments.load_results`, their cost columns empty. Their verdicts are not "
-        "published: the rules they were read by favoured the paper.",
-        "",
-    ]
+    lines += EARLIER
     with open(os.path.join(HERE, "results_discussion.md")) as f:
         lines.append(f.read().rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 
-def auto_alpha_page():
-    settings = _settings()
-    knots = fit_auto_alpha(settings)
-    table = validate_auto_alpha(settings)
+DESCRIBE = {
+    "smallcnn": "the exploratory run of the default command, SmallCNN students, seeds 0 to 9",
+    "mlp": "an MLP student (`--model mlp`), seeds 0 to 4",
+    "noise": "the SmallCNN with 20% of the training labels flipped (`--label-noise 0.2`), "
+    "seeds 0 to 4",
+}
+
+
+def _trend(knots):
     first, last = knots[0], knots[-1]
     if first[1] - last[1] >= 0.05:
-        trend = (f"The pooled best alpha falls from {first[1]:g} at f={first[0]:g} to "
-                 f"{last[1]:g} at f={last[0]:g}, so the rule does too.")  # fmt: skip
-    else:
-        trend = (f"The pooled best alpha does not fall with the fraction here ({first[1]:g} at "
-                 f"f={first[0]:g}, {last[1]:g} at f={last[0]:g}): the rule is flat, and so "
-                 "is the evidence for a falling alpha on this data.")  # fmt: skip
-    describe = {
-        "smallcnn": "the exploratory run of the default command, SmallCNN students, seeds 0 to 9",
-        "mlp": "an MLP student (`--model mlp`), seeds 0 to 4",
-        "noise": "the SmallCNN with 20% of the training labels flipped (`--label-noise 0.2`), "
-        "seeds 0 to 4",
-    }
-    lines = [
+        return (f"The pooled best alpha falls from {first[1]:g} at f={first[0]:g} to "
+                f"{last[1]:g} at f={last[0]:g}, so the rule does too.")  # fmt: skip
+    return (f"The pooled best alpha does not fall with the fraction here ({first[1]:g} at "
+            f"f={first[0]:g}, {last[1]:g} at f={last[0]:g}): the rule is flat, and so "
+            "is the evidence for a falling alpha on this data.")  # fmt: skip
+
+
+def _auto_alpha_intro(settings, knots):
+    return [
         "# How `alpha=\"auto\"` was chosen",
         "",
         "`DistillationClassifier(alpha=\"auto\")` picks alpha from the fraction of the data the "
@@ -238,16 +244,23 @@ def auto_alpha_page():
         "are fitted to sweeps of three settings, all under the default protocol (every student "
         "trained the sweep's epochs over its kept rows) and on exploratory seeds only:",
         "",
-        *(f"- **{name}**: {describe.get(name, name)}." for name in settings),
+        *(f"- **{name}**: {DESCRIBE.get(name, name)}." for name in settings),
         "",
         "Per fraction, the validation accuracy over the KD alphas is averaged over seeds and "
         "pruners within a setting, then over settings; a quadratic fitted to that curve gives "
         "the best alpha; an isotonic regression makes the result non-increasing in the "
         "fraction (`prunekd.experiments.fit_auto_alpha`). Fitted on every setting: "
-        f"{_knots(knots)}. {trend}",
+        f"{_knots(knots)}. {_trend(knots)}",
         "",
         f"prunekd's knots (`prunekd.distillation.AUTO_ALPHA_KNOTS`): {_knots(AUTO_ALPHA_KNOTS)}.",
         "",
+    ]
+
+
+def auto_alpha_page():
+    settings = _settings()
+    knots = fit_auto_alpha(settings)
+    lines = _auto_alpha_intro(settings, knots) + [
         "## Validated out of sample",
         "",
         "For each setting, the rule is fitted on the *other* settings and applied to the one "
@@ -262,14 +275,13 @@ def auto_alpha_page():
         "| regret, fixed alpha 0.5 | fixed 0.5 − rule |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for row in table:
+    for row in validate_auto_alpha(settings):
         lines.append(
             f"| {row['setting']} | {_knots(row['knots_out'])} | {fmt_interval(*row['regret_out'])} "
             f"| {fmt_interval(*row['regret_all'])} | {fmt_interval(*row['regret_fixed'])} "
             f"| {fmt_interval(*row['fixed_minus_out'])} |"
         )
-    lines += _held_out_lines()
-    lines += _tables_lines()
+    lines += _held_out_lines() + _tables_lines()
     lines += [
         "",
         "Regenerate with the commands of the [results page](results.md); this page is rendered "
