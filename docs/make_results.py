@@ -185,7 +185,7 @@ def _results_intro(rows, config, info):
     ]
 
 
-EARLIER = [
+EARLIER_SECTION = [
     "## Earlier protocol",
     "",
     "The runs published before protocol v2 (a fixed 800 optimiser steps per student "
@@ -211,7 +211,7 @@ def results_page():
         lines += _side_by_side(rows, config)
     if os.path.isdir(METHODS):
         lines += _methods_section(rows)
-    lines += EARLIER
+    lines += EARLIER_SECTION
     with open(os.path.join(HERE, "results_discussion.md")) as f:
         lines.append(f.read().rstrip("\n"))
     return "\n".join(lines) + "\n"

@@ -173,7 +173,7 @@ class _StudentGroup(_Classifier):
         # A loss that is not a mean of per-sample losses (DIST) says so now, not mid-training.
         probe = torch.zeros(1, 2)
         check_kd_loss(self.kd_loss).per_sample(
-            probe, probe.log_softmax(-1), probe[:, 0].long(), 1.0
+            probe, probe.log_softmax(-1), torch.zeros(1, dtype=torch.long), 1.0
         )
         return torch.as_tensor([w is not None for w in weights])
 
