@@ -163,7 +163,9 @@ class CalPruner(EmbeddingPruner):
     model's ``transform``, else ``predict_proba``); the largest are kept. Cost:
     one inference pass, then a nearest-neighbour search per class. Departure
     from the reference code: DeepCore trains a proxy first; here ``model=`` is
-    any fitted classifier, such as the teacher.
+    any fitted classifier, such as the teacher. DeepCore also keeps the
+    *smallest* divergences (an ascending sort; ``keep="easy"`` here) and finds
+    the neighbours in an ImageNet ResNet-18 rather than the model's embedding.
 
     Parameters
     ----------

@@ -90,7 +90,11 @@ class GlisterPruner(EmbeddingPruner):
     Cost: one inference pass, then per kept sample one validation gradient
     (``O(n_val C h)``) and one gain per candidate (``O(n C h)``). Departure
     from the reference code: DeepCore trains a proxy first; here ``model=``
-    is any fitted torch network, such as the teacher.
+    is any fitted torch network, such as the teacher. DeepCore's greedy also
+    never moves the validation gradient (its update is passed under a
+    misspelt keyword, so it is never called) and validates on the training
+    rows themselves; here it moves after every pick, as in the paper, on
+    held-out rows. The layer is read in float32, the network's precision.
 
     Parameters
     ----------
