@@ -86,3 +86,23 @@ def test_proxies_report_their_deepfool_work():
     pruner = DeepFoolPruner(n_proxies=2, max_epochs=1, deepfool_steps=1, random_state=0).fit(X, y)
     # per proxy: a forward pass per sample, then one step: a forward pass and a 2-row Jacobian
     assert pruner.scoring_passes_ == 2 * (30 + 30 * (1 + 2 * 2))
+
+
+def test_a_scores_only_entry_of_an_earlier_version_is_not_read_as_scores_and_work(tmp_path):
+    from prunekd.pruning._base import BasePruner
+    from prunekd.pruning._outputs import OutputPruner
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    X = np.random.RandomState(0).randn(40, 4).astype("float32")
+    y = np.arange(40) % 3
+    kw = dict(model=model, deepfool_steps=1, random_state=0, memory=str(tmp_path))
+    # The cache as an earlier version wrote it: the scores alone, under the plain key (patched
+    # on the instance: patching the class would change the class's cache token).
+    old = DeepFoolPruner(**kw)
+    old._cache_key = lambda *a: OutputPruner._cache_key(old, *a)
+    old._scores = lambda *a: BasePruner._scores(old, *a)
+    old.fit(X, y)
+    new = DeepFoolPruner(**kw).fit(X, y)
+    np.testing.assert_array_equal(new.scores_, old.scores_)
+    assert new.scoring_passes_ == 40 + 40 * (1 + 2 * 3)

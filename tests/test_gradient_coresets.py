@@ -106,3 +106,18 @@ def test_pruner_weights_need_a_final_step_that_takes_them():
         with pytest.raises(ValueError, match="takes no sample_weight.*use_pruner_weights=False"):
             pipe.fit(X, y)
     pipe.set_params(use_pruner_weights=False).fit(X, y)  # unweighted, as asked
+
+
+def test_the_ridge_fit_without_ridge_falls_back_on_singular_gradients():
+    # lam=0 with a zero gradient (a sample fitted exactly): A^T A is singular, the Cholesky
+    # factor does not exist, and the stacked problem gives the non-negative least squares.
+    from scipy.optimize import nnls
+
+    from prunekd.pruning._gradients import _ridge_nnls
+
+    rng = np.random.RandomState(0)
+    A, b = np.c_[rng.randn(5, 3), np.zeros(5)], rng.randn(5)
+    w = _ridge_nnls(A, b, 0.0)
+    assert (w >= 0).all()
+    best = np.linalg.norm(A @ nnls(A, b)[0] - b)
+    np.testing.assert_allclose(np.linalg.norm(A @ w - b), best, rtol=1e-9)
