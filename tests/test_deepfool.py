@@ -65,14 +65,19 @@ def test_the_work_done_is_reported():
     assert pruner.scoring_passes_ == 40 + 40 * (1 + 2 * 3)
 
 
-def test_the_work_is_cached_with_the_scores(tmp_path):
+def _cached_linear_setting(memory):
+    """A 3-class linear model, 40 rows, and DeepFool's parameters with a score cache."""
     torch.manual_seed(0)
     model = torch.nn.Linear(4, 3)
     X = np.random.RandomState(0).randn(40, 4).astype("float32")
-    y = np.arange(40) % 3
-    first = DeepFoolPruner(model=model, deepfool_steps=1, random_state=0, memory=str(tmp_path))
-    first.fit(X, y)
-    again = DeepFoolPruner(model=model, deepfool_steps=1, random_state=0, memory=str(tmp_path))
+    kw = dict(model=model, deepfool_steps=1, random_state=0, memory=str(memory))
+    return X, np.arange(40) % 3, kw
+
+
+def test_the_work_is_cached_with_the_scores(tmp_path):
+    X, y, kw = _cached_linear_setting(tmp_path)
+    first = DeepFoolPruner(**kw).fit(X, y)
+    again = DeepFoolPruner(**kw)
     with mock.patch("prunekd.pruning._deepfool.deepfool_norms") as norms:
         again.fit(X, y)
     norms.assert_not_called()  # a cache hit ...
@@ -92,11 +97,7 @@ def test_a_scores_only_entry_of_an_earlier_version_is_not_read_as_scores_and_wor
     from prunekd.pruning._base import BasePruner
     from prunekd.pruning._outputs import OutputPruner
 
-    torch.manual_seed(0)
-    model = torch.nn.Linear(4, 3)
-    X = np.random.RandomState(0).randn(40, 4).astype("float32")
-    y = np.arange(40) % 3
-    kw = dict(model=model, deepfool_steps=1, random_state=0, memory=str(tmp_path))
+    X, y, kw = _cached_linear_setting(tmp_path)
     # The cache as an earlier version wrote it: the scores alone, under the plain key (patched
     # on the instance: patching the class would change the class's cache token).
     old = DeepFoolPruner(**kw)
