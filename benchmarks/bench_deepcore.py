@@ -114,7 +114,7 @@ def _args(batch):
         selection_batch=batch, device="cpu", workers=0, model="MLP", channel=1, num_classes=10,
         im_size=(8, 8), selection_optimizer="Adam", selection_lr=1e-3, selection_momentum=0.9,
         selection_weight_decay=0.0, selection_nesterov=False, print_freq=10**9, gpu=None,
-        selection_test_interval=0, selection_test_fraction=1.0, lr=0.1,
+        selection_test_interval=0, selection_test_fraction=1.0,
     )  # fmt: skip
 
 
@@ -288,9 +288,10 @@ def main(argv=None):
     data, f, e, b = _Digits(X, y), args.fraction, args.epochs, args.batch
     dc_args = _args(b)
     dc_args.shared_net = _proxy_net(e, b).fit(X, y)  # the weights both sides get for agreement
-    _register_model(dc_nets, "Shared", dc_args.shared_net.module_.state_dict())
-    # Cal's embedding network: the proxy's own (shared weights), or a fresh one when timing.
-    _register_model(dc_nets, "Embedding", dc_args.shared_net.module_.state_dict())
+    # Cal's neighbours are found in the shared proxy's embedding, also when timing (the
+    # same forward cost as any weights); "Shared" replaces DeepCore's trained model.
+    for name in ("Shared", "Embedding"):
+        _register_model(dc_nets, name, dc_args.shared_net.module_.state_dict())
     print(f"digits, n={len(X)}, fraction {f}, {e} epochs, batch {b}, 1 proxy, 1 thread, "
           f"best of {args.repeats}")  # fmt: skip
     print(f"{'method':<20} {'DeepCore s':>10} {'prunekd s':>10} {'ratio':>6} {'overlap':>8} "

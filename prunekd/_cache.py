@@ -28,8 +28,10 @@ import torch
 from filelock import FileLock
 from sklearn.utils.validation import check_memory
 from skorch import NeuralNet
+from skorch.utils import is_dataset
 
 from ._nets import _reset_parameters  # the re-initialisation proxies get
+from ._utils import _fingerprint
 
 # Library code is identified by its version, not by hashing its bytecode.
 _LIBRARIES = ("torch", "skorch", "sklearn", "numpy", "builtins", "abc", "typing")
@@ -190,3 +192,18 @@ def cached_call(memory, func, key, *args):
 
 def _keyed(key, func, args):
     return func(*args)
+
+
+def input_fingerprint(X):
+    """What identifies the X a pruner is fitted on: a content hash.
+
+    A torch Dataset is hashed through its pickled state (file paths, arrays,
+    transforms); one that cannot be pickled is identified by the object itself,
+    which is good enough for ``transform`` but not for the score cache.
+    """
+    if is_dataset(X):
+        try:
+            return joblib.hash((type(X).__qualname__, X))
+        except Exception:  # an unpicklable dataset: the very same object then
+            return ("id", id(X), len(X))
+    return _fingerprint(X)

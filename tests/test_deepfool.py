@@ -94,16 +94,15 @@ def test_proxies_report_their_deepfool_work():
 
 
 def test_a_scores_only_entry_of_an_earlier_version_is_not_read_as_scores_and_work(tmp_path):
-    from prunekd.pruning._base import BasePruner
-    from prunekd.pruning._outputs import OutputPruner
+    from prunekd._cache import cached_call, input_fingerprint, score_memory
 
     X, y, kw = _cached_linear_setting(tmp_path)
-    # The cache as an earlier version wrote it: the scores alone, under the plain key (patched
-    # on the instance: patching the class would change the class's cache token).
-    old = DeepFoolPruner(**kw)
-    old._cache_key = lambda *a: OutputPruner._cache_key(old, *a)
-    old._scores = lambda *a: BasePruner._scores(old, *a)
-    old.fit(X, y)
-    new = DeepFoolPruner(**kw).fit(X, y)
-    np.testing.assert_array_equal(new.scores_, old.scores_)
-    assert new.scoring_passes_ == 40 + 40 * (1 + 2 * 3)
+    pruner = DeepFoolPruner(**kw)
+    seed = int(np.random.RandomState(0).randint(np.iinfo(np.int32).max, size=2)[0])
+    key = pruner._cache_key(input_fingerprint(X), y, seed)
+    assert key[0] == "scores-v2"
+    # The cache as the earlier version wrote it: the scores alone, under the "scores" key.
+    cached_call(score_memory(str(tmp_path)), lambda: np.zeros(len(y)), ("scores", *key[1:]))
+    pruner.fit(X, y)
+    assert np.all(pruner.scores_ < 0)  # computed, not read from the earlier entry
+    assert pruner.scoring_passes_ == 40 + 40 * (1 + 2 * 3)

@@ -87,6 +87,12 @@ def _kd_term_per_sample(student_logits, teacher_log_p, temperature):
     return kl.sum(-1) * tau**2
 
 
+def _weighted_mean(values, weight):
+    """``sum w v / sum w`` over the last axis, as ``weighted_objective`` normalises a batch."""
+    weight = weight.to(values.dtype)
+    return (weight * values).sum(-1) / weight.sum(-1).clamp_min(torch.finfo(values.dtype).tiny)
+
+
 class _MemberRows(_BatchedArrays):
     """Position ``i`` of every member's kept rows: inputs ``(K, B, ...)``, targets ``(K, B, m)``.
 
@@ -149,11 +155,8 @@ class _StudentGroup(_Classifier):
         targets = pack_targets(y, log_p)
         self._weighted_ = self._weighted_members(weights, rows.shape)
         member_weights = None
-        if self._weighted_ is not None:
-            member_weights = np.ones(rows.shape)
-            for k, w in enumerate(weights):
-                if w is not None:
-                    member_weights[k] = w
+        if self._weighted_ is not None:  # unweighted members' ones are never read
+            member_weights = np.stack([np.ones(rows.shape[1]) if w is None else w for w in weights])
         self._train_ = _MemberRows(X, targets, rows, member_weights)
         try:
             with _torch_seeded(_seed_from_random_state(self.random_state)):
@@ -208,10 +211,7 @@ class _StudentGroup(_Classifier):
         plain = values.mean(1)
         if weight is None:
             return plain
-        weight = weight.to(values.dtype)
-        weighted = (weight * values).sum(1) / weight.sum(1).clamp_min(
-            torch.finfo(values.dtype).tiny
-        )
+        weighted = _weighted_mean(values, weight)
         return torch.where(self._weighted_.to(values.device), weighted, plain)
 
     def _soft_terms(self, y_pred, teacher_log_p, labels, weight=None):
@@ -224,8 +224,7 @@ class _StudentGroup(_Classifier):
         for k in range(len(y_pred)):
             args = (y_pred[k], teacher_log_p[k], labels[k], self.temperature)
             if weight is not None and self._weighted_[k]:
-                per_row, w = kd_loss.per_sample(*args), weight[k].to(y_pred.dtype)
-                terms.append((w * per_row).sum() / w.sum().clamp_min(torch.finfo(w.dtype).tiny))
+                terms.append(_weighted_mean(kd_loss.per_sample(*args), weight[k]))
             else:
                 terms.append(kd_loss(*args))
         return torch.stack(terms)

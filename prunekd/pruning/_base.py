@@ -12,9 +12,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 from skorch.utils import is_dataset
 
-from .._cache import cached_call, fitted_token, score_memory, token
+from .._cache import cached_call, fitted_token, input_fingerprint, score_memory, token
 from .._compat import HasMethods, Interval, StrOptions, _fit_context, validate_params
-from .._utils import _MAX_SEED, _fingerprint, clone_sharing
+from .._utils import _MAX_SEED, clone_sharing
 from ..datasets._labels import as_torch_dataset, dataset_labels
 from ._selection import n_kept, select
 
@@ -49,21 +49,6 @@ def clear_score_cache():
         FutureWarning,
         stacklevel=2,
     )
-
-
-def _input_fingerprint(X):
-    """What identifies the X a pruner is fitted on: a content hash.
-
-    A torch Dataset is hashed through its pickled state (file paths, arrays,
-    transforms); one that cannot be pickled is identified by the object itself,
-    which is good enough for ``transform`` but not for the score cache.
-    """
-    if is_dataset(X):
-        try:
-            return joblib.hash((type(X).__qualname__, X))
-        except Exception:  # an unpicklable dataset: the very same object then
-            return ("id", id(X), len(X))
-    return _fingerprint(X)
 
 
 class BasePruner(TransformerMixin, BaseEstimator):
@@ -201,6 +186,8 @@ class BasePruner(TransformerMixin, BaseEstimator):
 
     # Parameters of a subclass that only decide the selection, not the scores.
     _selection_params = ()
+    # Fitted attributes compute_scores sets (DeepFool's work), cached with the scores.
+    _cached_attributes = ()
 
     def select_samples(self, X, scores, y_encoded, n_keep, tiebreak):
         """Indices of the ``n_keep`` samples kept: the selection hook.
@@ -254,7 +241,8 @@ class BasePruner(TransformerMixin, BaseEstimator):
         try:
             params = {k: fitted_token(v) if k in self._fitted_params else token(v)
                       for k, v in params.items()}  # fmt: skip
-            return ("scores", token(type(self)), joblib.hash(params), fingerprint,
+            # "scores-v2": entries hold (scores, cached attributes); v1 held scores alone
+            return ("scores-v2", token(type(self)), joblib.hash(params), fingerprint,
                     joblib.hash(y), seed)  # fmt: skip
         except Exception:  # an unpicklable parameter: no caching, no harm
             return None
@@ -272,12 +260,20 @@ class BasePruner(TransformerMixin, BaseEstimator):
             raise ValueError(f"{type(self).__name__}.compute_scores returned non-finite scores")
         return scores
 
+    def _scores_and_attributes(self, X, y, seed):
+        scores = self._checked_scores(X, y, seed)
+        return scores, {name: getattr(self, name) for name in self._cached_attributes}
+
     def _scores(self, X, y, seed, fingerprint, memory):
         memory = score_memory(memory)
         key = None if memory is None else self._cache_key(fingerprint, y, seed)
         if key is None:
-            return self._checked_scores(X, y, seed)
-        return cached_call(memory, self._checked_scores, key, X, y, seed)
+            scores, attributes = self._scores_and_attributes(X, y, seed)
+        else:
+            scores, attributes = cached_call(memory, self._scores_and_attributes, key, X, y,
+                                             seed)  # fmt: skip
+        vars(self).update(attributes)  # a cache hit restores what the scoring also found
+        return scores
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -337,7 +333,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
                 "least one sample per class. Raise fraction or set class_balanced=False."
             )
         score_seed, tie_seed = check_random_state(self.random_state).randint(_MAX_SEED, size=2)
-        fingerprint = _input_fingerprint(X)
+        fingerprint = input_fingerprint(X)
         scores = self._scores(X, y, int(score_seed), fingerprint, memory)
         tiebreak = np.random.RandomState(tie_seed).permutation(n_samples)
         self._fit_memory = memory  # for selection hooks that cache more (embeddings)
@@ -369,7 +365,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
         X = as_torch_dataset(X)
         if not is_dataset(X):
             X = validate_data(self, X, reset=False, **self._X_checks())
-        if _input_fingerprint(X) != self._fit_fingerprint_:
+        if input_fingerprint(X) != self._fit_fingerprint_:
             raise ValueError(
                 f"{type(self).__name__}.transform only accepts the X it was fitted "
                 "on: it returns indices into that X. To prune other data, call "

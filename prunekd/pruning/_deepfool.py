@@ -6,7 +6,6 @@ import numpy as np
 import torch
 from torch.func import jacrev, vmap
 
-from .._cache import cached_call, score_memory
 from .._compat import Interval
 from .._utils import _input_batches, _module_device
 from ._embed import torch_module
@@ -162,37 +161,26 @@ class DeepFoolPruner(OutputPruner):
         )  # fmt: skip
         self.deepfool_steps = deepfool_steps
 
+    # Its work depends on the data (most samples stop early): kept with the scores in
+    # memory=, so that a cache hit still says what they cost.
+    _cached_attributes = ("scoring_passes_",)
+
     def compute_scores(self, X, y, random_state):
         """Minus the DeepFool norm, from the model or averaged over trained proxies."""
         self._passes = []
-        if self._model() is None:
-            return super().compute_scores(X, y, random_state)
-        module = torch_module(self._model(), "DeepFoolPruner differentiates the model with "
-                              "respect to its inputs (or, with model=None, trains proxies)")  # fmt: skip
-        return -deepfool_norms(module, X, self.deepfool_steps, self._passes)
+        try:
+            if self._model() is None:
+                scores = super().compute_scores(X, y, random_state)
+            else:
+                module = torch_module(self._model(), "DeepFoolPruner differentiates the model "
+                                      "with respect to its inputs (or, with model=None, trains "
+                                      "proxies)")  # fmt: skip
+                scores = -deepfool_norms(module, X, self.deepfool_steps, self._passes)
+            self.scoring_passes_ = float(sum(self._passes))
+        finally:
+            del self._passes
+        return scores
 
     def _proxy_scores(self, X, y_encoded, n_classes, seed):
         net = self._train_proxy(X, y_encoded, n_classes, seed)
         return -deepfool_norms(net.module_, X, self.deepfool_steps, self._passes)
-
-    def _scores_and_work(self, X, y, seed):
-        try:
-            return self._checked_scores(X, y, seed), float(sum(self._passes))
-        finally:
-            del self._passes
-
-    def _cache_key(self, fingerprint, y, seed):
-        key = super()._cache_key(fingerprint, y, seed)
-        return None if key is None else (*key, "with-work")  # (scores, passes) entries
-
-    def _scores(self, X, y, seed, fingerprint, memory):
-        # The work depends on the data (most samples stop early): it is cached
-        # beside the scores, so that a cache hit still says what they cost.
-        memory = score_memory(memory)
-        key = None if memory is None else self._cache_key(fingerprint, y, seed)
-        if key is None:
-            scores, self.scoring_passes_ = self._scores_and_work(X, y, seed)
-        else:
-            scores, self.scoring_passes_ = cached_call(memory, self._scores_and_work, key, X,
-                                                       y, seed)  # fmt: skip
-        return scores
