@@ -29,7 +29,8 @@ from skorch import NeuralNetClassifier
 from prunekd import DistillationClassifier
 from prunekd.datasets import load_digits
 from prunekd.models import SmallCNN
-from prunekd.pruning import per_sample_grad_norms, per_sample_grad_norms_loop
+from prunekd.pruning import per_sample_grad_norms
+from prunekd.pruning._grand import per_sample_grad_norms_loop
 
 
 def _timed(fn):

@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from prunekd.experiments._group import _Stacked
+from prunekd.distillation._group import _Stacked
 from prunekd.models import SmallCNN
 
 SIZES = (14, 28, 70, 140)

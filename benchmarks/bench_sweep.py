@@ -23,7 +23,7 @@ from prunekd.datasets import load_digits
 from prunekd.distillation._losses import teacher_log_probs
 from prunekd.distillation._teacher import make_teacher
 from prunekd.experiments import SweepConfig, split_data
-from prunekd.experiments._group import _StudentGroup
+from prunekd.distillation._group import _StudentGroup
 from prunekd.experiments._config import epochs_for as _epochs_for
 from prunekd.models import SmallCNN
 

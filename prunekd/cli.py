@@ -9,8 +9,10 @@ import time
 from .experiments import (
     BUDGETS,
     DATASETS,
+    KD_LOSS_NAMES,
     MODELS,
     PRUNERS,
+    WEIGHTED,
     SweepConfig,
     load_results,
     protocol,
@@ -58,6 +60,15 @@ def _names(choices):
     return parse
 
 
+def _one_of(choices):
+    def parse(text):
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"unknown {text!r}; choose from {', '.join(choices)}")
+        return text
+
+    return parse
+
+
 def _teachers(text):
     out = {}
     for item in text.split(","):
@@ -98,6 +109,8 @@ def _config_options():
         ("--batch-size", int, "mini-batch size"),
         ("--lr", float, "learning rate (Adam)"),
         ("--temperature", float, "softmax temperature of the distillation term"),
+        ("--kd-loss", _one_of(KD_LOSS_NAMES), "distillation loss of every KD student: kd "
+         "(vanilla), dkd, dist or mse"),
         ("--n-proxies", int, "proxies per score pruner"),
         ("--proxy-epochs", int, "proxy training epochs (Forgetting uses twice as many)"),
         ("--label-noise", float, "fraction of training labels changed to another class (teachers "
@@ -206,6 +219,10 @@ def _validate(args, parser):
         parser.error("--label-noise must lie in [0, 1)")
     if args.lr <= 0 or args.temperature <= 0:
         parser.error("--lr and --temperature must be positive")
+    weighted = sorted(set(args.pruners) & set(WEIGHTED))
+    if args.kd_loss == "dist" and weighted:
+        parser.error(f"--kd-loss dist is no mean of per-sample losses, so it cannot weight the "
+                     f"rows of {', '.join(weighted)}; choose another --kd-loss or --pruners")  # fmt: skip
 
 
 def main(argv=None):
@@ -228,6 +245,7 @@ def main(argv=None):
         budget_scales=args.budget_scales, budget_seeds=args.budget_seeds,
         teacher_epochs=args.teacher_epochs,
         batch_size=args.batch_size, lr=args.lr, temperature=args.temperature,
+        kd_loss=args.kd_loss,
         n_proxies=args.n_proxies, proxy_epochs=args.proxy_epochs, label_noise=args.label_noise,
         device=args.device,
         mixed_precision=args.mixed_precision,

@@ -62,4 +62,12 @@ def main(out, stored):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    try:
+        main(*sys.argv[1:3])
+    finally:
+        # Left to the interpreter's exit, the process group's threads may still be running
+        # when their C++ objects are destroyed ("terminate called without an active
+        # exception"), which a loaded machine makes likelier: wind them down first.
+        if torch.distributed.is_initialized():
+            torch.distributed.barrier()
+            torch.distributed.destroy_process_group()

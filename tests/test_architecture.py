@@ -3,10 +3,9 @@
 import ast
 import re
 import sys
+import textwrap
 from pathlib import Path
 
-import numpy as np
-import pytest
 from sklearn.linear_model import LogisticRegression
 
 import prunekd
@@ -165,3 +164,66 @@ def test_experiments_use_the_public_api_or_the_named_internal_module():
             if not (inside or public or target in allowed_internal):
                 offenders.append(f"{name} imports {target}")
     assert offenders == []
+
+
+def _tempered_softmaxes(source, prefix=""):
+    """Functions of ``source`` that take a (log-)softmax of something divided by a temperature.
+
+    That is where a distillation divergence compares distributions at a
+    temperature (or where the teacher's side is computed once).
+    """
+    found = []
+
+    def visit(node, scope):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, scope + [child.name])
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = ".".join(scope + [child.name])
+                for call in ast.walk(child):
+                    func = getattr(call, "func", None)
+                    if (isinstance(call, ast.Call) and getattr(func, "attr", getattr(func, "id", ""))
+                            in ("softmax", "log_softmax") and call.args
+                            and isinstance(call.args[0], ast.BinOp)
+                            and isinstance(call.args[0].op, ast.Div)):  # fmt: skip
+                        found.append(prefix + name)
+                        break
+                visit(child, scope + [child.name])
+
+    visit(ast.parse(source), [])
+    return found
+
+
+def test_each_distillation_divergence_is_computed_in_one_function():
+    from prunekd.distillation._losses import KD_LOSSES
+
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        found += _tempered_softmaxes(path.read_text(), f"{_module_name(path)}:")
+    assert sorted(found) == [
+        "prunekd.distillation._losses:DISTLoss._batch",  # DIST has no per-row form
+        "prunekd.distillation._losses:DKDLoss._per_sample",
+        "prunekd.distillation._losses:_kd_divergence",  # vanilla KD, for student and group
+        "prunekd.distillation._losses:teacher_log_probs",  # the teacher's side, once per fit
+    ]
+    # every loss defines its divergence once: per row, or (DIST) per batch
+    for name, loss in KD_LOSSES.items():
+        assert len({"_per_sample", "_batch"} & set(vars(loss))) == 1, name
+
+
+def test_the_divergence_scan_sees_a_second_kd_term():
+    planted = "def kd(s, t, tau):\n    return F.kl_div(F.log_softmax(s / tau, -1), t)\n"
+    assert _tempered_softmaxes(planted) == ["kd"]
+
+
+def test_the_group_loss_has_no_loop_over_members():
+    import inspect
+
+    from prunekd.distillation import _losses
+    from prunekd.distillation._group import _StudentGroup
+
+    loops = (ast.For, ast.While, ast.comprehension)
+    for func in (_StudentGroup.get_loss, _losses.kd_objective, _losses._mean,
+                 _losses._hard_per_sample, _losses._KDLossBase.members):  # fmt: skip
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+        assert not any(isinstance(node, loops) for node in ast.walk(tree)), func.__qualname__

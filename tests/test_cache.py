@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from prunekd import EL2NPruner, make_pipeline
 from prunekd._cache import token
 from prunekd.models import MLP
-from prunekd.pruning import ScorePruner, clear_score_cache
+from prunekd.pruning import ScorePruner
 
 FAST = dict(n_proxies=1, max_epochs=1, batch_size=32)
 
@@ -158,8 +158,24 @@ def test_pipeline_memory_caches_its_pruners_scores(blobs, proxy_fits, tmp_path):
 
 
 def test_clear_score_cache_is_deprecated():
+    import prunekd.pruning
+
+    with pytest.warns(FutureWarning, match="removed in 0.3"):
+        clear_score_cache = prunekd.pruning.clear_score_cache
     with pytest.warns(FutureWarning, match="memory="):
         clear_score_cache()
+    assert "clear_score_cache" not in prunekd.pruning.__all__
+
+
+def test_the_loop_oracle_is_deprecated_and_unlisted():
+    import prunekd.pruning
+    from prunekd.pruning._grand import per_sample_grad_norms_loop
+
+    with pytest.warns(FutureWarning, match="test oracle"):
+        assert prunekd.pruning.per_sample_grad_norms_loop is per_sample_grad_norms_loop
+    assert "per_sample_grad_norms_loop" not in prunekd.pruning.__all__
+    with pytest.raises(AttributeError, match="no attribute 'missing'"):
+        prunekd.pruning.missing  # noqa: B018
 
 
 SEARCH = """

@@ -267,3 +267,41 @@ def test_the_sweeps_teacher_scores_the_teacher_pruners_unchanged():
         assert len(kept) == 126
     with pytest.raises(ValueError, match="needs the sweep's fitted teacher"):
         _sweep.make_pruner(config, "aum_teacher", 0)
+
+
+def test_a_sweep_with_another_kd_loss_trains_its_kd_students_with_it(tmp_path, monkeypatch):
+    losses = []
+    group_fit = _sweep._StudentGroup.fit
+
+    def recording(self, *args, **kwargs):
+        losses.append(self.kd_loss)
+        return group_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(_sweep._StudentGroup, "fit", recording)
+    kd, dkd = str(tmp_path / "kd"), str(tmp_path / "dkd")
+    assert cli.main(["--out", kd, *TINY]) == 0
+    assert set(losses) == {"kd"}
+    losses.clear()
+    assert cli.main(["--out", dkd, "--kd-loss", "dkd", *TINY]) == 0
+    assert set(losses) == {"dkd"}
+    with open(os.path.join(dkd, "config.json")) as f:
+        assert json.load(f)["key"]["kd_loss"] == "dkd"
+    with open(os.path.join(kd, "config.json")) as f:
+        assert "kd_loss" not in json.load(f)["key"]  # sweeps stored before the option resume
+    by_run = {(r["study"], r["pruner"], r["fraction"], r["alpha"], r["teacher"]): r["test_accuracy"]
+              for r in _rows(kd)}  # fmt: skip
+    changed = [key for r in _rows(dkd)
+               if by_run[key := (r["study"], r["pruner"], r["fraction"], r["alpha"], r["teacher"])]
+               != r["test_accuracy"]]  # fmt: skip
+    assert changed and all(float(key[3]) > 0 for key in changed)  # only students with KD differ
+
+
+def test_dist_cannot_weight_a_coreset_and_says_so_before_running(tmp_path, capsys):
+    args = [*TINY]
+    args[args.index("random,el2n")] = "random,craig_teacher"
+    with pytest.raises(SystemExit):
+        cli.main(["--out", str(tmp_path), "--kd-loss", "dist", *args])
+    assert "--kd-loss dist" in capsys.readouterr().err and not os.listdir(tmp_path)
+    with pytest.raises(SystemExit):
+        cli.main(["--out", str(tmp_path), "--kd-loss", "softmax", *TINY])
+    assert "choose from kd, dkd, dist, mse" in capsys.readouterr().err

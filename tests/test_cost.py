@@ -6,7 +6,8 @@ import os
 import pytest
 
 from prunekd import cli
-from prunekd.experiments import SweepConfig, _group
+from prunekd.distillation import _group
+from prunekd.experiments import SweepConfig
 from prunekd.experiments._config import epochs_for
 from prunekd.models import SmallCNN
 from _helpers import tiny_sweep_args

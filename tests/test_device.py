@@ -26,7 +26,8 @@ from prunekd import (
     make_pipeline,
 )
 from prunekd.models import MLP, SmallCNN
-from prunekd.pruning import per_sample_grad_norms, per_sample_grad_norms_loop
+from prunekd.pruning import per_sample_grad_norms
+from prunekd.pruning._grand import per_sample_grad_norms_loop
 
 from _helpers import CifarShaped, NoisyDataset, Recording, dtype_probe, majority_rate, make_student
 

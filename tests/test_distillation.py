@@ -204,6 +204,18 @@ def test_float16_teacher_cache_refuses_more_classes_than_it_stores_exactly():
     assert not student.initialized_
 
 
+def test_float16_teacher_cache_takes_exactly_2048_classes():
+    n_classes = 2048  # labels up to 2047, every one exact in float16
+    X = np.random.RandomState(0).randn(4, 2).astype(np.float32)
+    y = np.array([0, 1, 2046, 2047])
+    student = mlp_student(
+        teacher=MLP(2, n_classes), module__n_classes=n_classes, classes=np.arange(n_classes),
+        teacher_cache_dtype="float16", max_epochs=1,
+    )  # fmt: skip
+    student.fit(X, y)
+    assert student.initialized_
+
+
 @UNTRAINED_TEACHER
 @pytest.mark.parametrize("kind", ["torch", "skorch", "sklearn", "frozen"])
 def test_teacher_kinds(blobs, lr_teacher, kind):

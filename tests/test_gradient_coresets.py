@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from scipy.optimize import nnls
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
@@ -121,3 +122,57 @@ def test_the_ridge_fit_without_ridge_falls_back_on_singular_gradients():
     assert (w >= 0).all()
     best = np.linalg.norm(A @ nnls(A, b)[0] - b)
     np.testing.assert_allclose(np.linalg.norm(A @ w - b), best, rtol=1e-9)
+
+
+def test_craig_weights_follow_their_kept_rows():
+    # The greedy picks rows out of index order: each weight must stay with its own row.
+    from prunekd.pruning._selection import budgets
+
+    X, y = make_classification(60, 6, n_informative=4, n_classes=3, random_state=1)
+    teacher = LogisticRegression(max_iter=500).fit(X, y)
+    pruner = CraigPruner(model=teacher, fraction=0.3).fit(X, y)
+    G = last_layer_gradients(teacher, X, y, np.unique(y))
+    expected = {}
+    for members, quota in budgets(y, 18, True):
+        chosen, weights = _craig_loop(G[members], quota)
+        assert chosen != sorted(chosen)  # the case this test is about
+        expected.update(zip(members[chosen].tolist(), weights))
+    assert dict(zip(pruner.sample_indices_.tolist(), pruner.sample_weight_.tolist())) == expected
+
+
+class _WeightRecorder(ClassifierMixin, BaseEstimator):
+    """A final step that keeps the ``sample_weight`` its ``fit`` was given."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.sample_weight_ = sample_weight
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def _weighted_setting():
+    X, y = make_classification(90, 6, n_informative=4, n_classes=3, random_state=0)
+    return X, y, LogisticRegression(max_iter=500).fit(X, y)
+
+
+def test_chained_weighting_pruners_multiply_their_weights():
+    X, y, teacher = _weighted_setting()
+    first, second = CraigPruner(model=teacher, fraction=0.6), GradMatchPruner(model=teacher,
+                                                                              fraction=0.5)  # fmt: skip
+    pipe = make_pipeline(first, second, _WeightRecorder()).fit(X, y)
+    # a kept row's weight: the first pruner's weight of it times the second's
+    expected = first.sample_weight_[second.sample_indices_] * second.sample_weight_
+    np.testing.assert_allclose(pipe[-1].sample_weight_, expected)
+    assert not np.allclose(expected, second.sample_weight_)
+
+
+def test_a_given_sample_weight_multiplies_the_pruners_weights():
+    X, y, teacher = _weighted_setting()
+    given = np.random.RandomState(0).uniform(0.5, 2.0, len(y))
+    pruner = CraigPruner(model=teacher, fraction=0.3)
+    pipe = make_pipeline(pruner, _WeightRecorder())
+    pipe.fit(X, y, _weightrecorder__sample_weight=given)
+    np.testing.assert_allclose(pipe[-1].sample_weight_,
+                               pruner.sample_weight_ * given[pruner.sample_indices_])  # fmt: skip

@@ -9,7 +9,7 @@ from prunekd import DistillationClassifier
 from prunekd.distillation._loss import kd_objective, teacher_log_probs
 from prunekd.distillation._losses import check_kd_loss
 from prunekd.distillation._teacher import make_teacher
-from prunekd.experiments._group import _StudentGroup, vectorisable
+from prunekd.distillation._group import _StudentGroup, vectorisable
 from prunekd.models import MLP, SmallCNN
 
 KW = dict(module__n_classes=10, optimizer=torch.optim.Adam, lr=3e-3, batch_size=32, verbose=0)
@@ -105,7 +105,8 @@ def test_the_group_loss_is_the_sum_of_the_students_losses(kd_loss):
     log_p = torch.log_softmax(torch.as_tensor(rng.randn(n_members, batch, n_teachers, n_classes)), -1)
     rows = pack_targets(labels, log_p, dtype=torch.float64)
     alphas, teachers = (0.0, 0.4, 1.0), (-1, 1, 0)
-    group = _StudentGroup(MLP, alphas=alphas, teachers=teachers, temperature=2.0, kd_loss=kd_loss)
+    group = _StudentGroup(MLP, alphas=alphas, teachers=teachers, temperature=2.0, kd_loss=kd_loss,
+                          module__n_features=1, module__n_classes=n_classes).initialize()  # fmt: skip
     got = group.get_loss(y_pred, rows)
     expected = 0.0
     for k, (alpha, t) in enumerate(zip(alphas, teachers)):
@@ -150,7 +151,8 @@ def test_the_weighted_group_loss_is_the_weighted_objective(kd_loss):
     log_p = torch.log_softmax(torch.as_tensor(rng.randn(n_members, batch, 1, n_classes)), -1)
     w = torch.as_tensor(rng.uniform(0.5, 2.0, size=(n_members, batch)))
     targets = torch.cat([pack_targets(labels, log_p, dtype=torch.float64), w[..., None]], dim=-1)
-    group = _StudentGroup(MLP, alphas=(0.3, 0.6), teachers=(0, 0), temperature=2.0, kd_loss=kd_loss)
+    group = _StudentGroup(MLP, alphas=(0.3, 0.6), teachers=(0, 0), temperature=2.0, kd_loss=kd_loss,
+                          module__n_features=1, module__n_classes=n_classes).initialize()  # fmt: skip
     group._weighted_ = torch.tensor([True, False])
     soft = check_kd_loss(kd_loss)
     expected = weighted_objective(y_pred[0], torch.as_tensor(labels[0]), log_p[0, :, 0], 0.3, 2.0,
@@ -165,3 +167,26 @@ def test_a_loss_without_a_per_sample_form_refuses_weights(setting):
     with pytest.raises(ValueError, match="sample_weight"):
         _StudentGroup(SmallCNN, alphas=[0.5], teachers=[0], kd_loss="dist", max_epochs=1,
                       **KW).fit(X, y, rows[:1], log_p, [np.ones(rows.shape[1])])  # fmt: skip
+
+
+@pytest.mark.parametrize("module", [SmallCNN, MLP])
+def test_a_member_learns_the_same_weights_in_groups_of_any_size(setting, module):
+    # A resumed sweep trains only its missing members, so a member's group may be smaller
+    # than in an uninterrupted run: what it learns must not depend on its neighbours.
+    X, y, *_ = setting
+    rng = np.random.RandomState(1)
+    rows = np.stack([rng.permutation(len(X))[:90] for _ in range(5)])
+    log_p = torch.log_softmax(torch.as_tensor(rng.randn(2, len(X), 10)), -1).numpy()
+    alphas, teachers = [0.5, 0.0, 1.0, 0.25, 0.7], [1, -1, 0, 1, 0]
+    kwargs = dict(module__in_channels=1) if module is SmallCNN else dict(module__n_features=64)
+
+    def first_member(size):
+        group = _StudentGroup(module, alphas=alphas[:size], teachers=teachers[:size], max_epochs=2,
+                              random_state=3, **kwargs, **KW)  # fmt: skip
+        group.fit(X.reshape(len(X), -1) if module is MLP else X, y, rows[:size], log_p)
+        return [weights[0] for weights in group.module_.weights]
+
+    alone = first_member(1)
+    for size in (2, 5):
+        for a, b in zip(alone, first_member(size)):
+            assert torch.equal(a, b), f"a member alone and in a group of {size} differ"

@@ -53,3 +53,11 @@ def test_a_multi_metric_search_with_a_refit_metric(blobs):
     chosen = GridSearchCV(pipe, grid, cv=3, scoring={"acc": "accuracy", "f1": "f1_macro"},
                           refit=refit).fit(X, y)  # fmt: skip
     assert chosen.best_params_["randompruner__fraction"] == 0.2
+
+
+def test_smallest_fraction_within_gives_up_an_absolute_amount_of_score():
+    # far from 1, an absolute tolerance and a relative one choose differently
+    results = {"params": [{}] * 3, "param_p__fraction": [0.1, 0.3, 1.0],
+               "mean_test_score": [0.40, 0.45, 0.46]}  # fmt: skip
+    assert smallest_fraction_within(0.011)(results) == 1  # 0.45 >= 0.46 - 0.011
+    assert smallest_fraction_within(0.009)(results) == 2

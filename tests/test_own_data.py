@@ -160,3 +160,54 @@ def test_channels_last_images_are_transposed():
     out = as_images(X)
     assert out.shape == (5, 3, 8, 6) and out.max() <= 1
     np.testing.assert_allclose(out[:, 2, 4, 5], X[:, 4, 5, 2] / X.max(), rtol=1e-6)
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """What ``prunekd --data`` passes to ``recommend`` (the search itself stubbed out)."""
+    from prunekd.tuning import _command
+
+    seen = {}
+
+    def fake_recommend(X, y, **kwargs):
+        seen.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(_command, "recommend", fake_recommend)
+    return seen
+
+
+def test_the_command_keeps_plain_training_in_a_given_alpha_grid(csv_file, tmp_path, recorded):
+    with pytest.raises(SystemExit):
+        main(["--data", str(csv_file), "--target", "label", "--out", str(tmp_path),
+              "--alphas", "0.5"])  # fmt: skip
+    assert recorded["alphas"] == (0.0, 0.5)  # alpha 0 is the baseline every search needs
+
+
+def test_the_command_without_epochs_takes_the_own_data_default_not_the_sweeps(csv_file, tmp_path,
+                                                                               recorded):  # fmt: skip
+    with pytest.raises(SystemExit):
+        main(["--data", str(csv_file), "--target", "label", "--out", str(tmp_path)])
+    assert recorded["max_epochs"] is None  # recommend's own 30, not the paper sweep's 70
+    with pytest.raises(SystemExit):
+        main(["--data", str(csv_file), "--target", "label", "--out", str(tmp_path), "--epochs", "7"])
+    assert recorded["max_epochs"] == 7
+
+
+def test_the_full_data_baseline_trains_without_kd(monkeypatch):
+    from prunekd.distillation import DistillationClassifier
+
+    X, y = load_iris(return_X_y=True)
+    fitted = []
+    fit = DistillationClassifier.fit
+
+    def recording(self, X, y, *args, **kwargs):
+        fitted.append((len(y), self.alpha))
+        return fit(self, X, y, *args, **kwargs)
+
+    monkeypatch.setattr(DistillationClassifier, "fit", recording)
+    # alpha 0.5 only in the grid: the recommendation distils, the baseline must not
+    rec = recommend(X, y, fractions=(1.0,), alphas=(0.5,), max_epochs=2, cv=2)
+    assert rec.alpha == 0.5
+    n_train = rec.n_train
+    assert fitted[-1] == (n_train, 0.0)  # the last fit: the full-data baseline, without KD

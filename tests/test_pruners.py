@@ -15,8 +15,8 @@ from prunekd.pruning import (
     ScorePruner,
     el2n_scores,
     per_sample_grad_norms,
-    per_sample_grad_norms_loop,
 )
+from prunekd.pruning._grand import per_sample_grad_norms_loop
 
 from _helpers import dtype_probe
 

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 
 import pytest
 
@@ -135,3 +136,165 @@ def test_a_pruner_added_later_trains_only_its_own_students(reference, tmp_path, 
     # both pruners from the start
     assert trained == ["el2n"] * 4
     assert _comparable(target) == rows
+
+
+class _Interrupted(BaseException):
+    """A stop from outside (as KeyboardInterrupt is), not an error the sweep could handle."""
+
+
+def _interrupt_at_call(monkeypatch, name, n):
+    """The ``n``-th call of the sweep's ``name`` (1-based) stops the run."""
+    from prunekd.experiments import _sweep
+
+    original, calls = getattr(_sweep, name), []
+
+    def stopping(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == n:
+            raise _Interrupted
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_sweep, name, stopping)
+
+
+def _group_ends(data):
+    """Byte offsets of the ends of the reference file's groups of rows (fraction, seed)."""
+    lines = data.split(b"\n")[1:-1]
+    ends, offset = [], len(data.split(b"\n")[0]) + 1
+    for i, line in enumerate(lines):
+        offset += len(line) + 1
+        fields = line.split(b",")
+        following = lines[i + 1].split(b",") if i + 1 < len(lines) else None
+        if following is None or (following[2], following[4]) != (fields[2], fields[4]):
+            ends.append(offset)
+    return ends
+
+
+# Every group boundary, a row torn inside the last one of each group (a lone member left to
+# train), and kills inside a teacher's fit: in a fresh run, and in a resume after seed 0's rows.
+_STOPS = {
+    **{f"after group {g}": [("_append_group", g + 1)] for g in (1, 2, 3)},
+    **{f"torn last row of group {g}": g for g in (1, 2, 3, 4)},
+    "inside the first teacher fit": [("_fit_teacher", 1)],
+    "inside a teacher fit of a resume": [("_append_group", 3), ("_fit_teacher", 2)],
+}
+
+
+def _torn_copy(out, target, group):
+    """``out``'s files, the results cut 17 bytes before the end of ``group``'s single write."""
+    for name in ("config.json", "results.csv"):
+        with open(os.path.join(out, name), "rb") as f:
+            data = f.read()
+        if name == "results.csv":
+            data = data[: _group_ends(data)[group - 1] - 17]
+        with open(os.path.join(target, name), "wb") as f:
+            f.write(data)
+
+
+def _fingerprint_members(patch):
+    """Rows carry a checksum of each member's trained weights in place of its correct count.
+
+    Accuracy on a few hundred rows hides a change in the last bits of a weight;
+    the checksum shows any.
+    """
+    from prunekd.distillation._group import _StudentGroup
+
+    def checksums(group, X, y):
+        module = group.module_
+        # a network with buffers trains alone, unstacked
+        stacked = module.weights if hasattr(module, "weights") else module.net.parameters()
+        stacked = [w.detach().cpu().numpy() for w in stacked]
+        stacked = stacked if hasattr(module, "weights") else [w[None] for w in stacked]
+        return [zlib.crc32(b"".join(w[k].tobytes() for w in stacked))
+                for k in range(len(group.alphas))]
+
+    patch.setattr(_StudentGroup, "member_correct", checksums)
+
+
+# Convolutions: the kernels whose last bits once depended on a member's group size.
+CNN = [*TINY]
+CNN[CNN.index("mlp")] = "smallcnn"
+CNN[CNN.index("--epochs") + 1] = "2"
+
+
+@pytest.fixture(scope="module")
+def fingerprinted(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("fingerprinted"))
+    with pytest.MonkeyPatch.context() as patch:
+        _fingerprint_members(patch)
+        assert cli.main(["--out", out, *CNN]) == 0
+    return out, _comparable(out)
+
+
+@pytest.mark.parametrize("stop", list(_STOPS))
+def test_interrupted_anywhere_the_resumed_rows_equal_the_uninterrupted_ones(fingerprinted,
+                                                                            tmp_path, monkeypatch,
+                                                                            stop):  # fmt: skip
+    out, rows = fingerprinted
+    _fingerprint_members(monkeypatch)
+    target = str(tmp_path)
+    if isinstance(_STOPS[stop], int):
+        _torn_copy(out, target, _STOPS[stop])
+    else:
+        for name, call in _STOPS[stop]:
+            with monkeypatch.context() as patch:
+                _interrupt_at_call(patch, name, call)
+                with pytest.raises(_Interrupted):
+                    cli.main(["--out", target, *CNN])
+    assert cli.main(["--out", target, *CNN]) == 0
+    assert _comparable(target) == rows
+    lines = [line for line in _lines(target) if line]
+    assert len(lines) == N_ROWS + 1 and len(set(lines)) == len(lines)
+
+
+def test_a_resume_refuses_results_of_another_protocol(reference, tmp_path, capsys):
+    import json
+
+    out, _ = reference
+    target = str(tmp_path)
+    for name in ("config.json", "results.csv"):
+        with open(os.path.join(out, name), "rb") as src, open(os.path.join(target, name), "wb") as dst:
+            dst.write(src.read())
+    with open(os.path.join(target, "config.json")) as f:
+        config = json.load(f)
+    config["protocol_sha256"] = "0" * 64  # made under another protocol.json
+    with open(os.path.join(target, "config.json"), "w") as f:
+        json.dump(config, f)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--out", target, *TINY])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "another results protocol (sha256 0000000000000000" in error and "--restart" in error
+    with open(os.path.join(target, "config.json")) as f:
+        assert json.load(f)["protocol_sha256"] == "0" * 64  # nothing overwritten
+    assert cli.main(["--out", target, "--restart", *TINY]) == 0
+
+
+def test_a_summary_names_the_protocol_its_run_was_made_under(reference):
+    from prunekd.experiments._protocol import protocol_hash
+    from prunekd.experiments._report import _provenance_line
+
+    same = _provenance_line({"protocol_sha256": protocol_hash()}, {"prunekd_version": "x"})
+    assert same.endswith(f"under results protocol sha256 `{protocol_hash()[:16]}`.")
+    other = _provenance_line({"protocol_sha256": "ab" * 32}, {"prunekd_version": "x"})
+    assert "under another results protocol (sha256 `abababababababab`)" in other
+
+
+def test_rows_of_two_budgets_are_two_runs(tmp_path):
+    # The budget study trains the same (pruner, fraction, alpha, seed, teacher) at several
+    # scales: a resume must neither skip one as done nor drop one as a duplicate.
+    import csv
+
+    from prunekd.experiments._store import RESULT_FIELDS, run_key
+
+    row = dict.fromkeys(RESULT_FIELDS, "1")
+    row.update(study="budget", pruner="random", teacher="none")
+    rows = [{**row, "budget_scale": scale} for scale in ("0.5", "2.0", "0.5")]
+    path = tmp_path / "results.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    read = read_results(str(path))
+    assert [r["budget_scale"] for r in read] == [0.5, 2.0]  # the repeated 0.5 row dropped
+    assert run_key(read[0]) != run_key(read[1])

@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from prunekd.experiments import SweepConfig, _group, _sweep
+from prunekd.distillation import _group
+from prunekd.experiments import SweepConfig, _sweep
 from prunekd.experiments._cost import _flops, forward_flops
 from prunekd.models import SmallCNN
 

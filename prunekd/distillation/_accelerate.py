@@ -33,6 +33,9 @@ class AcceleratedDistillationClassifier(AccelerateMixin, DistillationClassifier)
     ----------
     module : torch module class or instance
         The student network, returning logits.
+    *args
+        Positional arguments after ``module``, passed on as
+        :class:`~prunekd.DistillationClassifier` takes them.
     accelerator : accelerate.Accelerator
         Required (``None`` is refused at ``fit``). Decides the processes, the device and mixed precision
         (``Accelerator(mixed_precision="bf16")``; ``mixed_precision=True`` of
@@ -41,6 +44,9 @@ class AcceleratedDistillationClassifier(AccelerateMixin, DistillationClassifier)
         Left to the accelerator.
     unwrap_after_train : bool, default=True
         Restore the plain module after training, so that the fitted net pickles.
+    callbacks__print_log__sink : "auto" or callable, default="auto"
+        Where the training log goes: ``"auto"`` prints it in the main process
+        only (skorch's :class:`~skorch.hf.AccelerateMixin`).
     **kwargs
         Every other parameter of :class:`~prunekd.DistillationClassifier`.
 

@@ -49,6 +49,9 @@ class DistillationClassifier(StepBudgetMixin, _Classifier):
         ``n_classes`` or ``n_features`` gets them from the data in ``fit``
         when ``module__n_classes`` or ``module__n_features`` is not given
         (the number of classes, the number of columns of a 2-D ``X``).
+    *args
+        Positional arguments after ``module``, passed on to
+        :class:`skorch.NeuralNetClassifier` as skorch takes them.
     teacher : torch.nn.Module, skorch net, scikit-learn classifier or None, default=None
         A teacher fitted on the full training data. A torch module must return
         logits; a skorch net is used through its fitted module; a scikit-learn

@@ -1,5 +1,5 @@
 """Moved to :mod:`prunekd.distillation._losses`; kept so that old imports still work."""
 
-from ._losses import _kd_term, distillation_loss, kd_objective, teacher_log_probs
+from ._losses import distillation_loss, kd_objective, teacher_log_probs
 
-__all__ = ["_kd_term", "distillation_loss", "kd_objective", "teacher_log_probs"]
+__all__ = ["distillation_loss", "kd_objective", "teacher_log_probs"]

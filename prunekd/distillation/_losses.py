@@ -41,28 +41,24 @@ def distillation_loss(student_logits, teacher_logits, temperature=4.0):
     >>> float(distillation_loss(s, s))
     0.0
     """
-    return _kd_term(student_logits, teacher_log_probs(teacher_logits, temperature), temperature)
+    tau = float(temperature)
+    return _kd_divergence(student_logits, teacher_log_probs(teacher_logits, tau), tau).mean(-1)
 
 
 def teacher_log_probs(teacher_logits, temperature):
     """``log_softmax(t / tau)``: what the KD term needs of the teacher, computable once."""
-    return F.log_softmax(teacher_logits.float() / float(temperature), dim=1)
+    return F.log_softmax(teacher_logits.float() / float(temperature), dim=-1)
 
 
-def _kd_term(student_logits, teacher_log_p, temperature):
-    tau = float(temperature)
-    log_p_student = F.log_softmax(student_logits / tau, dim=1)
-    kl = F.kl_div(
-        log_p_student, teacher_log_p.to(log_p_student.dtype), reduction="batchmean", log_target=True
-    )
-    return kl * tau**2
+def _kd_divergence(student_logits, teacher_log_p, tau):
+    """Vanilla KD of every row, ``tau**2 * KL(p_teacher || p_student)``: shape ``(...)``.
 
-
-def _kd_per_sample(student_logits, teacher_log_p, temperature):
-    tau = float(temperature)
-    log_p_student = F.log_softmax(student_logits / tau, dim=1)
-    log_t = teacher_log_p.to(log_p_student.dtype)
-    return (log_t.exp() * (log_t - log_p_student)).sum(1) * tau**2
+    The one place the KD term is computed: the student (rows ``(B, C)``) and
+    the group trainer (members' rows ``(K, B, C)``) both call it.
+    """
+    log_p = F.log_softmax(student_logits / tau, dim=-1)
+    log_t = teacher_log_p.to(log_p.dtype)
+    return (log_t.exp() * (log_t - log_p)).sum(-1) * tau**2
 
 
 def _hard_per_sample(criterion, student_logits, y):
@@ -74,72 +70,94 @@ def _hard_per_sample(criterion, student_logits, y):
         )
     reduction, criterion.reduction = criterion.reduction, "none"
     try:
-        return criterion(student_logits, y)
+        n_classes = student_logits.shape[-1]
+        return criterion(student_logits.reshape(-1, n_classes), y.reshape(-1)).view(y.shape)
     finally:
         criterion.reduction = reduction
 
 
-def weighted_objective(student_logits, y, teacher_log_p, alpha, temperature, hard_loss,
-                       soft_loss, weight):  # fmt: skip
-    """``sum_i w_i [(1 - alpha) hard_i + alpha soft_i] / sum_i w_i`` over the batch.
+def _mean(values, weight=None, weighted=None):
+    """The mean over the last axis; with ``weight``, ``sum w v / sum w``.
 
-    A sample of weight 2 counts as the sample twice: with one batch holding
-    every row, the loss and its gradient are those of the data with that row
-    duplicated.
+    ``weighted`` (bool, one per leading index) keeps the plain mean where it is
+    False: ``torch.where`` passes a zero gradient to the branch not taken, so
+    an unweighted member's gradient is the plain mean's, bit for bit. A batch
+    whose weights are all zero contributes nothing (not a division by zero).
     """
-    weight = weight.to(student_logits.dtype)
-    loss = student_logits.new_zeros(len(student_logits))
-    if alpha != 1:
-        loss = loss + (1.0 - alpha) * _hard_per_sample(hard_loss, student_logits, y)
-    if alpha != 0:
-        if soft_loss is None:
-            soft = _kd_per_sample(student_logits, teacher_log_p, temperature)
-        else:
-            soft = soft_loss.per_sample(student_logits, teacher_log_p, y, temperature)
-        loss = loss + alpha * soft
-    # A batch whose weights are all zero contributes nothing (not a division by zero).
-    return (weight * loss).sum() / weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
+    if weight is None:
+        return values.mean(-1)
+    weight = weight.to(values.dtype)
+    mean = (weight * values).sum(-1) / weight.sum(-1).clamp_min(torch.finfo(values.dtype).tiny)
+    return mean if weighted is None else torch.where(weighted, mean, values.mean(-1))
 
 
 def kd_objective(student_logits, y, teacher_log_p, alpha, temperature, hard_loss, soft_loss=None,
-                 weight=None):  # fmt: skip
-    """``(1 - alpha) * hard_loss(s, y) + alpha * soft_loss``.
+                 weight=None, weighted=None):  # fmt: skip
+    """``(1 - alpha) * hard + alpha * soft``: the student's objective, and every member's.
 
-    ``teacher_log_p`` is :func:`teacher_log_probs` of the teacher's logits.
-    ``soft_loss(s, teacher_log_p, y, temperature)`` defaults to vanilla KD,
-    ``tau**2 * KL(p_teacher || p_student)``. ``alpha == 0`` returns the hard
+    Rows ``(B, C)`` give a scalar; members' rows ``(K, B, C)``, with ``alpha``
+    a tensor of ``K`` weights, give one objective per member, ``(K,)``.
+    ``teacher_log_p`` is :func:`teacher_log_probs` of the teacher's logits,
+    shaped as the logits. ``hard_loss`` is the student's criterion;
+    ``soft_loss`` a loss object, vanilla KD by default. With per-row
+    ``weight`` both terms are ``sum_i w_i l_i / sum_i w_i`` over the batch: a
+    sample of weight 2 counts as the sample twice (``weighted``: see
+    :func:`_mean`). A scalar ``alpha == 0`` without weights returns the hard
     loss itself, so that no teacher is needed and training is exactly plain
-    training. With per-sample ``weight``, see :func:`weighted_objective`.
+    training.
     """
-    if weight is not None:
-        return weighted_objective(student_logits, y, teacher_log_p, alpha, temperature,
-                                  hard_loss, soft_loss, weight)  # fmt: skip
-    if alpha == 0:
+    soft_loss = KDLoss() if soft_loss is None else soft_loss
+    scalar = not torch.is_tensor(alpha)
+    rows = student_logits.dim() == 2 and weight is None
+    if scalar and alpha == 0 and rows:
         return hard_loss(student_logits, y)
-    if soft_loss is None:
-        soft = _kd_term(student_logits, teacher_log_p, temperature)
-    else:
-        soft = soft_loss(student_logits, teacher_log_p, y, temperature)
-    if alpha == 1:
-        return soft
-    return (1.0 - alpha) * hard_loss(student_logits, y) + alpha * soft
+    loss = 0.0
+    if not (scalar and alpha == 1):
+        if rows:  # the criterion as the user gave it, reduction included
+            hard = hard_loss(student_logits, y)
+        else:
+            hard = _mean(_hard_per_sample(hard_loss, student_logits, y), weight, weighted)
+        loss = (1.0 - alpha) * hard
+    if teacher_log_p is not None and not (scalar and alpha == 0):
+        soft = soft_loss.members(student_logits, teacher_log_p, y, temperature, weight, weighted)
+        loss = loss + alpha * soft
+    return loss
+
+
+weighted_objective = kd_objective  # the weighted objective is the objective with weights
 
 
 class _KDLossBase(BaseEstimator):
     """A distillation loss: ``loss(student_logits, teacher_log_p, y, temperature)``.
 
-    Subclasses implement ``_loss(student_logits, teacher_log_p, y, tau)``;
-    every parameter of theirs is a non-negative weight, checked on each call.
+    Subclasses implement the divergence of every row, ``_per_sample``, over
+    the last axis of rows ``(..., B, C)``; a loss that is no mean of per-row
+    terms (DIST) implements its batch form ``_batch`` instead. Every parameter
+    of theirs is a non-negative weight, checked on each call.
     """
 
     def __call__(self, student_logits, teacher_log_p, y, temperature):
+        return self.members(student_logits, teacher_log_p, y, temperature)
+
+    def members(self, student_logits, teacher_log_p, y, temperature, weight=None, weighted=None):
+        """The loss of every member's batch: logits ``(K, B, C)`` give ``(K,)``, ``(B, C)`` a scalar.
+
+        With ``weight`` (shaped as ``y``), each batch's ``sum w l / sum w``
+        (``weighted``: which members are weighted, the others the plain mean).
+        """
         self._check_parameters()
-        return self._loss(student_logits, teacher_log_p, y, float(temperature))
+        tau = float(temperature)
+        if weight is None:
+            return self._batch(student_logits, teacher_log_p, y, tau)
+        return _mean(self._per_sample(student_logits, teacher_log_p, y, tau), weight, weighted)
 
     def per_sample(self, student_logits, teacher_log_p, y, temperature):
         """The loss of every sample, shape ``(n,)``, whose mean is the loss (for ``sample_weight``)."""
         self._check_parameters()
         return self._per_sample(student_logits, teacher_log_p, y, float(temperature))
+
+    def _batch(self, student_logits, teacher_log_p, y, tau):
+        return self._per_sample(student_logits, teacher_log_p, y, tau).mean(-1)
 
     def _check_parameters(self):
         # The attributes are the parameters (scikit-learn's convention); read
@@ -172,11 +190,8 @@ class KDLoss(_KDLossBase):
     0.0
     """
 
-    def _loss(self, student_logits, teacher_log_p, y, tau):
-        return _kd_term(student_logits, teacher_log_p, tau)
-
     def _per_sample(self, student_logits, teacher_log_p, y, tau):
-        return _kd_per_sample(student_logits, teacher_log_p, tau)
+        return _kd_divergence(student_logits, teacher_log_p, tau)
 
 
 class DKDLoss(_KDLossBase):
@@ -209,31 +224,29 @@ class DKDLoss(_KDLossBase):
         self.alpha = alpha
         self.beta = beta
 
-    def _loss(self, student_logits, teacher_log_p, y, tau):
-        return self._per_sample(student_logits, teacher_log_p, y, tau).mean()
-
     def _per_sample(self, student_logits, teacher_log_p, y, tau):
-        log_s = F.log_softmax(student_logits.float() / tau, dim=1)
+        log_s = F.log_softmax(student_logits.float() / tau, dim=-1)
         log_t = teacher_log_p.float()
-        target = F.one_hot(y.long(), log_s.shape[1]).bool()
+        target = F.one_hot(y.long(), log_s.shape[-1]).bool()
         # log p_target and log (1 - p_target), for student and teacher
-        s_in, t_in = log_s[target], log_t[target]
+        s_in = log_s.gather(-1, y.long()[..., None])[..., 0]
+        t_in = log_t.gather(-1, y.long()[..., None])[..., 0]
         s_out = torch.log1p(-s_in.exp().clamp(max=1 - _EPS))
         t_out = torch.log1p(-t_in.exp().clamp(max=1 - _EPS))
         tckd = t_in.exp() * (t_in - s_in) + t_out.exp() * (t_out - s_out)
         # distributions over the non-target classes: p_i / (1 - p_target)
-        s_rest = (log_s - s_out[:, None]).masked_fill(target, 0.0)
-        t_rest = (log_t - t_out[:, None]).masked_fill(target, 0.0)
-        nckd = (t_rest.exp().masked_fill(target, 0.0) * (t_rest - s_rest)).sum(1)
+        s_rest = (log_s - s_out[..., None]).masked_fill(target, 0.0)
+        t_rest = (log_t - t_out[..., None]).masked_fill(target, 0.0)
+        nckd = (t_rest.exp().masked_fill(target, 0.0) * (t_rest - s_rest)).sum(-1)
         return tau**2 * (self.alpha * tckd + self.beta * nckd)
 
 
 def _pearson_distance(a, b, dim):
-    """``1 - Pearson correlation`` of ``a`` and ``b`` along ``dim``, averaged over the rest."""
+    """``1 - Pearson correlation`` of ``a`` and ``b`` along ``dim``, averaged over the last axis left."""
     a = a - a.mean(dim, keepdim=True)
     b = b - b.mean(dim, keepdim=True)
     corr = (a * b).sum(dim) / (a.norm(dim=dim) * b.norm(dim=dim) + _EPS)
-    return (1 - corr).mean()
+    return (1 - corr).mean(-1)
 
 
 class DISTLoss(_KDLossBase):
@@ -267,11 +280,14 @@ class DISTLoss(_KDLossBase):
         self.beta = beta
         self.gamma = gamma
 
-    def _loss(self, student_logits, teacher_log_p, y, tau):
+    def _batch(self, student_logits, teacher_log_p, y, tau):
         p_t = teacher_log_p.float().exp()
-        p_s = F.softmax(student_logits.float() / tau, dim=1)
-        inter = _pearson_distance(p_s, p_t, dim=1)
-        intra = _pearson_distance(p_s, p_t, dim=0) if len(p_s) > 1 else p_s.new_zeros(())
+        p_s = F.softmax(student_logits.float() / tau, dim=-1)
+        inter = _pearson_distance(p_s, p_t, dim=-1)
+        if p_s.shape[-2] > 1:
+            intra = _pearson_distance(p_s, p_t, dim=-2)
+        else:  # one row has no correlation over the batch
+            intra = p_s.new_zeros(p_s.shape[:-2])
         return tau**2 * (self.beta * inter + self.gamma * intra)
 
 
@@ -293,15 +309,12 @@ class MSELoss(_KDLossBase):
     2.0
     """
 
-    def _loss(self, student_logits, teacher_log_p, y, tau):
-        return self._per_sample(student_logits, teacher_log_p, y, tau).mean()
-
     def _per_sample(self, student_logits, teacher_log_p, y, tau):
         s = student_logits.float()
         t = teacher_log_p.float() * tau
-        s = s - s.mean(1, keepdim=True)
-        t = t - t.mean(1, keepdim=True)
-        return ((s - t) ** 2).sum(1)
+        s = s - s.mean(-1, keepdim=True)
+        t = t - t.mean(-1, keepdim=True)
+        return ((s - t) ** 2).sum(-1)
 
 
 def weighs_samples(kd_loss):

@@ -1,13 +1,13 @@
 """The pruning x distillation sweep behind the ``prunekd`` command, and its report."""
 
 from ._auto_alpha import alpha_regret, fit_auto_alpha, knots_rule, validate_auto_alpha
-from ._config import BUDGETS, SweepConfig
+from ._config import BUDGETS, KD_LOSS_NAMES, SweepConfig
 from ._data import DATASETS, MODELS, flip_labels
 from ._figures import write_figures
 from ._findings import Verdict, findings, format_verdict
 from ._plan import plan_groups, plan_runs
 from ._protocol import protocol, protocol_hash
-from ._pruners import PRUNERS
+from ._pruners import PRUNERS, WEIGHTED
 from ._report import load_results, render_summary, verdict_table, write_summary
 from ._results import Results, smoothed_best_alpha
 from ._stats import all_cells_word, bootstrap_interval, t_interval, word
@@ -17,11 +17,13 @@ from ._sweep import run_sweep, split_data
 __all__ = [
     "BUDGETS",
     "DATASETS",
+    "KD_LOSS_NAMES",
     "MODELS",
     "PRUNERS",
     "Results",
     "SweepConfig",
     "Verdict",
+    "WEIGHTED",
     "all_cells_word",
     "alpha_regret",
     "bootstrap_interval",

@@ -4,12 +4,16 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+from .._internal import KD_LOSSES
 from ._pruners import PAPER_PRUNERS
 
 BUDGETS = ("epochs", "steps")
+KD_LOSS_NAMES = tuple(KD_LOSSES)
 # Rows of another protocol (shared split and teachers, no cost columns) are
 # not mixed with these.
 _SCHEMA = 3
+# Settings added after runs were stored, with the value those runs had.
+_ADDED_LATER = {"kd_loss": "kd"}
 
 
 @dataclass
@@ -55,6 +59,7 @@ class SweepConfig:
     batch_size: int = 32
     lr: float = 3e-3
     temperature: float = 4.0
+    kd_loss: str = "kd"
     n_proxies: int = 2
     proxy_epochs: int = 10
     label_noise: float = 0.0
@@ -67,6 +72,9 @@ class SweepConfig:
                 "download", "budget_scales", "budget_seeds"}  # fmt: skip
         grid.add("steps" if self.budget == "epochs" else "epochs")  # the budget not used
         key = {k: v for k, v in dataclasses.asdict(self).items() if k not in grid}
+        for name, default in _ADDED_LATER.items():
+            if key[name] == default:  # stored sweeps of before the field keep their key
+                del key[name]
         return {**key, "schema": _SCHEMA}
 
 

@@ -83,4 +83,6 @@ def frozen_choices(config):
         return None
     if any(json.dumps(config.get(k)) != json.dumps(design.get(k)) for k in _TRAINING):
         return None
+    if config.get("kd_loss", "kd") != "kd":  # the design's loss, set before the field existed
+        return None
     return json.loads(json.dumps(frozen))

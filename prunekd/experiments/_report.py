@@ -64,8 +64,13 @@ def _header(first, fractions):
 def _provenance_line(config_file, info):
     version = info.get("prunekd_version") or config_file.get("prunekd_version", "?")
     revisions = info.get("revisions") or [config_file.get("revision")]
-    return (f"Produced by prunekd {version}, code revision "
-            f"{', '.join(str(r) for r in revisions)}.")  # fmt: skip
+    line = f"Produced by prunekd {version}, code revision {', '.join(str(r) for r in revisions)}"
+    stored = config_file.get("protocol_sha256")
+    if stored and stored != protocol_hash():
+        # The verdicts below apply today's rules; say the run's own.
+        return (f"{line}, under another results protocol (sha256 `{stored[:16]}`): the "
+                "verdicts below apply the current one to it.")  # fmt: skip
+    return f"{line}" + (f", under results protocol sha256 `{stored[:16]}`." if stored else ".")
 
 
 def _budget_words(config):

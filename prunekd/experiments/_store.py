@@ -130,7 +130,11 @@ def provenance():
 
 
 def prepare_out(out, config, restart, protocol_hash):
-    """Create ``out``, refuse results of other settings in it, and write ``config.json``."""
+    """Create ``out``, refuse results of other settings or rules in it, and write ``config.json``.
+
+    Results made under another protocol (another ``protocol.json`` hash) are
+    refused too: a resume would mix runs of two rule books under one hash.
+    """
     os.makedirs(out, exist_ok=True)
     config_path = os.path.join(out, "config.json")
     results_path = os.path.join(out, "results.csv")
@@ -140,13 +144,25 @@ def prepare_out(out, config, restart, protocol_hash):
                 os.remove(os.path.join(out, name))
     previous = read_json(config_path)
     if os.path.exists(results_path) and previous:
-        if previous.get("key") != json.loads(json.dumps(config.key())):
-            schema = previous.get("key", {}).get("schema")
-            why = (f"results of an earlier protocol (schema {schema}, now {_SCHEMA})"
-                   if schema != _SCHEMA else "results of a sweep with other settings")  # fmt: skip
+        why = _why_not_resumable(previous, config, protocol_hash)
+        if why:
             raise ValueError(
                 f"{out} holds {why}; pass --restart to discard them, or choose another --out"
             )
     write_json(config_path, {"config": dataclasses.asdict(config), "key": config.key(),
                              "protocol_sha256": protocol_hash, **provenance()})  # fmt: skip
     return results_path
+
+
+def _why_not_resumable(previous, config, protocol_hash):
+    """Why the results of ``previous`` (a ``config.json``) cannot be resumed; None if they can."""
+    if previous.get("key") != json.loads(json.dumps(config.key())):
+        schema = previous.get("key", {}).get("schema")
+        if schema != _SCHEMA:
+            return f"results of an earlier protocol (schema {schema}, now {_SCHEMA})"
+        return "results of a sweep with other settings"
+    stored = previous.get("protocol_sha256")
+    if stored != protocol_hash:
+        return (f"results made under another results protocol (sha256 {str(stored)[:16]}, "
+                f"now {protocol_hash[:16]})")  # fmt: skip
+    return None

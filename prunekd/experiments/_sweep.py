@@ -15,13 +15,18 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
-from .._internal import make_teacher, teacher_log_probs
+from .._internal import (
+    _INFERENCE_BATCH,
+    _StudentGroup,
+    make_teacher,
+    teacher_log_probs,
+    vectorisable,
+)
 from ..callbacks import TrainingDynamics
 from ..distillation import DistillationClassifier
 from ._config import SweepConfig, epochs_for
 from ._cost import relative_costs, student_cost
 from ._data import flip_labels, load_dataset, make_module
-from ._group import _INFERENCE_BATCH, _StudentGroup, vectorisable
 from ._plan import plan_groups, plan_runs
 from ._protocol import protocol_hash
 from ._pruners import (
@@ -139,7 +144,7 @@ def _run_group(config, data, runs, rows, teacher_log_p, teacher_names, costs, we
         for part in _members(module, kwargs, len(runs)):
             group = _StudentGroup(
                 module, alphas=[alphas[k] for k in part], teachers=[teachers[k] for k in part],
-                random_state=runs[part[0]]["seed"], **kwargs,
+                kd_loss=config.kd_loss, random_state=runs[part[0]]["seed"], **kwargs,
             )  # fmt: skip
             start = time.perf_counter()
             group.fit(X, y, rows[part], teacher_log_p, [weights[k] for k in part])
@@ -367,8 +372,8 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     X, y = load_dataset(config.dataset, config.data_dir, config.download)
     datas = {seed: _seed_data(config, X, y, seed) for seed in config.seeds}
     done = {run_key(r) for r in read_results(results_path, repair=True)}
-    # Only the students not written yet: a member trains as it would alone (same
-    # initial weights, same batches), so a group of the missing ones gives their rows.
+    # Only the students not written yet: a member learns the same weights in a group
+    # of any size (same initial weights, same batches), so the missing ones give their rows.
     todo = [(key, missing) for key, runs in plan_groups(config)
             if (missing := [r for r in runs if run_key(r) not in done])]  # fmt: skip
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")

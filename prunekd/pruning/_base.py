@@ -39,8 +39,8 @@ def clear_score_cache():
     Examples
     --------
     >>> import warnings
-    >>> from prunekd.pruning import clear_score_cache
     >>> with warnings.catch_warnings(record=True):
+    ...     from prunekd.pruning import clear_score_cache
     ...     clear_score_cache()
     """
     warnings.warn(

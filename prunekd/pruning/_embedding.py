@@ -344,10 +344,10 @@ class GraphCutPruner(_GreedySetPruner):
         self,
         model=None,
         *,
-        lam=1.0,
         fraction=0.5,
         class_balanced=True,
         random_state=None,
+        lam=1.0,
         memory=None,
         embedding="deprecated",
     ):

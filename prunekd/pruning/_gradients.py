@@ -171,7 +171,11 @@ class CraigPruner(_GradientCoresetPruner):
     samples. Departure from the reference code: DeepCore trains a proxy
     first; here ``model=`` is any fitted classifier, such as the teacher.
 """
-        + _SHARED.format(extra="")
+        + _SHARED.format(
+            extra="""    embedding : fitted model, default="deprecated"
+        Deprecated since 0.2, removed in 0.3: the former name of ``model``.
+"""
+        )
         + """
     Examples
     --------
@@ -234,8 +238,8 @@ class GradMatchPruner(_GradientCoresetPruner):
         "lam": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, model=None, *, lam=1.0, fraction=0.5, class_balanced=True,
-                 random_state=None, memory=None):  # fmt: skip
+    def __init__(self, model=None, *, fraction=0.5, class_balanced=True, random_state=None,
+                 memory=None, lam=1.0):  # fmt: skip
         super().__init__(model, fraction=fraction, class_balanced=class_balanced,
                          random_state=random_state, memory=memory)  # fmt: skip
         self.lam = lam

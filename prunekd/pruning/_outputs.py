@@ -3,6 +3,7 @@
 import numpy as np
 import torch
 
+from .._docstrings import fill_sections, shared_sections
 from .._nets import outputs_probabilities, to_logits
 from .._utils import _input_batches
 from ..distillation._teacher import column_positions, make_teacher
@@ -19,6 +20,46 @@ def _proxy_logits(net, X):
         yield to_logits(output.float(), probabilities)
 
 
+# The parameters of every OutputPruner, written once for all their docstrings.
+_PARAMETERS = """
+    fraction : float, default=0.5
+        Fraction of the samples kept, in (0, 1].
+    keep : {"hard", "easy"}, default="hard"
+        Which end of the score ranking is kept.
+    class_balanced : bool, default=True
+        Keep the same fraction of every class.
+    model : None, torch module, fitted skorch net or fitted scikit-learn classifier, default=None
+        Score with this fitted model instead of training proxies, such as the
+        teacher a :class:`~prunekd.DistillationClassifier` learns from.
+    estimator : None, torch module class or instance, or skorch net, default=None
+        The proxy; ``None`` picks an MLP for flat features and a small CNN for
+        images (see :class:`~prunekd.pruning.ProxyPruner`).
+    n_proxies : int, default=3
+        Proxies averaged over.
+    max_epochs : int, default=10
+        Training epochs of each proxy before scoring.
+    batch_size : int, default=128
+        Mini-batch size of the proxies.
+    lr : float, default=1e-3
+        Learning rate (Adam).
+    device : str, default="cpu"
+        Device of the proxies.
+    mixed_precision : bool, default=False
+        Train the proxies under bfloat16 autocast; scores are computed in float32.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the proxies and tie-breaking; an int lets ``memory`` cache the scores.
+    memory : str, joblib.Memory or None, default=None
+        Folder (or ``joblib.Memory``) caching the scores across fits and
+        processes; see :class:`~prunekd.pruning.BasePruner`.
+    verbose : int, default=0
+        Above 0, a progress bar over the proxies' training epochs (the scores
+        and their cache key do not change).
+    teacher : fitted model, default="deprecated"
+        Deprecated since 0.2, removed in 0.3: the former name of ``model``.
+"""
+
+
+@shared_sections(parameters=_PARAMETERS)
 class OutputPruner(ProxyPruner):
     """Base class of the pruners that score samples from predicted probabilities.
 
@@ -30,39 +71,7 @@ class OutputPruner(ProxyPruner):
 
     Parameters
     ----------
-    fraction : float, default=0.5
-        Fraction of the samples kept, in (0, 1].
-    keep : {"hard", "easy"}, default="hard"
-        Which end of the score ranking is kept.
-    class_balanced : bool, default=True
-        Keep the same fraction of every class.
-    model : None, torch module, fitted skorch net or fitted scikit-learn classifier, default=None
-        Score with this fitted model instead of training proxies, such as the
-        teacher a :class:`~prunekd.DistillationClassifier` learns from.
-    estimator : None, torch module class or instance, or skorch net, default=None
-        The proxy (see :class:`ProxyPruner`).
-    n_proxies : int, default=3
-        Proxies averaged over.
-    max_epochs : int, default=10
-        Training epochs of each proxy.
-    batch_size : int, default=128
-        Mini-batch size of the proxies.
-    lr : float, default=1e-3
-        Learning rate (Adam).
-    device : str, default="cpu"
-        Device of the proxies.
-    mixed_precision : bool, default=False
-        Train the proxies under bfloat16 autocast.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the proxies and tie-breaking.
-    memory : str, joblib.Memory or None, default=None
-        Folder (or ``joblib.Memory``) caching the scores across fits and
-        processes; see :class:`~prunekd.pruning.BasePruner`.
-    teacher : fitted model, default="deprecated"
-        Deprecated since 0.2, removed in 0.3: the former name of ``model``.
-    verbose : int, default=0
-        Above 0, a progress bar over the proxies' training epochs (the scores
-        and their cache key do not change).
+    {{parameters}}
 
     Examples
     --------
@@ -184,17 +193,13 @@ class OutputPruner(ProxyPruner):
         return self._scores_of(_proxy_logits(net, X), y_encoded)
 
 
-_SHARED_DOC = OutputPruner.__doc__.split("Parameters\n    ----------\n")[1].split(
-    "\n\n    Examples"
-)[0]
-
-
 def _uncertainty_doc(summary, attributes, example):
-    return f"""{summary}
+    return fill_sections(
+        f"""{summary}
 
     Parameters
     ----------
-{_SHARED_DOC}
+    {{{{parameters}}}}
 
     Attributes
     ----------
@@ -210,7 +215,9 @@ def _uncertainty_doc(summary, attributes, example):
     Examples
     --------
 {example}
-    """
+    """,
+        {"parameters": _PARAMETERS},
+    )
 
 
 class EntropyPruner(OutputPruner):

@@ -9,7 +9,7 @@ from ._recommend import DEFAULT_ALPHAS, DEFAULT_FRACTIONS, recommend
 
 # Options of the paper study that mean nothing for your own data.
 _STUDY_ONLY = ("dataset", "data_dir", "download", "model", "teachers", "pruners", "quick",
-               "budget", "steps", "budget_scales", "budget_seeds", "capacity_alpha")  # fmt: skip
+               "budget", "steps", "budget_scales", "budget_seeds", "capacity_alpha", "kd_loss")  # fmt: skip
 
 
 def add_options(parser):

@@ -1,14 +1,29 @@
-"""Students of one kept fraction and seed, trained side by side as one vectorised model.
+"""Students that differ only in their rows, KD weight or teacher, trained as one vectorised model.
 
-For every (fraction, seed) the sweep trains one student per pruner, per KD
-weight and per teacher. They all keep the same number of rows, start from the
-same initial weights (same seed) and visit their rows in the same order (same
-permutation of positions), so they take the same number of steps in lockstep.
-They are stacked into one network (``torch.func.vmap`` over stacked weights,
-each member with its own mini-batch) and trained by one skorch loop: one
-optimiser call and one vectorised forward/backward per step for all of them.
-The loss is the sum of the members' own KD objectives, so each member's
-gradient, hence its Adam update (element-wise), is the one it would get alone.
+The private trainer behind the ``prunekd`` sweep, and for any search over
+alpha or teachers. Its API (``_StudentGroup``):
+
+- ``_StudentGroup(module, alphas=(...), teachers=(...), temperature=,
+  kd_loss=, random_state=, **skorch_kwargs)``: ``K = len(alphas)`` members;
+  ``teachers[k]`` indexes the teachers' outputs (-1: none, with alpha 0).
+- ``fit(X, y, rows, teacher_log_p=None, weights=None)``: member ``k`` trains
+  on ``X[rows[k]]`` (``rows`` is ``(K, n_kept)``; every member keeps as many
+  rows), with the teachers' :func:`teacher_log_probs` on all of ``X``
+  (``(n_teachers, n, C)``) and optional per-row weights per member.
+- ``member_correct(X, y)``: every member's number of correct predictions;
+  ``module_.weights``: the stacked parameters, member ``k`` at index ``k``.
+- ``vectorisable(module, **kwargs)``: whether members of a network can share
+  one model (a network with buffers trains one member at a time).
+
+The members all start from the same initial weights (same seed) and visit
+their rows in the same order (same permutation of positions), so they take
+the same number of steps in lockstep. They are stacked into one network
+(``torch.func.vmap`` over stacked weights, each member with its own
+mini-batch) and trained by one skorch loop: one optimiser call and one
+vectorised forward/backward per step for all of them. The loss is the sum of
+the members' objectives (:func:`kd_objective`, the student's own, over
+members' rows), so each member's gradient, hence its Adam update
+(element-wise), is the one it would get alone.
 """
 
 import copy
@@ -18,18 +33,11 @@ import torch
 from skorch.utils import to_tensor
 from torch import nn
 from torch.func import functional_call, vmap
-from torch.nn import functional as F
 
-from .._internal import (
-    _BatchedArrays,
-    _Classifier,
-    _seed_from_random_state,
-    _torch_seeded,
-    check_kd_loss,
-    pack_targets,
-    unpack_targets,
-)
-from ..distillation import KDLoss
+from .._skorch import _BatchedArrays, _Classifier
+from .._utils import _seed_from_random_state, _torch_seeded
+from ._losses import check_kd_loss, kd_objective
+from ._targets import pack_targets, unpack_targets
 
 _INFERENCE_BATCH = 1024
 
@@ -49,21 +57,27 @@ class _Stacked(nn.Module):
 
     The network is built once (drawing its initial weights from torch's
     generator exactly as a single student would), and every member starts
-    from those weights.
+    from those weights. A member's arithmetic does not depend on how many
+    members share the model: vmap over one member (or the plain network) takes
+    other kernels than over several, whose results differ in the last bits, so
+    a lone member trains beside an idle copy of itself (its outputs are
+    dropped, so it gets no gradient). A resumed sweep, which trains only its
+    missing members, then gives the rows of an uninterrupted one.
     """
 
     def __init__(self, module, n_members, **module_kwargs):
         super().__init__()
         template = module(**module_kwargs)
-        if n_members > 1 and any(True for _ in template.buffers()):
-            raise ValueError(f"{type(template).__name__} has buffers; it cannot be vectorised")
         self.n_members = n_members
-        if n_members == 1:
+        if any(True for _ in template.buffers()):
+            if n_members > 1:
+                raise ValueError(f"{type(template).__name__} has buffers; it cannot be vectorised")
             self.net = template
             return
         self._names = [name for name, _ in template.named_parameters()]
+        n_stacked = max(n_members, 2)
         self.weights = nn.ParameterList(
-            nn.Parameter(p.detach().unsqueeze(0).repeat(n_members, *[1] * p.dim()).clone())
+            nn.Parameter(p.detach().unsqueeze(0).repeat(n_stacked, *[1] * p.dim()).clone())
             for _, p in template.named_parameters()
         )
         # A weightless copy to call functionally; kept off the module tree so
@@ -74,23 +88,12 @@ class _Stacked(nn.Module):
         return functional_call(self._template, dict(zip(self._names, weights)), (x,))
 
     def forward(self, x):
-        if self.n_members == 1:
+        if not hasattr(self, "weights"):
             return self.net(x[0]).unsqueeze(0)
-        return vmap(self._one)(tuple(self.weights), x)
-
-
-def _kd_term_per_sample(student_logits, teacher_log_p, temperature):
-    """The KD term of :func:`prunekd.distillation._losses.kd_objective` per member and row: ``(K, B)``."""
-    tau = float(temperature)
-    log_p = F.log_softmax(student_logits / tau, dim=-1)
-    kl = F.kl_div(log_p, teacher_log_p.to(log_p.dtype), reduction="none", log_target=True)
-    return kl.sum(-1) * tau**2
-
-
-def _weighted_mean(values, weight):
-    """``sum w v / sum w`` over the last axis, as ``weighted_objective`` normalises a batch."""
-    weight = weight.to(values.dtype)
-    return (weight * values).sum(-1) / weight.sum(-1).clamp_min(torch.finfo(values.dtype).tiny)
+        n_stacked = len(self.weights[0])
+        if len(x) < n_stacked:  # the idle copy reads the lone member's batch
+            x = x.expand(n_stacked, *x.shape[1:])
+        return vmap(self._one)(tuple(self.weights), x)[: self.n_members]
 
 
 class _MemberRows(_BatchedArrays):
@@ -185,49 +188,28 @@ class _StudentGroup(_Classifier):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)  # (K, B, 1 + n_teachers * C [+ 1])
-        weight = None
-        if getattr(self, "_weighted_", None) is not None:
+        weight, weighted = None, getattr(self, "_weighted_", None)
+        if weighted is not None:
             y_true, weight = y_true[..., :-1], y_true[..., -1]
-        n_members, n_classes = len(self.alphas), y_pred.shape[-1]
-        n_teachers = (y_true.shape[-1] - 1) // n_classes
-        labels, teacher_log_p = unpack_targets(y_true, n_teachers)
+            weighted = weighted.to(y_pred.device)
+        labels, teacher_log_p = unpack_targets(y_true, (y_true.shape[-1] - 1) // y_pred.shape[-1])
+        teacher, pick = None, self._teacher_of_member()
+        if pick is not None:
+            pick = pick.to(y_true.device)
+            teacher = teacher_log_p[torch.arange(len(pick), device=y_true.device), :, pick]
         alphas = torch.as_tensor(self.alphas, dtype=y_pred.dtype, device=y_pred.device)
-        hard = F.cross_entropy(y_pred.reshape(-1, n_classes), labels.reshape(-1), reduction="none")
-        loss = ((1 - alphas) * self._member_mean(hard.view(n_members, -1), weight)).sum()
-        if any(t >= 0 for t in self.teachers):
-            # Member k's teacher; members without one (alpha 0) get a placeholder
-            # whose term is multiplied by 0.
-            pick = torch.as_tensor([max(t, 0) for t in self.teachers], device=y_true.device)
-            teacher = teacher_log_p[torch.arange(n_members, device=y_true.device), :, pick]
-            loss = loss + (alphas * self._soft_terms(y_pred, teacher, labels, weight)).sum()
-        return loss
+        return kd_objective(y_pred, labels, teacher, alphas, self.temperature, self.criterion_,
+                            check_kd_loss(self.kd_loss), weight, weighted).sum()  # fmt: skip
 
-    def _member_mean(self, values, weight):
-        """Every member's mean of ``values`` ``(K, B)``; weighted, ``sum w v / sum w``, where it is.
+    def _teacher_of_member(self):
+        """Member k's column of the packed teachers; None when no member has a teacher.
 
-        ``torch.where`` passes a zero gradient to the branch not taken, so an
-        unweighted member's gradient is the plain mean's, bit for bit.
+        Members without one (alpha 0) read the first teacher as a placeholder,
+        whose term is multiplied by 0.
         """
-        plain = values.mean(1)
-        if weight is None:
-            return plain
-        weighted = _weighted_mean(values, weight)
-        return torch.where(self._weighted_.to(values.device), weighted, plain)
-
-    def _soft_terms(self, y_pred, teacher_log_p, labels, weight=None):
-        """Every member's distillation term, ``(K,)``: vectorised for vanilla KD."""
-        kd_loss = check_kd_loss(self.kd_loss)
-        if type(kd_loss) is KDLoss:
-            return self._member_mean(_kd_term_per_sample(y_pred, teacher_log_p, self.temperature),
-                                     weight)  # fmt: skip
-        terms = []
-        for k in range(len(y_pred)):
-            args = (y_pred[k], teacher_log_p[k], labels[k], self.temperature)
-            if weight is not None and self._weighted_[k]:
-                terms.append(_weighted_mean(kd_loss.per_sample(*args), weight[k]))
-            else:
-                terms.append(kd_loss(*args))
-        return torch.stack(terms)
+        if all(t < 0 for t in self.teachers):
+            return None
+        return torch.as_tensor([max(t, 0) for t in self.teachers])
 
     @torch.no_grad()
     def member_correct(self, X, y):
