@@ -3,26 +3,10 @@
 import numpy as np
 
 from prunekd.experiments import t_interval
-from prunekd.experiments._results import PRUNER_LABELS, Results
+from prunekd.experiments._methods import NEEDS, methods
+from prunekd.experiments._methods import label as method_label
+from prunekd.experiments._results import Results
 
-# What each method of `prunekd --pruners` needs beyond the data, in the order of the page.
-NEEDS = {
-    "nothing": ["random"],
-    "the inputs (distances in the input space)": [
-        "kcenter", "herding", "moderate", "facility_location", "graph_cut", "log_determinant",
-        "prototype"],
-    "proxies (networks trained to score)": [
-        "el2n", "grand", "forgetting", "entropy", "margin", "least_confidence", "ccs", "d2",
-        "deepfool"],
-    "the teacher's outputs (one inference pass)": [
-        "el2n_teacher", "cd_teacher", "cal_teacher", "prototype_teacher"],
-    "the teacher's outputs, and the student trains with the coreset's weights": [
-        "craig_teacher", "gradmatch_teacher"],
-    "the teacher's outputs and a validation split taken from the training rows": [
-        "glister_teacher"],
-    "the teacher's recorded training (no pass at all)": [
-        "forgetting_teacher", "aum_teacher", "dyn_unc_teacher", "tdds_teacher"],
-}  # fmt: skip
 FRACTIONS = (0.1, 0.3)
 
 
@@ -62,13 +46,13 @@ def choose_pruner_page(rows, command):
         f"| needs | method | cost (x one student) | {header} |",
         "| --- | --- | --- | " + " | ".join("---" for _ in range(2 * len(FRACTIONS))) + " |",
     ]
-    for need, names in NEEDS.items():
-        present = sorted((n for n in names if n in results.pruners), key=lambda n: _cost(rows, n))
-        for name in present:
+    for need, words in NEEDS.items():
+        names = [m.name for m in methods() if m.needs == need and m.name in results.pruners]
+        for name in sorted(names, key=lambda n: _cost(rows, n)):
             cells = []
             for f in FRACTIONS:
                 cells += [_cell(results.kd(name, f, 0.0)), _cell(results.kd_accuracy(name, f))]
-            lines.append(f"| {need} | {PRUNER_LABELS[name]} | {_cost(rows, name):.2f} | "
+            lines.append(f"| {words} | {method_label(name)} | {_cost(rows, name):.2f} | "
                          + " | ".join(cells) + " |")  # fmt: skip
     lines += [
         "",

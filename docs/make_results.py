@@ -38,7 +38,8 @@ from prunekd.experiments import (
 from prunekd.experiments._auto_alpha import _regret_per_seed
 from prunekd.experiments._protocol import frozen_choices
 from prunekd.experiments._report import claim2_section, protocol_line
-from prunekd.experiments._results import PRUNER_LABELS, Results, fmt_interval
+from prunekd.experiments._methods import label as method_label
+from prunekd.experiments._results import Results, fmt_interval
 from prunekd.experiments._store import read_json as _read_json
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -148,7 +149,7 @@ def _methods_section(rows):
         f"## Claim 2 against all {len(results.pruners) - 1} score-based methods",
         "",
         "Claim 2's family under the protocol: every score-based method the `prunekd` command "
-        f"offers ({', '.join(PRUNER_LABELS[p] for p in results.pruners if p != 'random')}), "
+        f"offers ({', '.join(method_label(p) for p in results.pruners if p != 'random')}), "
         f"at the kept fractions {', '.join(f'{f:g}' for f in results.fractions)}, seeds "
         f"{_seeds(method_rows)} (the confirmatory seeds), with the equal-size teacher "
         f"({_provenance(method_config, method_info)}; {_protocol_status(method_config)}; the "

@@ -11,8 +11,8 @@ from .experiments import (
     DATASETS,
     KD_LOSS_NAMES,
     MODELS,
-    PRUNERS,
-    WEIGHTED,
+    get_method,
+    method_names,
     SweepConfig,
     load_results,
     protocol,
@@ -89,7 +89,8 @@ def _config_options():
     """``(flag, type, help)`` of the options that set the SweepConfig field of the same name."""
     return (
         ("--width", int, "student width"),
-        ("--pruners", _names(PRUNERS), f"comma-separated pruners, from {', '.join(PRUNERS)}"),
+        ("--pruners", _names(method_names()),
+         f"comma-separated pruners, from {', '.join(method_names())}"),
         ("--fractions", _floats, "kept fractions, in (0, 1]"),
         ("--alphas", _floats, "KD weights tried (no KD, alpha=0, is always run)"),
         ("--capacity-alpha", float, "alpha of the teacher-capacity study"),
@@ -219,7 +220,7 @@ def _validate(args, parser):
         parser.error("--label-noise must lie in [0, 1)")
     if args.lr <= 0 or args.temperature <= 0:
         parser.error("--lr and --temperature must be positive")
-    weighted = sorted(set(args.pruners) & set(WEIGHTED))
+    weighted = [name for name in args.pruners if get_method(name).weighted]
     if args.kd_loss == "dist" and weighted:
         parser.error(f"--kd-loss dist is no mean of per-sample losses, so it cannot weight the "
                      f"rows of {', '.join(weighted)}; choose another --kd-loss or --pruners")  # fmt: skip

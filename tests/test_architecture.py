@@ -227,3 +227,55 @@ def test_the_group_loss_has_no_loop_over_members():
                  _losses._hard_per_sample, _losses._KDLossBase.members):  # fmt: skip
         tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
         assert not any(isinstance(node, loops) for node in ast.walk(tree)), func.__qualname__
+
+
+# Uses of a pruner as a part of another object (not a listing of methods), with why.
+_COMPOSED = {
+    ("EL2NPruner", "prunekd.pruning._coverage"): "CCS selects over EL2N scores by default",
+    ("EL2NPruner", "prunekd.pruning._d2"): "D2 passes messages over EL2N scores by default",
+    ("RandomPruner", "prunekd.tuning._build"): "prunekd --data searches random pruning",
+}
+# Tests that list methods: they read the registry, never a class.
+_LISTING_TESTS = ("test_estimator_checks.py", "test_method_contract.py", "test_cli.py",
+                  "test_docs_results.py", "test_sweep_new_methods.py", "test_cost.py")  # fmt: skip
+
+
+def _names_in_code(path, names):
+    """The ``names`` a file's code refers to (imports, names, attributes, class statements)."""
+    used = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        for value in (getattr(node, "id", None), getattr(node, "attr", None),
+                      node.name if isinstance(node, (ast.alias, ast.ClassDef)) else None):  # fmt: skip
+            if value in names:
+                used.add(value)
+    return used
+
+
+def test_a_method_is_named_in_its_module_the_exports_and_the_registry_only():
+    from prunekd.experiments import methods
+
+    classes = {m.cls.__name__: m.cls.__module__ for m in methods()}
+    allowed = {"prunekd", "prunekd.pruning", "prunekd.experiments._methods"}
+    stray = []
+    for name, path in _modules().items():
+        for cls in _names_in_code(path, classes):
+            if name not in allowed and name != classes[cls] and (cls, name) not in _COMPOSED:
+                stray.append(f"{cls} in {name}")
+    tests = PACKAGE.parent / "tests"
+    for test in _LISTING_TESTS:
+        stray += [f"{cls} in tests/{test}" for cls in _names_in_code(tests / test, classes)]
+    assert stray == []
+
+
+def test_every_method_is_exported_and_in_the_api_listing():
+    from prunekd.experiments import methods
+    from prunekd.pruning import BasePruner
+
+    api = (PACKAGE.parent / "docs" / "api.rst").read_text()
+    listed = set(re.findall(r"^   (?:pruning\.)?(\w+)$", api, re.MULTILINE))
+    public = {name for name in prunekd.pruning.__all__
+              if isinstance(getattr(prunekd.pruning, name), type)
+              and issubclass(getattr(prunekd.pruning, name), BasePruner)}  # fmt: skip
+    registered = {m.cls.__name__ for m in methods()}
+    assert registered <= public and registered <= set(prunekd.__all__)
+    assert public <= listed, sorted(public - listed)

@@ -5,14 +5,17 @@ for the ``X`` it was fitted on (see the pruner contract). The checks below
 assume a transformer maps any ``X`` to a 2-D array with one row per input row,
 so they cannot pass by design; every other check runs.
 
-DynamicsPruner is not in the list: it reads the record of one training on one
-dataset (a teacher's TrainingDynamics), which the checks' generated data
-cannot match; tests/test_dynamics_pruner.py covers its contract.
+The pruners are every method of the registry (``prunekd --pruners``) that
+needs no fitted model, built as the sweep builds them, plus a few other
+settings of theirs. The methods that read the sweep's teacher are not: the
+DynamicsPruner methods read the record of one training on one dataset (a
+teacher's TrainingDynamics), which the checks' generated data cannot match
+(tests/test_dynamics_pruner.py covers their contract);
 ContextualDiversityPruner, CalPruner, CraigPruner, GradMatchPruner and
-GlisterPruner are not either: they need a fitted classifier (model=) of the width of the data, and
-the checks generate data of many widths; tests/test_contextual_pruners.py,
+GlisterPruner need a fitted classifier (model=) of the width of the data, and
+the checks generate data of many widths (tests/test_contextual_pruners.py,
 tests/test_gradient_coresets.py, tests/test_glister.py and
-tests/test_cache_fitted.py cover their contract.
+tests/test_cache_fitted.py cover their contract).
 
 The student is a skorch net: the two checks it is expected to fail are failed
 by skorch's own ``NeuralNetClassifier`` in the same way (see the reasons). The
@@ -31,25 +34,8 @@ try:  # an optional dependency (the "distributed" and "test" extras)
 except ImportError:
     Accelerator = None
 
-from prunekd import (
-    AcceleratedDistillationClassifier,
-    CoverageCentricPruner,
-    D2Pruner,
-    DeepFoolPruner,
-    DistillationClassifier,
-    EL2NPruner,
-    EntropyPruner,
-    ForgettingPruner,
-    FacilityLocationPruner,
-    GraNdPruner,
-    GraphCutPruner,
-    HerdingPruner,
-    KCenterGreedyPruner,
-    LogDeterminantPruner,
-    ModerateDSPruner,
-    PrototypePruner,
-    RandomPruner,
-)
+from prunekd import AcceleratedDistillationClassifier, DistillationClassifier
+from prunekd.experiments import SweepConfig, methods
 from prunekd.models import MLP
 
 _INDEX_OUTPUT = (
@@ -107,7 +93,22 @@ ACCELERATED_EXPECTED_FAILED_CHECKS = {
     ),
 }
 
-FAST = dict(n_proxies=1, random_state=0)
+# One short proxy each; the settings below make a check's fits quick, or try another variant.
+PROXIES = SweepConfig(n_proxies=1, proxy_epochs=1)
+SETTINGS = {"deepfool": [{"deepfool_steps": 3}], "ccs": [{"n_strata": 5}],
+            "graph_cut": [{"lam": 0.5}], "prototype": [{}, {"n_prototypes": 2}]}  # fmt: skip
+
+
+def _registry_pruners():
+    """Every method that needs no fitted model, in each of its settings above."""
+    return [
+        method.build(PROXIES, seed=0).set_params(**params)
+        for method in methods()
+        if not method.reads_teacher
+        for params in SETTINGS.get(method.name, [{}])
+    ]
+
+
 # n_features and n_classes come from each check's data
 STUDENT = dict(module__hidden=(16,), optimizer=torch.optim.Adam, lr=0.01, max_epochs=20,
                batch_size=32, verbose=0, random_state=0)  # fmt: skip
@@ -120,22 +121,7 @@ ACCELERATED = (
 
 @parametrize_with_checks(
     [
-        RandomPruner(random_state=0),
-        EL2NPruner(max_epochs=1, **FAST),
-        GraNdPruner(max_epochs=1, **FAST),
-        ForgettingPruner(max_epochs=2, **FAST),
-        EntropyPruner(max_epochs=1, **FAST),
-        DeepFoolPruner(max_epochs=1, deepfool_steps=3, **FAST),
-        KCenterGreedyPruner(random_state=0),
-        HerdingPruner(),
-        FacilityLocationPruner(),
-        GraphCutPruner(lam=0.5),
-        LogDeterminantPruner(),
-        ModerateDSPruner(),
-        D2Pruner(EL2NPruner(max_epochs=1, n_proxies=1), random_state=0),
-        PrototypePruner(),
-        PrototypePruner(n_prototypes=2, random_state=0),
-        CoverageCentricPruner(EL2NPruner(max_epochs=1, n_proxies=1), n_strata=5, random_state=0),
+        *_registry_pruners(),
         DistillationClassifier(MLP, alpha=0.0, **STUDENT),
         # on one process, as the checks run it
         *ACCELERATED,

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from prunekd import BasePruner
+from prunekd import BasePruner, ScorePruner
 from prunekd.datasets import load_digits
-from prunekd.experiments import PRUNERS, SweepConfig, _sweep
+from prunekd.experiments import PRUNERS, Method, SweepConfig, _sweep, get_method
 from prunekd.pruning._selection import class_quotas
 
 CONFIG = SweepConfig(model="mlp", width=8, teacher_epochs=3, n_proxies=1, proxy_epochs=1,
@@ -42,8 +42,7 @@ def test_the_command_offers_at_least_26_selection_methods():
     assert len(set(PRUNERS) - {"random"}) >= 26
 
 
-@pytest.mark.parametrize("name", [p for p in PRUNERS if p != "random"])
-def test_every_method_keeps_the_pruner_contract(name, setting):
+def _keeps_the_contract(name, setting):
     X, y, _ = setting
     pruner = _fit(name, setting)
     assert isinstance(pruner, BasePruner)
@@ -60,5 +59,52 @@ def test_every_method_keeps_the_pruner_contract(name, setting):
     assert not hasattr(fresh, "sample_indices_")
     assert set(fresh.get_params(deep=False)) == set(pruner.get_params(deep=False))
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(pruner)).sample_indices_, kept)
-    if hasattr(pruner, "sample_weight_"):  # weighted coresets: a positive weight per kept row
+    if get_method(name).weighted:  # weighted coresets: a positive weight per kept row
         assert pruner.sample_weight_.shape == kept.shape and np.all(pruner.sample_weight_ > 0)
+
+
+@pytest.mark.parametrize("name", [p for p in PRUNERS if p != "random"])
+def test_every_method_keeps_the_pruner_contract(name, setting):
+    _keeps_the_contract(name, setting)
+
+
+class FirstPixelPruner(ScorePruner):
+    """A toy method: difficulty is the first pixel that varies (digits' first column is blank)."""
+
+    def compute_scores(self, X, y, random_state):
+        flat = np.asarray(X).reshape(len(X), -1)
+        return flat[:, np.argmax(flat.std(0) > 0)] + np.arange(len(X)) * 1e-9
+
+
+def test_one_registry_entry_adds_a_method_everywhere(setting, monkeypatch, tmp_path):
+    from prunekd import cli
+    from prunekd.experiments import _methods, load_results, plan_runs, write_summary
+
+    toy = Method("first_pixel", "First pixel (toy)", FirstPixelPruner, "inputs")
+    monkeypatch.setitem(_methods._REGISTRY, toy.name, toy)
+    # the command's names, and its help
+    parser = cli.build_parser()
+    assert parser.parse_args(["--pruners", "random,first_pixel"]).pruners == ("random", "first_pixel")
+    assert "first_pixel" in parser.format_help()
+    # the contract tests
+    _keeps_the_contract("first_pixel", setting)
+    # the sweep: planned, trained, costed and labelled in the summary
+    config = SweepConfig(pruners=("random", "first_pixel"), fractions=(0.3, 1.0), alphas=(1.0,),
+                         seeds=(0,), model="mlp", width=4, epochs=1, teacher_epochs=1,
+                         teacher_widths={"equal": 4}, budget_scales=())  # fmt: skip
+    assert any(r["pruner"] == "first_pixel" for r in plan_runs(config))
+    _sweep.run_sweep(config, str(tmp_path), progress=False)
+    rows = [r for r in load_results(str(tmp_path)) if r["pruner"] == "first_pixel"]
+    assert len(rows) == 2 and all(r["pruner_samples"] == 0.0 for r in rows)
+    assert "First pixel (toy)" in write_summary(str(tmp_path))
+
+
+def test_the_frozen_family_is_the_protocols_list():
+    from prunekd.experiments import protocol
+    from prunekd.experiments._methods import in_frozen_family
+
+    family = protocol()["findings"]["2*"]["family"]
+    assert [name for name in PRUNERS if in_frozen_family(name)] == [
+        name for name in PRUNERS if name in family
+    ]
+    assert in_frozen_family("el2n") and not in_frozen_family("deepfool")  # added after the freeze

@@ -7,7 +7,7 @@ from ._figures import write_figures
 from ._findings import Verdict, findings, format_verdict
 from ._plan import plan_groups, plan_runs
 from ._protocol import protocol, protocol_hash
-from ._pruners import PRUNERS, WEIGHTED
+from ._methods import PRUNERS, WEIGHTED, Method, get_method, method_names, methods, register
 from ._report import load_results, render_summary, verdict_table, write_summary
 from ._results import Results, smoothed_best_alpha
 from ._stats import all_cells_word, bootstrap_interval, t_interval, word
@@ -19,6 +19,7 @@ __all__ = [
     "DATASETS",
     "KD_LOSS_NAMES",
     "MODELS",
+    "Method",
     "PRUNERS",
     "Results",
     "SweepConfig",
@@ -31,13 +32,17 @@ __all__ = [
     "fit_auto_alpha",
     "flip_labels",
     "format_verdict",
+    "get_method",
     "knots_rule",
     "load_results",
+    "method_names",
+    "methods",
     "plan_groups",
     "plan_runs",
     "protocol",
     "protocol_hash",
     "provenance",
+    "register",
     "render_summary",
     "run_sweep",
     "smoothed_best_alpha",

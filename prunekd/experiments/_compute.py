@@ -9,7 +9,8 @@ once, whatever the students do, and reported apart.
 
 import numpy as np
 
-from ._results import PRUNER_LABELS, Results, complete, nanmean
+from ._methods import label as method_label
+from ._results import Results, complete, nanmean
 from ._stats import t_interval
 
 
@@ -94,7 +95,7 @@ def compute_table(rows, frozen=None):
     for q in sorted(points, key=lambda q: (q["pruner"] != "random", q["pruner"], q["kd"],
                                            q["fraction"])):  # fmt: skip
         lines.append(
-            f"| {PRUNER_LABELS[q['pruner']]} | {'yes' if q['kd'] else 'no'} | {q['fraction']:g} "
+            f"| {method_label(q['pruner'])} | {'yes' if q['kd'] else 'no'} | {q['fraction']:g} "
             f"| {q['student']:.2f} | {q['total']:.2f}{' ★' if q['pareto'] else ''} "
             f"| {q['seconds']:.2f} | {_acc(q['accuracy'])} |"
         )
@@ -159,7 +160,7 @@ def plot_compute(rows, path, frozen=None):
                 half = _half([q["accuracy"] for q in line])
                 ax.errorbar([q[x] for q in line], mean, yerr=half, marker="o",
                             ms=3, capsize=2, ls="-" if kd else "--",
-                            label=f"{PRUNER_LABELS[p]}{' + KD' if kd else ''}")  # fmt: skip
+                            label=f"{method_label(p)}{' + KD' if kd else ''}")  # fmt: skip
         ax.set_xscale("log")
         ax.set_xlabel(f"cost, {title} (× full-data student without KD)")
         ax.set_title(f"Accuracy against compute: {title}")

@@ -5,7 +5,7 @@ import math
 from dataclasses import dataclass, field
 
 from .._internal import KD_LOSSES
-from ._pruners import PAPER_PRUNERS
+from ._methods import PAPER_PRUNERS
 
 BUDGETS = ("epochs", "steps")
 KD_LOSS_NAMES = tuple(KD_LOSSES)

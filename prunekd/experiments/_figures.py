@@ -6,7 +6,8 @@ import numpy as np
 
 from ._compute import plot_budget, plot_compute
 from ._protocol import frozen_choices
-from ._results import PRUNER_LABELS, Results, complete
+from ._methods import label as method_label
+from ._results import Results, complete
 from ._store import read_json, read_results
 
 
@@ -36,7 +37,7 @@ def plot_accuracy(t, path):
     for ax, p in zip(axes[0], t.pruners):
         _errorbar(ax, t.fractions, [t.kd(p, f, 0.0) for f in t.fractions], "no KD")
         _errorbar(ax, t.fractions, [t.kd_accuracy(p, f) for f in t.fractions], "KD")
-        ax.set_title(f"{PRUNER_LABELS[p]} pruning")
+        ax.set_title(f"{method_label(p)} pruning")
         ax.set_xlabel("kept fraction")
         ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel("test accuracy (%)")
@@ -60,7 +61,7 @@ def plot_alpha_heatmap(t, path):
             best = t.chosen_alpha(p, f)
             if not np.isnan(best):
                 ax.plot(j, t.alphas.index(best), marker="*", color="white", markersize=11)
-        ax.set_title(f"{PRUNER_LABELS[p]}: test accuracy")
+        ax.set_title(f"{method_label(p)}: test accuracy")
         ax.set_xlabel("kept fraction")
         fig.colorbar(im, ax=ax, fraction=0.046)
     label = "the protocol's" if t.frozen else "best on validation"

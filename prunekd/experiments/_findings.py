@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._protocol import frozen_choices, protocol, threshold
-from ._results import PRUNER_LABELS, Results, complete, fmt_interval, nanmean
+from ._methods import label as method_label
+from ._results import Results, complete, fmt_interval, nanmean
 from ._results import paired_interval as _t
 from ._stats import LEVEL, t_interval, word
 
@@ -115,7 +116,7 @@ def kd_helps_more_when_small(results):
         return _missing("1b", "a small and a large fraction of the protocol, and a KD alpha")
     per_pruner = {p: _over(small, lambda f, p=p: results.kd_gain(p, f))
                   - _over(large, lambda f, p=p: results.kd_gain(p, f)) for p in results.pruners}  # fmt: skip
-    detail = [f"{PRUNER_LABELS[p]}: {fmt_interval(*t_interval(complete(d)))}"
+    detail = [f"{method_label(p)}: {fmt_interval(*t_interval(complete(d)))}"
               for p, d in per_pruner.items()]  # fmt: skip
     return _verdict("1b", np.mean(list(per_pruner.values()), axis=0), detail)
 
@@ -138,7 +139,7 @@ def random_matches_scores(results):
     best = {f: _comparator(results, scored, f) for f in small}
     per_seed = _over(small, lambda f: results.kd_accuracy("random", f)
                      - results.kd_accuracy(best[f], f))  # fmt: skip
-    detail = [f"f={f:g}: against {PRUNER_LABELS[best[f]]}" for f in small]
+    detail = [f"f={f:g}: against {method_label(best[f])}" for f in small]
     return _verdict("2", per_seed, detail)
 
 
@@ -155,7 +156,7 @@ def alpha_contrast(results):
 
     per_pruner = {p: _over(small, lambda f, p=p: gain(p, f)) - _over(large, lambda f, p=p: gain(p, f))
                   for p in results.pruners}  # fmt: skip
-    detail = [f"{PRUNER_LABELS[p]}: {fmt_interval(*t_interval(complete(d)))}"
+    detail = [f"{method_label(p)}: {fmt_interval(*t_interval(complete(d)))}"
               for p, d in per_pruner.items()]  # fmt: skip
     return _verdict("3", np.mean(list(per_pruner.values()), axis=0), detail)
 
@@ -258,7 +259,7 @@ def random_against_each(results):
     verdict = Verdict(
         "2*", spec["claim"],
         f"random − each of {len(scored)} methods with KD, mean over f in {_fraction_set(small)}; "
-        f"weakest: {PRUNER_LABELS[weakest]} (points, 95% interval)",
+        f"weakest: {method_label(weakest)} (points, 95% interval)",
         *plain[weakest], family,
         [f"{len(above)} methods above −{100 * -limit:g} point at 95%, {len(below)} below it at "
          f"the Bonferroni level {100 * level:.2f}%"],

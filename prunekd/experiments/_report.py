@@ -8,9 +8,9 @@ from ..distillation import AUTO_ALPHA_KNOTS
 from ._auto_alpha import alpha_regret, knots_rule
 from ._compute import budget_table, compute_table
 from ._findings import findings, format_verdict, random_against_each
+from ._methods import label as method_label
 from ._protocol import frozen_choices, protocol, protocol_hash
 from ._results import (
-    PRUNER_LABELS,
     Results,
     best_alpha_table,
     fmt_interval,
@@ -127,7 +127,7 @@ def _accuracy_tables(r):
                                                                      r.fractions)]  # fmt: skip
     for p in r.pruners:
         lines.append(
-            _row([PRUNER_LABELS[p], "no KD", *(_fmt(r.kd(p, f, 0.0)) for f in r.fractions)])
+            _row([method_label(p), "no KD", *(_fmt(r.kd(p, f, 0.0)) for f in r.fractions)])
         )
         lines.append(_row(["", "KD, the protocol's alpha" if r.frozen else
                            "KD, alpha chosen on validation",
@@ -138,7 +138,7 @@ def _accuracy_tables(r):
         lines.append(
             _row(
                 [
-                    PRUNER_LABELS[p],
+                    method_label(p),
                     *(fmt_interval(*paired_interval(r.kd_gain(p, f))) for f in r.fractions),
                 ]
             )
@@ -162,11 +162,11 @@ def _alpha_tables(r):
         curves = r.alpha_curves([p])[:, 0]  # (seeds, fractions, alphas)
         cells = [f"{smoothed_best_alpha(r.kd_alphas, nanmean(curves[:, j], axis=0)):.2f} "
                  f"({r.chosen_alpha(p, f):g})" for j, f in enumerate(r.fractions)]  # fmt: skip
-        lines.append(_row([PRUNER_LABELS[p], *cells]))
+        lines.append(_row([method_label(p), *cells]))
     pooled = [f"{e:.2f} [{lo:.2f}, {hi:.2f}]" for _, e, lo, hi in best_alpha_table(r)]
     lines += [_row(["pooled", *pooled]), "", "## Accuracy over alpha", ""]
     for p in r.pruners:
-        lines += [f"{PRUNER_LABELS[p]} pruning:", "", *_header(["alpha"], r.fractions)]
+        lines += [f"{method_label(p)} pruning:", "", *_header(["alpha"], r.fractions)]
         for a in r.alphas:
             lines.append(_row([f"{a:g}", *(_fmt(r.kd(p, f, a)) for f in r.fractions)]))
         lines.append("")
@@ -371,7 +371,7 @@ def claim2_section(results):
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for c in cells:
-        lines.append(_row([PRUNER_LABELS[c["pruner"]], f"{c['fraction']:g}",
+        lines.append(_row([method_label(c["pruner"]), f"{c['fraction']:g}",
                            fmt_interval(*c["kd"]), c["kd_word"],
                            fmt_interval(*c["no_kd"]), c["no_kd_word"]]))  # fmt: skip
     return lines + ["", format_verdict(verdict), ""]

@@ -4,38 +4,8 @@ import warnings
 
 import numpy as np
 
+from ._methods import method_names
 from ._stats import bootstrap_interval, t_interval
-
-PRUNER_LABELS = {
-    "random": "Random",
-    "el2n": "EL2N",
-    "grand": "GraNd",
-    "forgetting": "Forgetting",
-    "entropy": "Entropy",
-    "margin": "Margin",
-    "least_confidence": "Least confidence",
-    "ccs": "CCS (EL2N)",
-    "d2": "D2 (EL2N)",
-    "kcenter": "k-center",
-    "herding": "Herding",
-    "moderate": "Moderate-DS",
-    "facility_location": "Facility location",
-    "graph_cut": "Graph cut",
-    "log_determinant": "Log-determinant",
-    "el2n_teacher": "EL2N (teacher)",
-    "forgetting_teacher": "Forgetting (teacher)",
-    "aum_teacher": "AUM (teacher)",
-    "dyn_unc_teacher": "Dyn-Unc (teacher)",
-    "tdds_teacher": "TDDS (teacher)",
-    "cd_teacher": "Contextual diversity (teacher)",
-    "cal_teacher": "Cal (teacher)",
-    "prototype": "Prototype",
-    "prototype_teacher": "Prototype (teacher)",
-    "glister_teacher": "GLISTER (teacher)",
-    "deepfool": "DeepFool",
-    "craig_teacher": "CRAIG (teacher, weighted)",
-    "gradmatch_teacher": "GradMatch (teacher, weighted)",
-}
 
 
 def nanmean(values, axis=None):
@@ -98,7 +68,8 @@ class Results:
         self.fractions = sorted({r["fraction"] for r in rows})
         self.alphas = sorted({r["alpha"] for r in main})
         self.kd_alphas = [a for a in self.alphas if a > 0]
-        self.pruners = [p for p in PRUNER_LABELS if any(r["pruner"] == p for r in main)]
+        present = {r["pruner"] for r in main}
+        self.pruners = [p for p in method_names() if p in present]
         self.seeds = sorted({r["seed"] for r in rows})
         self.teachers = sorted({r["teacher"] for r in rows} - {"none"})
         self.scales = sorted({float(r.get("budget_scale", 1.0)) for r in rows})

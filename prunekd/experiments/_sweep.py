@@ -29,11 +29,10 @@ from ._cost import relative_costs, student_cost
 from ._data import flip_labels, load_dataset, make_module
 from ._plan import plan_groups, plan_runs
 from ._protocol import protocol_hash
-from ._pruners import (
-    _TEACHER_PRUNERS,
+from ._methods import (
     PAPER_PRUNERS,
     PRUNERS,
-    WEIGHTED,
+    get_method,
     make_pruner,
     pruner_samples,
     trains_proxies,
@@ -212,7 +211,7 @@ def _fit_teachers(config, datas, todo, parallel, bar):
         for r in runs:
             if r["teacher"] != "none":
                 needed.setdefault(r["seed"], set()).add(r["teacher"])
-            if r["pruner"] in _TEACHER_PRUNERS:
+            if get_method(r["pruner"]).reads_teacher:
                 needed.setdefault(r["seed"], set()).add("equal")
                 scoring.add(r["seed"])
     jobs = [(seed, name, width) for seed in sorted(needed)
@@ -250,7 +249,7 @@ def _score_and_train(config, datas, todo, done, memory, parallel, bar, results_p
         # in passes through its proxies or the teacher.
         unit = relative["proxy"] if trains_proxies(run["pruner"]) else relative.get("equal", 1.0)
         samples += getattr(pruner, "scoring_passes_", 0.0) * unit
-        weights = pruner.sample_weight_ if run["pruner"] in WEIGHTED else None
+        weights = pruner.sample_weight_ if get_method(run["pruner"]).weighted else None
         return rows, weights, (samples, seconds)
 
     def task(runs):
