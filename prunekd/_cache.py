@@ -148,8 +148,10 @@ def token(value):
     # reference to a class that another process may not be able to import.
     if hasattr(value, "get_params"):
         fitted = getattr(value, "_fitted_params", ())  # a pruner's teacher: by its weights
-        params = {k: fitted_token(v) if k in fitted else token(v)
-                  for k, v in value.get_params(deep=False).items()}  # fmt: skip
+        params = {
+            k: fitted_token(v) if k in fitted else token(v)
+            for k, v in value.get_params(deep=False).items()
+        }
         return ("params", token(type(value)), token(params))
     if hasattr(value, "__dict__"):
         return ("object", token(type(value)), token(vars(value)))

@@ -5,6 +5,7 @@ import os
 import shlex
 import sys
 import time
+from dataclasses import fields
 
 from .experiments import (
     BUDGETS,
@@ -87,36 +88,75 @@ def _default_teachers(width):
 
 def _config_options():
     """``(flag, type, help)`` of the options that set the SweepConfig field of the same name."""
+    return _study_options() + _training_options()
+
+
+def _study_options():
+    """What the sweep tries: methods, fractions, alphas, seeds and budgets."""
     return (
         ("--width", int, "student width"),
-        ("--pruners", _names(method_names()),
-         f"comma-separated pruners, from {', '.join(method_names())}"),
+        (
+            "--pruners",
+            _names(method_names()),
+            f"comma-separated pruners, from {', '.join(method_names())}",
+        ),
         ("--fractions", _floats, "kept fractions, in (0, 1]"),
         ("--alphas", _floats, "KD weights tried (no KD, alpha=0, is always run)"),
         ("--capacity-alpha", float, "alpha of the teacher-capacity study"),
-        ("--seeds", _ints, "seeds of pruning, initialisation and data order; results are "
-         "averaged over them"),
-        ("--budget", str, "epochs: every student trains --epochs epochs over its kept rows (cost "
-         "proportional to its fraction); steps: about --steps optimiser steps whatever its "
-         "fraction"),
-        ("--epochs", int, "epochs per student with --budget epochs (fixed by the rule of "
-         "benchmarks/epoch_curve.py)"),
+        (
+            "--seeds",
+            _ints,
+            "seeds of pruning, initialisation and data order; results are averaged over them",
+        ),
+        (
+            "--budget",
+            str,
+            "epochs: every student trains --epochs epochs over its kept rows (cost "
+            "proportional to its fraction); steps: about --steps optimiser steps whatever its "
+            "fraction",
+        ),
+        (
+            "--epochs",
+            int,
+            "epochs per student with --budget epochs (fixed by the rule of "
+            "benchmarks/epoch_curve.py)",
+        ),
         ("--steps", int, "optimiser steps per student with --budget steps"),
-        ("--budget-scales", _scales, "the budget study: random pruning with and without KD "
-         "at these multiples of the budget ('none': no budget study)"),
-        ("--budget-seeds", int, "seeds that run the whole budget study (the others run only "
-         "what finding 5b needs)"),
+        (
+            "--budget-scales",
+            _scales,
+            "the budget study: random pruning with and without KD "
+            "at these multiples of the budget ('none': no budget study)",
+        ),
+        (
+            "--budget-seeds",
+            int,
+            "seeds that run the whole budget study (the others run only what finding 5b needs)",
+        ),
+    )
+
+
+def _training_options():
+    """How every network trains."""
+    return (
         ("--teacher-epochs", int, "epochs of every teacher on the full training split"),
         ("--batch-size", int, "mini-batch size"),
         ("--lr", float, "learning rate (Adam)"),
         ("--temperature", float, "softmax temperature of the distillation term"),
-        ("--kd-loss", _one_of(KD_LOSS_NAMES), "distillation loss of every KD student: kd "
-         "(vanilla), dkd, dist or mse"),
+        (
+            "--kd-loss",
+            _one_of(KD_LOSS_NAMES),
+            "distillation loss of every KD student: kd (vanilla), dkd, dist or mse",
+        ),
         ("--n-proxies", int, "proxies per score pruner"),
         ("--proxy-epochs", int, "proxy training epochs (Forgetting uses twice as many)"),
-        ("--label-noise", float, "fraction of training labels changed to another class (teachers "
-         "and students see the same noisy labels; validation and test stay clean)"),
-    )  # fmt: skip
+        (
+            "--label-noise",
+            float,
+            "fraction of training labels changed to another class (teachers "
+            "and students see the same noisy labels; validation and test stay clean)",
+        ),
+    )
 
 
 def build_parser():
@@ -222,8 +262,10 @@ def _validate(args, parser):
         parser.error("--lr and --temperature must be positive")
     weighted = [name for name in args.pruners if get_method(name).weighted]
     if args.kd_loss == "dist" and weighted:
-        parser.error(f"--kd-loss dist is no mean of per-sample losses, so it cannot weight the "
-                     f"rows of {', '.join(weighted)}; choose another --kd-loss or --pruners")  # fmt: skip
+        parser.error(
+            f"--kd-loss dist is no mean of per-sample losses, so it cannot weight the "
+            f"rows of {', '.join(weighted)}; choose another --kd-loss or --pruners"
+        )
 
 
 def main(argv=None):
@@ -237,28 +279,16 @@ def main(argv=None):
         return own_data.run(args, parser, explicit)
     if args.target is not None:
         parser.error("--target names the label column of --data FILE")
-    config = SweepConfig(
-        dataset=args.dataset, data_dir=args.data_dir, download=args.download, model=args.model,
-        width=args.width, teacher_widths=getattr(args, "teachers", None) or _default_teachers(args.width),
-        pruners=args.pruners,
-        fractions=args.fractions, alphas=args.alphas, capacity_alpha=args.capacity_alpha,
-        seeds=args.seeds, budget=args.budget, epochs=args.epochs, steps=args.steps,
-        budget_scales=args.budget_scales, budget_seeds=args.budget_seeds,
-        teacher_epochs=args.teacher_epochs,
-        batch_size=args.batch_size, lr=args.lr, temperature=args.temperature,
-        kd_loss=args.kd_loss,
-        n_proxies=args.n_proxies, proxy_epochs=args.proxy_epochs, label_noise=args.label_noise,
-        device=args.device,
-        mixed_precision=args.mixed_precision,
-    )  # fmt: skip
-    if args.quick:
-        for key, value in QUICK.items():
-            if key not in explicit:
-                setattr(config, key, value)
+    config = _config_from(args, explicit)
     start = time.perf_counter()
     try:
-        run_sweep(config, out=args.out, n_jobs=args.jobs, restart=args.restart,
-                  progress=not args.no_progress)  # fmt: skip
+        run_sweep(
+            config,
+            out=args.out,
+            n_jobs=args.jobs,
+            restart=args.restart,
+            progress=not args.no_progress,
+        )
     except ValueError as exc:
         parser.exit(2, f"prunekd: error: {exc}\n")
     write_figures(args.out, vars_of(config))
@@ -268,14 +298,30 @@ def main(argv=None):
     return 0
 
 
+def _config_from(args, explicit):
+    """The sweep the options ask for: each option sets the SweepConfig field of its name."""
+    given = {f.name: getattr(args, f.name) for f in fields(SweepConfig) if hasattr(args, f.name)}
+    teachers = getattr(args, "teachers", None) or _default_teachers(args.width)
+    config = SweepConfig(**given, teacher_widths=teachers)
+    if args.quick:
+        for key, value in QUICK.items():
+            if key not in explicit:
+                setattr(config, key, value)
+    return config
+
+
 def _report(args, config, seconds):
     """The verdict table, then where everything was written."""
     if len(config.seeds) < protocol()["min_seeds"]:
-        print(f"SMOKE TEST: {len(config.seeds)} seeds, fewer than the "
-              f"{protocol()['min_seeds']} a verdict needs; no finding is read from this run.")  # fmt: skip
+        print(
+            f"SMOKE TEST: {len(config.seeds)} seeds, fewer than the "
+            f"{protocol()['min_seeds']} a verdict needs; no finding is read from this run."
+        )
     print(verdict_table(load_results(args.out), vars_of(config)))
-    print(f"Done in {seconds:.0f} s. Results in {args.out}/: results.csv, summary.md (tables, "
-          "verdicts, accuracy against compute) and figures.")  # fmt: skip
+    print(
+        f"Done in {seconds:.0f} s. Results in {args.out}/: results.csv, summary.md (tables, "
+        "verdicts, accuracy against compute) and figures."
+    )
 
 
 def vars_of(config):

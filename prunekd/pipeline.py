@@ -177,8 +177,16 @@ class Pipeline(_skpipeline.Pipeline):
         "use_pruner_weights": ["boolean", StrOptions({"auto"})],
     }
 
-    def __init__(self, steps, *, transform_input=None, memory=None, verbose=False,
-                 teacher_input="auto", use_pruner_weights="auto"):  # fmt: skip
+    def __init__(
+        self,
+        steps,
+        *,
+        transform_input=None,
+        memory=None,
+        verbose=False,
+        teacher_input="auto",
+        use_pruner_weights="auto",
+    ):
         super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
         self.teacher_input = teacher_input
         self.use_pruner_weights = use_pruner_weights
@@ -361,8 +369,14 @@ class Pipeline(_skpipeline.Pipeline):
         return self._final_fit("fit_predict", X, y, params)
 
 
-def make_pipeline(*steps, memory=None, transform_input=None, verbose=False,
-                  teacher_input="auto", use_pruner_weights="auto"):  # fmt: skip
+def make_pipeline(
+    *steps,
+    memory=None,
+    transform_input=None,
+    verbose=False,
+    teacher_input="auto",
+    use_pruner_weights="auto",
+):
     """Build a prunekd :class:`Pipeline` from estimators, naming steps automatically.
 
     Parameters

@@ -44,7 +44,7 @@ def test_weighted_coresets_train_their_students_with_the_pruners_weights(tmp_pat
 
     monkeypatch.setattr(_sweep, "_fit_teacher", keep_teacher)
     _sweep.run_sweep(config, str(tmp_path), progress=False)
-    data = _sweep._seed_data(config, *__import__("prunekd").datasets.load_digits(), 0)
+    data = _sweep.seed_data(config, *__import__("prunekd").datasets.load_digits(), 0)
     weighted = [(r, w) for r, w in seen if w is not None]
     assert len(weighted) == 4  # CRAIG and GradMatch, with and without KD
     for name in ("craig_teacher", "gradmatch_teacher"):
@@ -61,7 +61,7 @@ def test_deepfool_costs_its_proxies_training_and_its_deepfool_work(tmp_path):
     config = SweepConfig(pruners=("random", "deepfool"), **CONFIG)
     _sweep.run_sweep(config, str(tmp_path), progress=False)
     rows = [r for r in _rows(str(tmp_path)) if r["pruner"] == "deepfool"]
-    data = _sweep._seed_data(config, *__import__("prunekd").datasets.load_digits(), 0)
+    data = _sweep.seed_data(config, *__import__("prunekd").datasets.load_digits(), 0)
     pruner = _sweep.make_pruner(config, "deepfool", 0).fit(data["X_train"], data["y_train"])
     n_train = len(data["y_train"])
     proxy = _flops(SmallCNN, {"module__n_classes": 10}, (1, 8, 8))

@@ -10,10 +10,11 @@ from skorch.utils import is_dataset, to_tensor
 
 from .._skorch import _BatchedArrays, _Classifier
 from .._utils import _seed_from_random_state, _torch_seeded, clone_sharing, rolled_back_on_error
-from ..parallel import _SharedTeacher, portable_teacher
+from ..parallel import portable_teacher
 from ._budget import StepBudgetMixin, check_max_steps
 from ._losses import check_kd_loss, kd_objective, teacher_log_probs
 from ._targets import TeacherTargets, is_packed, unpack_targets
+from ._teacher import unshare
 from ._validation import (
     check_alpha,
     check_callbacks,
@@ -190,8 +191,9 @@ class DistillationClassifier(StepBudgetMixin, _Classifier):
         reaches the loss, as in a scikit-learn meta-estimator (a loss given by
         name becomes its object first).
         """
-        nested = {k[len("kd_loss__"):]: params.pop(k) for k in list(params)
-                  if k.startswith("kd_loss__")}  # fmt: skip
+        nested = {
+            k[len("kd_loss__") :]: params.pop(k) for k in list(params) if k.startswith("kd_loss__")
+        }
         super().set_params(**params)
         if nested:
             self.kd_loss = clone(check_kd_loss(self.kd_loss)).set_params(**nested)
@@ -219,8 +221,7 @@ class DistillationClassifier(StepBudgetMixin, _Classifier):
         return self.device
 
     def _teacher_object(self):
-        teacher = self.teacher
-        return teacher.resolve() if isinstance(teacher, _SharedTeacher) else teacher
+        return unshare(self.teacher)
 
     _check_X = staticmethod(check_X)
 
@@ -255,8 +256,7 @@ class DistillationClassifier(StepBudgetMixin, _Classifier):
 
     # --------------------------------------------------------------- training
 
-    def fit(self, X, y=None, sample_weight=None, teacher_X=None, train_fraction=None,
-            **fit_params):  # fmt: skip
+    def fit(self, X, y=None, sample_weight=None, teacher_X=None, train_fraction=None, **fit_params):
         """Train the student on ``X``, ``y`` and the teacher's predictions.
 
         Parameters
@@ -291,8 +291,16 @@ class DistillationClassifier(StepBudgetMixin, _Classifier):
         told = dict(sample_weight=sample_weight, teacher_X=teacher_X, train_fraction=train_fraction)
         return self._train(X, y, fit_params, keep_weights, None, told)
 
-    def partial_fit(self, X, y=None, classes=None, sample_weight=None, teacher_X=None,
-                    train_fraction=None, **fit_params):  # fmt: skip
+    def partial_fit(
+        self,
+        X,
+        y=None,
+        classes=None,
+        sample_weight=None,
+        teacher_X=None,
+        train_fraction=None,
+        **fit_params,
+    ):
         """Train ``max_epochs`` more epochs (or ``max_steps`` steps), keeping the weights.
 
         The first call (on an unfitted student) is a ``fit``; ``classes``
@@ -398,9 +406,8 @@ class DistillationClassifier(StepBudgetMixin, _Classifier):
         elif alpha != 0:
             logits = to_tensor(self.teacher_.logits(X), device=self._tensor_device())
             teacher_log_p = teacher_log_probs(logits, self.temperature)
-        soft_loss = getattr(self, "kd_loss_", None)
-        return kd_objective(y_pred, y_true, teacher_log_p, alpha, self.temperature,
-                            self.criterion_, soft_loss, weight)  # fmt: skip
+        losses = (self.criterion_, getattr(self, "kd_loss_", None))
+        return kd_objective(y_pred, y_true, teacher_log_p, alpha, self.temperature, *losses, weight)
 
     # ------------------------------------------------------------- prediction
 

@@ -134,13 +134,23 @@ class _StudentGroup(_Classifier):
     initial weights, same batches.
     """
 
-    def __init__(self, module, *args, alphas=(0.0,), teachers=(-1,), temperature=4.0,
-                 kd_loss="kd", random_state=None, **kwargs):  # fmt: skip
+    def __init__(
+        self,
+        module,
+        *args,
+        alphas=(0.0,),
+        teachers=(-1,),
+        temperature=4.0,
+        kd_loss="kd",
+        random_state=None,
+        **kwargs,
+    ):
         kwargs.setdefault("iterator_train__shuffle", True)
         kwargs.setdefault("train_split", None)
         kwargs.setdefault("criterion", nn.CrossEntropyLoss)
-        super().__init__(_Stacked, *args, module__module=module,
-                         module__n_members=len(alphas), **kwargs)  # fmt: skip
+        super().__init__(
+            _Stacked, *args, module__module=module, module__n_members=len(alphas), **kwargs
+        )
         self.alphas = alphas
         self.teachers = teachers
         self.temperature = temperature
@@ -173,8 +183,9 @@ class _StudentGroup(_Classifier):
         """Which members are weighted, as a bool tensor; ``None`` when none is."""
         if weights is None or all(w is None for w in weights):
             return None
-        if len(weights) != shape[0] or any(w is not None and np.shape(w) != shape[1:]
-                                           for w in weights):  # fmt: skip
+        if len(weights) != shape[0] or any(
+            w is not None and np.shape(w) != shape[1:] for w in weights
+        ):
             raise ValueError("weights needs one entry per member: None or one weight per kept row")
         # A loss that is not a mean of per-sample losses (DIST) says so now, not mid-training.
         probe = torch.zeros(1, 2)
@@ -198,8 +209,17 @@ class _StudentGroup(_Classifier):
             pick = pick.to(y_true.device)
             teacher = teacher_log_p[torch.arange(len(pick), device=y_true.device), :, pick]
         alphas = torch.as_tensor(self.alphas, dtype=y_pred.dtype, device=y_pred.device)
-        return kd_objective(y_pred, labels, teacher, alphas, self.temperature, self.criterion_,
-                            check_kd_loss(self.kd_loss), weight, weighted).sum()  # fmt: skip
+        return kd_objective(
+            y_pred,
+            labels,
+            teacher,
+            alphas,
+            self.temperature,
+            self.criterion_,
+            check_kd_loss(self.kd_loss),
+            weight,
+            weighted,
+        ).sum()
 
     def _teacher_of_member(self):
         """Member k's column of the packed teachers; None when no member has a teacher.

@@ -91,8 +91,17 @@ def _mean(values, weight=None, weighted=None):
     return mean if weighted is None else torch.where(weighted, mean, values.mean(-1))
 
 
-def kd_objective(student_logits, y, teacher_log_p, alpha, temperature, hard_loss, soft_loss=None,
-                 weight=None, weighted=None):  # fmt: skip
+def kd_objective(
+    student_logits,
+    y,
+    teacher_log_p,
+    alpha,
+    temperature,
+    hard_loss,
+    soft_loss=None,
+    weight=None,
+    weighted=None,
+):
     """``(1 - alpha) * hard + alpha * soft``: the student's objective, and every member's.
 
     Rows ``(B, C)`` give a scalar; members' rows ``(K, B, C)``, with ``alpha``

@@ -128,8 +128,10 @@ class TeacherOutputs:
         return type(self), (self.path,)
 
     def __repr__(self):
-        return (f"TeacherOutputs({self.path!r}: {self.n_samples} samples x {self.n_classes} "
-                f"classes, {self.logits.dtype}, dataset {self.fingerprint[:12]})")  # fmt: skip
+        return (
+            f"TeacherOutputs({self.path!r}: {self.n_samples} samples x {self.n_classes} "
+            f"classes, {self.logits.dtype}, dataset {self.fingerprint[:12]})"
+        )
 
     @classmethod
     def compute(cls, teacher, X, path, *, y=None, dtype="float32", batch_size=1024):
@@ -168,23 +170,15 @@ class TeacherOutputs:
         n = len(X)
         if n < 1:
             raise ValueError("TeacherOutputs.compute needs at least one sample")
-        if is_dataset(X) or isinstance(X, Dataset):
-            labels = np.asarray(dataset_labels(X))
-            batches = DataLoader(as_torch_dataset(X), batch_size=batch_size, shuffle=False)
-            inputs = (items[0] if isinstance(items, (tuple, list)) else items for items in batches)
-        else:
-            X = np.asarray(X)
-            labels = np.full(n, -1) if y is None else np.asarray(y)
-            if len(labels) != n:
-                raise ValueError(f"y has {len(labels)} labels for {n} samples of X")
-            inputs = (X[start : start + batch_size] for start in range(0, n, batch_size))
+        inputs, labels = _batches_and_labels(X, y, batch_size)
         logits_file = os.path.join(path, "logits.npy")
         logits, keys, start = None, np.empty(n, dtype=np.uint64), 0
         for xb in inputs:
             out = adapter.logits(xb).float().cpu().numpy()
             if logits is None:  # the number of classes is known from the first batch
-                logits = np.lib.format.open_memmap(logits_file, mode="w+", dtype=_DTYPES[dtype],
-                                                   shape=(n, out.shape[1]))  # fmt: skip
+                logits = np.lib.format.open_memmap(
+                    logits_file, mode="w+", dtype=_DTYPES[dtype], shape=(n, out.shape[1])
+                )
             logits[start : start + len(out)] = out
             keys[start : start + len(out)] = row_keys(xb)
             start += len(out)
@@ -193,8 +187,14 @@ class TeacherOutputs:
         np.save(os.path.join(path, "keys.npy"), keys)
         np.save(os.path.join(path, "labels.npy"), labels)
         classes = None if adapter.classes is None else np.asarray(adapter.classes).tolist()
-        meta = dict(format=_FORMAT, n_samples=n, n_classes=int(out.shape[1]), classes=classes,
-                    dtype=dtype, fingerprint=hashlib.blake2b(keys.tobytes()).hexdigest())  # fmt: skip
+        meta = dict(
+            format=_FORMAT,
+            n_samples=n,
+            n_classes=int(out.shape[1]),
+            classes=classes,
+            dtype=dtype,
+            fingerprint=hashlib.blake2b(keys.tobytes()).hexdigest(),
+        )
         with open(meta_path, "w") as f:
             json.dump(meta, f)
         return cls(path)
@@ -254,6 +254,20 @@ class TeacherOutputs:
 
     def _as_teacher(self):
         return _StoredTeacher(self)
+
+
+def _batches_and_labels(X, y, batch_size):
+    """The rows of ``X`` in batches, in order, and their labels (a Dataset's own; -1: none)."""
+    n = len(X)
+    if is_dataset(X) or isinstance(X, Dataset):
+        batches = DataLoader(as_torch_dataset(X), batch_size=batch_size, shuffle=False)
+        inputs = (items[0] if isinstance(items, (tuple, list)) else items for items in batches)
+        return inputs, np.asarray(dataset_labels(X))
+    X = np.asarray(X)
+    labels = np.full(n, -1) if y is None else np.asarray(y)
+    if len(labels) != n:
+        raise ValueError(f"y has {len(labels)} labels for {n} samples of X")
+    return (X[start : start + batch_size] for start in range(0, n, batch_size)), labels
 
 
 class _StoredTeacher(_Teacher):

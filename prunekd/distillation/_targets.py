@@ -186,8 +186,14 @@ class TeacherTargets:
             # Matched by position, not by the (augmented) inputs: see TeacherOutputs.
             positions = raw.positions(teacher_in)
             if alpha > 0:
-                targets.X = _WithStoredLogits(X, raw, positions, teacher.columns,
-                                              student.temperature, _dtype(student, classes))  # fmt: skip
+                targets.X = _WithStoredLogits(
+                    X,
+                    raw,
+                    positions,
+                    teacher.columns,
+                    student.temperature,
+                    _dtype(student, classes),
+                )
             return targets
         batch = max(student.batch_size, _INFERENCE_BATCH)  # no gradients: larger is cheaper
         logits = None

@@ -1,4 +1,12 @@
-"""One interface over the kinds of teacher a student can learn from."""
+"""One resolver over every fitted model prunekd reads: teachers, scoring models, embeddings.
+
+:func:`make_teacher` turns any accepted model (a torch module, a fitted
+skorch net, a fitted scikit-learn classifier, stored outputs, or a teacher
+shared with dask workers) into one interface: ``logits`` and
+``logits_array``, the ``classes`` of its columns, and, where it has them, its
+torch ``module`` and its skorch ``net``. The student, the pruners, the stored
+outputs and the sweep all go through it.
+"""
 
 import numpy as np
 import torch
@@ -9,6 +17,7 @@ from skorch import NeuralNet
 from .._frames import for_estimator, row_batches
 from .._nets import outputs_probabilities, to_logits
 from .._utils import _as_float_tensor, _module_device
+from ..parallel import _SharedTeacher, portable_teacher
 
 _EPS = 1e-12
 
@@ -22,6 +31,8 @@ class _Teacher:
 
     classes = None
     columns = None  # the permutation applied to the teacher's own columns, if any
+    module = None  # the torch module, for a torch teacher
+    net = None  # the fitted skorch net it came from, if any
 
     def logits(self, X):
         """Logits of a batch (tensor or array), as a float tensor."""
@@ -33,10 +44,18 @@ class _Teacher:
 
 
 class _TorchTeacher(_Teacher):
-    def __init__(self, module, probabilities=False, classes=None):
+    def __init__(self, module, probabilities=False, classes=None, net=None):
         self.module = module
         self.probabilities = probabilities
         self.classes = classes
+        self.net = net
+
+    def __getstate__(self):
+        # The net travels as a student sends its teacher: by value where its class is local.
+        state = dict(self.__dict__)
+        if state["net"] is not None:
+            state["net"] = portable_teacher(state["net"])
+        return state
 
     @torch.no_grad()
     def logits(self, X):
@@ -121,8 +140,14 @@ def reorder_columns(teacher, classes):
     )
 
 
+def unshare(model):
+    """The model itself: a teacher shared with dask workers is looked up in this process."""
+    return model.resolve() if isinstance(model, _SharedTeacher) else model
+
+
 def make_teacher(teacher):
     """Wrap a fitted teacher, or raise a clear error if it cannot serve as one."""
+    teacher = unshare(teacher)
     if hasattr(teacher, "_as_teacher"):  # stored outputs (TeacherOutputs)
         return teacher._as_teacher()
     if isinstance(teacher, NeuralNet):
@@ -134,7 +159,7 @@ def make_teacher(teacher):
         classes = None
         if hasattr(teacher, "alpha") and hasattr(teacher, "classes_inferred_"):
             classes = np.asarray(teacher.classes_)  # a prunekd student: real labels
-        return _TorchTeacher(teacher.module_, outputs_probabilities(teacher), classes)
+        return _TorchTeacher(teacher.module_, outputs_probabilities(teacher), classes, teacher)
     if isinstance(teacher, torch.nn.Module):
         return _TorchTeacher(teacher)
     if hasattr(teacher, "predict_proba") and hasattr(teacher, "fit"):

@@ -51,11 +51,14 @@ def check_alpha(student, train_fraction):
         released = getattr(student, "teacher_released_", False)
         raise ValueError(
             f"alpha={alpha!r} needs a teacher"
-            + (": release_teacher() dropped this student's; give it one again with "
-               "set_params(teacher=...)" if released else ": pass teacher= a model fitted "
-               "on the full training data")
+            + (
+                ": release_teacher() dropped this student's; give it one again with "
+                "set_params(teacher=...)"
+                if released
+                else ": pass teacher= a model fitted on the full training data"
+            )
             + ", or set alpha=0 for plain training"
-        )  # fmt: skip
+        )
     return _resolve_alpha(alpha, train_fraction)
 
 
@@ -145,8 +148,11 @@ def check_callbacks(student):
 def check_logits(out):
     """Refuse a student that returns probabilities: the KD term needs logits."""
     out = out.detach().float()
-    if ((out >= 0).all() and (out <= 1).all()
-            and torch.allclose(out.sum(1), torch.ones(len(out)), atol=1e-4)):  # fmt: skip
+    if (
+        (out >= 0).all()
+        and (out <= 1).all()
+        and torch.allclose(out.sum(1), torch.ones(len(out)), atol=1e-4)
+    ):
         raise ValueError(
             "the student returns probabilities (non-negative rows summing to 1); "
             "DistillationClassifier needs logits: remove the module's final softmax and "

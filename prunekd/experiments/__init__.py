@@ -2,17 +2,17 @@
 
 from ._auto_alpha import alpha_regret, fit_auto_alpha, knots_rule, validate_auto_alpha
 from ._config import BUDGETS, KD_LOSS_NAMES, SweepConfig
-from ._data import DATASETS, MODELS, flip_labels
+from ._data import DATASETS, MODELS, flip_labels, split_data
 from ._figures import write_figures
 from ._findings import Verdict, findings, format_verdict
 from ._plan import plan_groups, plan_runs
-from ._protocol import protocol, protocol_hash
 from ._methods import PRUNERS, WEIGHTED, Method, get_method, method_names, methods, register
+from ._protocol import protocol, protocol_hash
 from ._report import load_results, render_summary, verdict_table, write_summary
 from ._results import Results, smoothed_best_alpha
 from ._stats import all_cells_word, bootstrap_interval, t_interval, word
 from ._store import provenance
-from ._sweep import run_sweep, split_data
+from ._sweep import run_sweep
 
 __all__ = [
     "BUDGETS",

@@ -44,10 +44,12 @@ def fit_auto_alpha(settings):
     best = []
     for f in fractions:
         curves = [
-            nanmean([[nanmean(r.kd(p, f, a, "val_accuracy")) for a in alphas] for p in r.pruners],
-                       axis=0)
+            nanmean(
+                [[nanmean(r.kd(p, f, a, "val_accuracy")) for a in alphas] for p in r.pruners],
+                axis=0,
+            )
             for r in results
-        ]  # fmt: skip
+        ]
         best.append(smoothed_best_alpha(alphas, np.mean(curves, axis=0)))
     fitted = IsotonicRegression(increasing=False).fit_transform(fractions, best)
     return [(float(f), round(float(a), 2)) for f, a in zip(fractions, fitted)]
@@ -163,12 +165,14 @@ def validate_auto_alpha(settings, fixed=0.5):
         knots = fit_auto_alpha(others) if others else everything
         out = _regret_per_seed(rows, knots_rule(knots))
         fixed_rule = _regret_per_seed(rows, lambda f: fixed)
-        table.append(dict(
-            setting=name,
-            knots_out=knots,
-            regret_out=t_interval(out),
-            regret_all=alpha_regret(rows, knots_rule(everything)),
-            regret_fixed=t_interval(fixed_rule),
-            fixed_minus_out=t_interval(fixed_rule - out),
-        ))  # fmt: skip
+        table.append(
+            dict(
+                setting=name,
+                knots_out=knots,
+                regret_out=t_interval(out),
+                regret_all=alpha_regret(rows, knots_rule(everything)),
+                regret_fixed=t_interval(fixed_rule),
+                fixed_minus_out=t_interval(fixed_rule - out),
+            )
+        )
     return table

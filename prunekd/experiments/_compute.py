@@ -56,11 +56,17 @@ def compute_points(rows, frozen=None):
                     continue
                 student = _mean(get("student_samples") + get("teacher_samples")) / ref_samples
                 pruner = _mean(get("pruner_samples")) / ref_samples
-                points.append(dict(
-                    pruner=p, kd=kd, fraction=f, student=student, total=student + pruner,
-                    seconds=_mean(get("fit_seconds")) / ref_seconds,
-                    accuracy=t_interval(accuracy),
-                ))  # fmt: skip
+                points.append(
+                    dict(
+                        pruner=p,
+                        kd=kd,
+                        fraction=f,
+                        student=student,
+                        total=student + pruner,
+                        seconds=_mean(get("fit_seconds")) / ref_seconds,
+                        accuracy=t_interval(accuracy),
+                    )
+                )
     _mark_pareto(points)
     return points
 
@@ -69,10 +75,11 @@ def _mark_pareto(points):
     """Flag the points no other point beats in both accuracy and student + pruner cost."""
     for a in points:
         a["pareto"] = not any(
-            b["total"] <= a["total"] and b["accuracy"][0] >= a["accuracy"][0]
+            b["total"] <= a["total"]
+            and b["accuracy"][0] >= a["accuracy"][0]
             and (b["total"] < a["total"] or b["accuracy"][0] > a["accuracy"][0])
             for b in points
-        )  # fmt: skip
+        )
 
 
 def _acc(interval):
@@ -92,8 +99,9 @@ def compute_table(rows, frozen=None):
         "| test accuracy (%) [95% interval] |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for q in sorted(points, key=lambda q: (q["pruner"] != "random", q["pruner"], q["kd"],
-                                           q["fraction"])):  # fmt: skip
+    for q in sorted(
+        points, key=lambda q: (q["pruner"] != "random", q["pruner"], q["kd"], q["fraction"])
+    ):
         lines.append(
             f"| {method_label(q['pruner'])} | {'yes' if q['kd'] else 'no'} | {q['fraction']:g} "
             f"| {q['student']:.2f} | {q['total']:.2f}{' ★' if q['pareto'] else ''} "
@@ -114,8 +122,13 @@ def budget_points(rows, alpha):
                 accuracy = complete(r.kd("random", f, a, scale=scale))
                 if not len(accuracy):
                     continue
-                cost = nanmean(r.kd("random", f, a, "student_samples", scale)
-                               + r.kd("random", f, a, "teacher_samples", scale)) / ref_samples  # fmt: skip
+                cost = (
+                    nanmean(
+                        r.kd("random", f, a, "student_samples", scale)
+                        + r.kd("random", f, a, "teacher_samples", scale)
+                    )
+                    / ref_samples
+                )
                 out.setdefault((kd, scale), []).append((f, cost, t_interval(accuracy)))
     return out
 
@@ -125,12 +138,16 @@ def budget_table(rows, alpha, epochs):
     points = budget_points(rows, alpha)
     if len({scale for _, scale in points}) < 2:
         return []
-    lines = ["| KD | epochs | f | cost, student (×) | test accuracy (%) [95% interval] |",
-             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines = [
+        "| KD | epochs | f | cost, student (×) | test accuracy (%) [95% interval] |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for (kd, scale), cells in sorted(points.items()):
         for f, cost, accuracy in cells:
-            lines.append(f"| {f'alpha={alpha:g}' if kd else 'no'} | {scale * epochs:g} | {f:g} "
-                         f"| {cost:.2f} | {_acc(accuracy)} |")  # fmt: skip
+            lines.append(
+                f"| {f'alpha={alpha:g}' if kd else 'no'} | {scale * epochs:g} | {f:g} "
+                f"| {cost:.2f} | {_acc(accuracy)} |"
+            )
     return lines
 
 
@@ -138,6 +155,29 @@ def _half(intervals):
     """Half-widths of ``(mean, low, high)`` intervals, in points; 0 where undefined (one seed)."""
     half = np.array([100 * (high - mean) for mean, _, high in intervals], dtype=float)
     return np.where(np.isfinite(half), half, 0.0)
+
+
+def _plot_cost_lines(ax, points, x):
+    """One line per pruner, with and without KD: accuracy (95% interval) against cost ``x``."""
+    for p in dict.fromkeys(q["pruner"] for q in points):
+        for kd in (False, True):
+            line = sorted(
+                (q for q in points if q["pruner"] == p and q["kd"] == kd), key=lambda q: q[x]
+            )
+            if not line:
+                continue
+            mean = np.array([100 * q["accuracy"][0] for q in line])
+            half = _half([q["accuracy"] for q in line])
+            ax.errorbar(
+                [q[x] for q in line],
+                mean,
+                yerr=half,
+                marker="o",
+                ms=3,
+                capsize=2,
+                ls="-" if kd else "--",
+                label=f"{method_label(p)}{' + KD' if kd else ''}",
+            )
 
 
 def plot_compute(rows, path, frozen=None):
@@ -148,26 +188,24 @@ def plot_compute(rows, path, frozen=None):
     if not points:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    for ax, x, title in ((axes[0], "student", "student only"),
-                         (axes[1], "total", "student + pruner")):  # fmt: skip
-        for p in dict.fromkeys(q["pruner"] for q in points):
-            for kd in (False, True):
-                line = sorted((q for q in points if q["pruner"] == p and q["kd"] == kd),
-                              key=lambda q: q[x])  # fmt: skip
-                if not line:
-                    continue
-                mean = np.array([100 * q["accuracy"][0] for q in line])
-                half = _half([q["accuracy"] for q in line])
-                ax.errorbar([q[x] for q in line], mean, yerr=half, marker="o",
-                            ms=3, capsize=2, ls="-" if kd else "--",
-                            label=f"{method_label(p)}{' + KD' if kd else ''}")  # fmt: skip
+    for ax, x, title in (
+        (axes[0], "student", "student only"),
+        (axes[1], "total", "student + pruner"),
+    ):
+        _plot_cost_lines(ax, points, x)
         ax.set_xscale("log")
         ax.set_xlabel(f"cost, {title} (× full-data student without KD)")
         ax.set_title(f"Accuracy against compute: {title}")
         ax.grid(alpha=0.3)
     front = sorted((q for q in points if q["pareto"]), key=lambda q: q["total"])
-    axes[1].plot([q["total"] for q in front], [100 * q["accuracy"][0] for q in front], "k:",
-                 lw=2.5, zorder=10, label="Pareto front")  # fmt: skip
+    axes[1].plot(
+        [q["total"] for q in front],
+        [100 * q["accuracy"][0] for q in front],
+        "k:",
+        lw=2.5,
+        zorder=10,
+        label="Pareto front",
+    )
     axes[0].set_ylabel("test accuracy (%), 95% interval")
     axes[1].legend(fontsize=7, ncol=2)
     fig.tight_layout()
@@ -186,10 +224,16 @@ def plot_budget(rows, alpha, epochs, path):
     fig, ax = plt.subplots(figsize=(6, 4))
     for (kd, scale), cells in sorted(points.items()):
         cells = sorted(cells, key=lambda c: c[1])
-        ax.errorbar([c[1] for c in cells], [100 * c[2][0] for c in cells],
-                    yerr=_half([c[2] for c in cells]), marker="o",
-                    ms=3, capsize=2, ls="-" if kd else "--",
-                    label=f"{'KD' if kd else 'no KD'}, {scale * epochs:g} epochs")  # fmt: skip
+        ax.errorbar(
+            [c[1] for c in cells],
+            [100 * c[2][0] for c in cells],
+            yerr=_half([c[2] for c in cells]),
+            marker="o",
+            ms=3,
+            capsize=2,
+            ls="-" if kd else "--",
+            label=f"{'KD' if kd else 'no KD'}, {scale * epochs:g} epochs",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("cost, student (× full-data student without KD); points: kept fractions")
     ax.set_ylabel("test accuracy (%), 95% interval")

@@ -68,8 +68,17 @@ class SweepConfig:
 
     def key(self):
         """The settings a stored result depends on (not the grid, which may grow)."""
-        grid = {"pruners", "fractions", "alphas", "seeds", "teacher_widths", "data_dir",
-                "download", "budget_scales", "budget_seeds"}  # fmt: skip
+        grid = {
+            "pruners",
+            "fractions",
+            "alphas",
+            "seeds",
+            "teacher_widths",
+            "data_dir",
+            "download",
+            "budget_scales",
+            "budget_seeds",
+        }
         grid.add("steps" if self.budget == "epochs" else "epochs")  # the budget not used
         key = {k: v for k, v in dataclasses.asdict(self).items() if k not in grid}
         for name, default in _ADDED_LATER.items():

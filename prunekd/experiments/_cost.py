@@ -41,8 +41,10 @@ def relative_costs(config, n_classes, in_shape):
     (1.0, 1.0, True)
     """
     student = forward_flops(config, n_classes, in_shape, config.width)
-    costs = {name: forward_flops(config, n_classes, in_shape, w) / student
-             for name, w in config.teacher_widths.items()}  # fmt: skip
+    costs = {
+        name: forward_flops(config, n_classes, in_shape, w) / student
+        for name, w in config.teacher_widths.items()
+    }
     proxy = default_proxy_module(np.zeros((1, *in_shape), dtype=np.float32), n_classes)
     costs["proxy"] = _flops(*proxy, in_shape) / student
     return costs

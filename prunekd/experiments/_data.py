@@ -1,6 +1,7 @@
 """Datasets and networks the sweep can use, by name."""
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 
 from ..datasets import load_digits
 from ..models import MLP, ResNetCIFAR, SmallCNN
@@ -27,16 +28,23 @@ def make_module(model, n_classes, in_shape, width):
     """A module class and its ``module__`` arguments for a named model."""
     if model == "smallcnn":
         channels = in_shape[0] if len(in_shape) == 3 else 1
-        return SmallCNN, dict(module__n_classes=n_classes, module__in_channels=channels,
-                              module__width=width)  # fmt: skip
+        return SmallCNN, dict(
+            module__n_classes=n_classes, module__in_channels=channels, module__width=width
+        )
     if model == "mlp":
-        return MLP, dict(module__n_features=int(np.prod(in_shape)), module__n_classes=n_classes,
-                         module__hidden=(4 * width,))  # fmt: skip
+        return MLP, dict(
+            module__n_features=int(np.prod(in_shape)),
+            module__n_classes=n_classes,
+            module__hidden=(4 * width,),
+        )
     if model.startswith("resnet") and model in MODELS:
         # --width is the first stage's channel count (16 in the original ResNets)
-        return ResNetCIFAR, dict(module__depth=int(model[len("resnet"):]),
-                                 module__n_classes=n_classes, module__in_channels=in_shape[0],
-                                 module__width=width)  # fmt: skip
+        return ResNetCIFAR, dict(
+            module__depth=int(model[len("resnet") :]),
+            module__n_classes=n_classes,
+            module__in_channels=in_shape[0],
+            module__width=width,
+        )
     raise ValueError(f"model must be one of {MODELS}; got {model!r}")
 
 
@@ -64,3 +72,42 @@ def flip_labels(y, rate, n_classes, seed=0):
     # An offset in 1..n_classes-1 always lands on another class.
     y[flip] = (y[flip] + rng.randint(1, n_classes, size=len(flip))) % n_classes
     return y
+
+
+def split_data(X, y, seed=0):
+    """70% train, 15% validation (for choosing alpha), 15% test, stratified.
+
+    Every seed of a sweep has its own split.
+
+    Examples
+    --------
+    >>> from prunekd.datasets import load_digits
+    >>> from prunekd.experiments import split_data
+    >>> [len(part) for part in split_data(*load_digits())[3:]]
+    [1257, 270, 270]
+    """
+    X_train, X_rest, y_train, y_rest = train_test_split(
+        X, y, test_size=0.3, random_state=seed, stratify=y
+    )
+    X_val, X_test, y_val, y_test = train_test_split(
+        X_rest, y_rest, test_size=0.5, random_state=seed, stratify=y_rest
+    )
+    return X_train, X_val, X_test, y_train, y_val, y_test
+
+
+def seed_data(config, X, y, seed):
+    """Seed ``seed``'s own split, labels as class indices, training labels flipped if asked."""
+    X_train, X_val, X_test, y_train, y_val, y_test = split_data(X, y, seed)
+    classes = np.unique(y)
+    y_train, y_val, y_test = (np.searchsorted(classes, part) for part in (y_train, y_val, y_test))
+    y_train = flip_labels(y_train, config.label_noise, len(classes), seed=seed)
+    return dict(
+        X_train=X_train,
+        y_train=y_train,
+        X_val=X_val,
+        y_val=y_val,
+        X_test=X_test,
+        y_test=y_test,
+        n_classes=len(classes),
+        seed=seed,
+    )

@@ -52,8 +52,17 @@ def plot_alpha_heatmap(t, path):
     n = len(t.pruners)
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4), squeeze=False)
     for ax, p in zip(axes[0], t.pruners):
-        grid = np.array([[100 * np.mean(complete(t.kd(p, f, a))) if len(complete(t.kd(p, f, a)))
-                          else np.nan for f in t.fractions] for a in t.alphas])  # fmt: skip
+        grid = np.array(
+            [
+                [
+                    100 * np.mean(complete(t.kd(p, f, a)))
+                    if len(complete(t.kd(p, f, a)))
+                    else np.nan
+                    for f in t.fractions
+                ]
+                for a in t.alphas
+            ]
+        )
         im = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
         ax.set_xticks(range(len(t.fractions)), [f"{f:g}" for f in t.fractions])
         ax.set_yticks(range(len(t.alphas)), [f"{a:g}" for a in t.alphas])
@@ -77,8 +86,7 @@ def plot_capacity(t, config, path):
     if len(teachers) < 2:
         return None
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
-    _errorbar(ax, t.fractions, [t.kd("random", f, 0.0) for f in t.fractions], "no KD",
-              color="grey")  # fmt: skip
+    _errorbar(ax, t.fractions, [t.kd("random", f, 0.0) for f in t.fractions], "no KD", color="grey")
     for te in teachers:
         values = [t.values("random", f, config["capacity_alpha"], te) for f in t.fractions]
         _errorbar(ax, t.fractions, values, f"{te} teacher (width {config['teacher_widths'][te]})")
@@ -128,7 +136,11 @@ def write_figures(out, config=None):
         plot_alpha_heatmap(t, os.path.join(out, "alpha_heatmap.png")),
         plot_capacity(t, config, os.path.join(out, "teacher_capacity.png")),
         plot_compute(rows, os.path.join(out, "accuracy_vs_compute.png"), t.frozen),
-        plot_budget(rows, config["capacity_alpha"], config.get("epochs", 1),
-                    os.path.join(out, "budget_axis.png")),
-    ]  # fmt: skip
+        plot_budget(
+            rows,
+            config["capacity_alpha"],
+            config.get("epochs", 1),
+            os.path.join(out, "budget_axis.png"),
+        ),
+    ]
     return [p for p in paths if p]

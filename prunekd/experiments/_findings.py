@@ -63,8 +63,16 @@ def _verdict(finding, per_seed, detail=(), level=LEVEL):
     detail = list(detail)
     if len(values) < len(per_seed):
         detail.insert(0, f"{len(values)} of {len(per_seed)} seeds have every run it needs")
-    verdict = Verdict(finding, spec["claim"], spec["statistic"] + " (points)", mean, low, high,
-                      word(low, high, threshold(finding)), detail)  # fmt: skip
+    verdict = Verdict(
+        finding,
+        spec["claim"],
+        spec["statistic"] + " (points)",
+        mean,
+        low,
+        high,
+        word(low, high, threshold(finding)),
+        detail,
+    )
     return _enough_seeds(verdict, len(values))
 
 
@@ -79,8 +87,7 @@ def _enough_seeds(verdict, n_seeds):
 
 def _missing(finding, needs):
     spec = protocol()["findings"][finding]
-    return Verdict(finding, spec["claim"], f"needs {needs}", np.nan, np.nan, np.nan,
-                   "inconclusive")  # fmt: skip
+    return Verdict(finding, spec["claim"], f"needs {needs}", np.nan, np.nan, np.nan, "inconclusive")
 
 
 def _sides(results):
@@ -114,10 +121,15 @@ def kd_helps_more_when_small(results):
     small, large = _sides(results)
     if not small or not large or not results.kd_alphas:
         return _missing("1b", "a small and a large fraction of the protocol, and a KD alpha")
-    per_pruner = {p: _over(small, lambda f, p=p: results.kd_gain(p, f))
-                  - _over(large, lambda f, p=p: results.kd_gain(p, f)) for p in results.pruners}  # fmt: skip
-    detail = [f"{method_label(p)}: {fmt_interval(*t_interval(complete(d)))}"
-              for p, d in per_pruner.items()]  # fmt: skip
+    per_pruner = {
+        p: _over(small, lambda f, p=p: results.kd_gain(p, f))
+        - _over(large, lambda f, p=p: results.kd_gain(p, f))
+        for p in results.pruners
+    }
+    detail = [
+        f"{method_label(p)}: {fmt_interval(*t_interval(complete(d)))}"
+        for p, d in per_pruner.items()
+    ]
     return _verdict("1b", np.mean(list(per_pruner.values()), axis=0), detail)
 
 
@@ -137,8 +149,9 @@ def random_matches_scores(results):
     if "random" not in results.pruners or not scored or not small:
         return _missing("2", "random, a score-based pruner and a small fraction")
     best = {f: _comparator(results, scored, f) for f in small}
-    per_seed = _over(small, lambda f: results.kd_accuracy("random", f)
-                     - results.kd_accuracy(best[f], f))  # fmt: skip
+    per_seed = _over(
+        small, lambda f: results.kd_accuracy("random", f) - results.kd_accuracy(best[f], f)
+    )
     detail = [f"f={f:g}: against {method_label(best[f])}" for f in small]
     return _verdict("2", per_seed, detail)
 
@@ -148,16 +161,23 @@ def alpha_contrast(results):
     low_alpha, high_alpha = protocol()["findings"]["3"]["alphas"]
     small, large = _sides(results)
     if not {low_alpha, high_alpha} <= set(results.kd_alphas) or not small or not large:
-        return _missing("3", f"alphas {low_alpha:g} and {high_alpha:g}, a small and a large "
-                        "fraction of the protocol")  # fmt: skip
+        return _missing(
+            "3",
+            f"alphas {low_alpha:g} and {high_alpha:g}, a small and a large "
+            "fraction of the protocol",
+        )
 
     def gain(p, f):
         return results.kd(p, f, high_alpha) - results.kd(p, f, low_alpha)
 
-    per_pruner = {p: _over(small, lambda f, p=p: gain(p, f)) - _over(large, lambda f, p=p: gain(p, f))
-                  for p in results.pruners}  # fmt: skip
-    detail = [f"{method_label(p)}: {fmt_interval(*t_interval(complete(d)))}"
-              for p, d in per_pruner.items()]  # fmt: skip
+    per_pruner = {
+        p: _over(small, lambda f, p=p: gain(p, f)) - _over(large, lambda f, p=p: gain(p, f))
+        for p in results.pruners
+    }
+    detail = [
+        f"{method_label(p)}: {fmt_interval(*t_interval(complete(d)))}"
+        for p, d in per_pruner.items()
+    ]
     return _verdict("3", np.mean(list(per_pruner.values()), axis=0), detail)
 
 
@@ -168,11 +188,14 @@ def teacher_contrast(results, capacity_alpha):
         return _missing("4", "the equal and large teachers, a small and a large fraction")
 
     def gap(f):
-        return (results.values("random", f, capacity_alpha, "equal")
-                - results.values("random", f, capacity_alpha, "large"))  # fmt: skip
+        return results.values("random", f, capacity_alpha, "equal") - results.values(
+            "random", f, capacity_alpha, "large"
+        )
 
-    detail = [f"equal − large at f in {_fraction_set(small)}: {fmt_interval(*_t(_over(small, gap)))}",
-              f"at f in {_fraction_set(large)}: {fmt_interval(*_t(_over(large, gap)))}"]  # fmt: skip
+    detail = [
+        f"equal − large at f in {_fraction_set(small)}: {fmt_interval(*_t(_over(small, gap)))}",
+        f"at f in {_fraction_set(large)}: {fmt_interval(*_t(_over(large, gap)))}",
+    ]
     return _verdict("4", _over(small, gap) - _over(large, gap), detail)
 
 
@@ -184,8 +207,9 @@ def half_data_with_kd(results):
         f, scale = spec["fraction"], spec.get("budget_scale", 1.0)
         baseline = results.kd("random", 1.0, 0.0, scale=scale)
         if f not in results.fractions or np.all(np.isnan(baseline)):
-            out.append(_missing(finding, f"random at f={f:g} and f=1 without KD at "
-                                         f"{scale:g}x the epochs"))  # fmt: skip
+            out.append(
+                _missing(finding, f"random at f={f:g} and f=1 without KD at {scale:g}x the epochs")
+            )
             continue
         out.append(_verdict(finding, results.kd_accuracy("random", f) - baseline))
     return out
@@ -206,6 +230,20 @@ def cell_word(mean, low, high, threshold_value):
     if verdict == "reproduced" and threshold_value < 0 and high < 0:
         return f"non-inferior, but lower by {-100 * mean:.1f}"
     return verdict
+
+
+def _random_cell(results, q, f, limit):
+    """Random − method ``q`` at fraction ``f``, with KD and without, each with its word."""
+    with_kd = _t(results.kd_accuracy("random", f) - results.kd_accuracy(q, f))
+    without = _t(results.kd("random", f, 0.0) - results.kd(q, f, 0.0))
+    return dict(
+        pruner=q,
+        fraction=f,
+        kd=with_kd,
+        no_kd=without,
+        kd_word=cell_word(*with_kd, limit),
+        no_kd_word=cell_word(*without, limit),
+    )
 
 
 def random_against_each(results):
@@ -235,35 +273,35 @@ def random_against_each(results):
     if not scored or not small:
         return [], _missing("2*", "random, a score-based pruner and a small fraction")
     limit = threshold("2*")
-    cells = []
-    for q in scored:
-        for f in small:
-            with_kd = _t(results.kd_accuracy("random", f) - results.kd_accuracy(q, f))
-            without = _t(results.kd("random", f, 0.0) - results.kd(q, f, 0.0))
-            cells.append(dict(pruner=q, fraction=f, kd=with_kd, no_kd=without,
-                              kd_word=cell_word(*with_kd, limit),
-                              no_kd_word=cell_word(*without, limit)))  # fmt: skip
+    cells = [_random_cell(results, q, f, limit) for q in scored for f in small]
     level = 1 - (1 - LEVEL) / len(scored)
-    per_method = {q: _over(small, lambda f, q=q: results.kd_accuracy("random", f)
-                           - results.kd_accuracy(q, f)) for q in scored}  # fmt: skip
+    per_method = {
+        q: _over(small, lambda f, q=q: results.kd_accuracy("random", f) - results.kd_accuracy(q, f))
+        for q in scored
+    }
     plain = {q: t_interval(complete(d)) for q, d in per_method.items()}
     adjusted = {q: t_interval(complete(d), level=level) for q, d in per_method.items()}
     # "Every method" holds when every 95% interval clears the margin (an intersection-union
     # test needs no correction); "some method is better" needs the Bonferroni interval.
     above = [q for q in scored if word(*plain[q][1:], limit) == "reproduced"]
     below = [q for q in scored if word(*adjusted[q][1:], limit) == "contradicted"]
-    family = ("contradicted" if below else "reproduced" if len(above) == len(scored)
-              else "inconclusive")  # fmt: skip
+    family = (
+        "contradicted" if below else "reproduced" if len(above) == len(scored) else "inconclusive"
+    )
     weakest = min(scored, key=lambda q: np.nan_to_num(plain[q][1], nan=-np.inf))
     spec = protocol()["findings"]["2*"]
     verdict = Verdict(
-        "2*", spec["claim"],
+        "2*",
+        spec["claim"],
         f"random − each of {len(scored)} methods with KD, mean over f in {_fraction_set(small)}; "
         f"weakest: {method_label(weakest)} (points, 95% interval)",
-        *plain[weakest], family,
-        [f"{len(above)} methods above −{100 * -limit:g} point at 95%, {len(below)} below it at "
-         f"the Bonferroni level {100 * level:.2f}%"],
-    )  # fmt: skip
+        *plain[weakest],
+        family,
+        [
+            f"{len(above)} methods above −{100 * -limit:g} point at 95%, {len(below)} below it at "
+            f"the Bonferroni level {100 * level:.2f}%"
+        ],
+    )
     return cells, _enough_seeds(verdict, min(len(complete(d)) for d in per_method.values()))
 
 

@@ -8,13 +8,29 @@ def _main_and_capacity(config, seed, fraction):
     # At fraction 1.0 every pruner keeps everything: run it once, as "random".
     for pruner in ["random"] if fraction == 1.0 else config.pruners:
         for alpha in (0.0, *config.alphas):
-            runs.append(dict(study="main", pruner=pruner, fraction=fraction, alpha=alpha,
-                             seed=seed, teacher="equal" if alpha > 0 else "none"))  # fmt: skip
+            runs.append(
+                dict(
+                    study="main",
+                    pruner=pruner,
+                    fraction=fraction,
+                    alpha=alpha,
+                    seed=seed,
+                    teacher="equal" if alpha > 0 else "none",
+                )
+            )
     for teacher in config.teacher_widths:
         if teacher == "equal" and config.capacity_alpha in config.alphas:
             continue  # the main study already has this run
-        runs.append(dict(study="capacity", pruner="random", fraction=fraction,
-                         alpha=config.capacity_alpha, seed=seed, teacher=teacher))  # fmt: skip
+        runs.append(
+            dict(
+                study="capacity",
+                pruner="random",
+                fraction=fraction,
+                alpha=config.capacity_alpha,
+                seed=seed,
+                teacher=teacher,
+            )
+        )
     return runs
 
 
@@ -31,9 +47,17 @@ def _budget(config, seed, fraction):
     for scale in config.budget_scales:
         for alpha in (0.0, config.capacity_alpha):
             if whole or (fraction == 1.0 and alpha == 0.0 and scale == needed):
-                runs.append(dict(study="budget", pruner="random", fraction=fraction, alpha=alpha,
-                                 seed=seed, teacher="equal" if alpha > 0 else "none",
-                                 budget_scale=float(scale)))  # fmt: skip
+                runs.append(
+                    dict(
+                        study="budget",
+                        pruner="random",
+                        fraction=fraction,
+                        alpha=alpha,
+                        seed=seed,
+                        teacher="equal" if alpha > 0 else "none",
+                        budget_scale=float(scale),
+                    )
+                )
     return runs
 
 

@@ -57,8 +57,20 @@ def threshold(finding):
 
 # The training settings the frozen choices were made for: a sweep that changes one of
 # them chooses alpha on its own validation split instead.
-_TRAINING = ("dataset", "model", "width", "budget", "epochs", "batch_size", "lr", "temperature",
-             "label_noise", "teacher_epochs", "n_proxies", "proxy_epochs")  # fmt: skip
+_TRAINING = (
+    "dataset",
+    "model",
+    "width",
+    "budget",
+    "epochs",
+    "batch_size",
+    "lr",
+    "temperature",
+    "label_noise",
+    "teacher_epochs",
+    "n_proxies",
+    "proxy_epochs",
+)
 
 
 def frozen_choices(config):

@@ -2,7 +2,6 @@
 
 import os
 
-import numpy as np
 
 from ..distillation import AUTO_ALPHA_KNOTS
 from ._auto_alpha import alpha_regret, knots_rule
@@ -14,6 +13,9 @@ from ._results import (
     Results,
     best_alpha_table,
     fmt_interval,
+    fmt_mean_sd,
+    md_header,
+    md_row,
     nanmean,
     paired_interval,
     smoothed_best_alpha,
@@ -44,23 +46,6 @@ def load_results(out):
     return read_results(os.path.join(out, "results.csv"))
 
 
-def _fmt(values):
-    values = 100 * np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return "–"
-    return f"{values.mean():.1f} ± {values.std(ddof=1) if len(values) > 1 else 0:.1f}"
-
-
-def _row(cells):
-    return "| " + " | ".join(str(c) for c in cells) + " |"
-
-
-def _header(first, fractions):
-    cols = [*first, *(f"f={f:g}" for f in fractions)]
-    return [_row(cols), _row(["---"] * len(cols))]
-
-
 def _provenance_line(config_file, info):
     version = info.get("prunekd_version") or config_file.get("prunekd_version", "?")
     revisions = info.get("revisions") or [config_file.get("revision")]
@@ -68,8 +53,10 @@ def _provenance_line(config_file, info):
     stored = config_file.get("protocol_sha256")
     if stored and stored != protocol_hash():
         # The verdicts below apply today's rules; say the run's own.
-        return (f"{line}, under another results protocol (sha256 `{stored[:16]}`): the "
-                "verdicts below apply the current one to it.")  # fmt: skip
+        return (
+            f"{line}, under another results protocol (sha256 `{stored[:16]}`): the "
+            "verdicts below apply the current one to it."
+        )
     return f"{line}" + (f", under results protocol sha256 `{stored[:16]}`." if stored else ".")
 
 
@@ -77,8 +64,10 @@ def _budget_words(config):
     """How the students were trained, in words."""
     common = f"Adam (lr {config['lr']:g}, batch {config['batch_size']})"
     if config.get("budget", "steps") == "epochs":
-        return (f"{config['epochs']} epochs of {common} over its kept rows, so its cost is "
-                "proportional to its fraction")  # fmt: skip
+        return (
+            f"{config['epochs']} epochs of {common} over its kept rows, so its cost is "
+            "proportional to its fraction"
+        )
     return f"about {config['steps']} steps of {common} whatever its fraction"
 
 
@@ -113,7 +102,7 @@ def _intro(r, config, info, command, provenance):
             f"{name} (width {w}): {100 * acc[name]:.1f}%"
             for name, w in config["teacher_widths"].items()
             if name in acc
-        )  # fmt: skip
+        )
         + ".",
         "",
     ]
@@ -123,20 +112,33 @@ def _intro(r, config, info, command, provenance):
 
 
 def _accuracy_tables(r):
-    lines = ["## Accuracy by pruner and kept fraction", "", *_header(["pruner", "training"],
-                                                                     r.fractions)]  # fmt: skip
+    lines = [
+        "## Accuracy by pruner and kept fraction",
+        "",
+        *md_header(["pruner", "training"], r.fractions),
+    ]
     for p in r.pruners:
         lines.append(
-            _row([method_label(p), "no KD", *(_fmt(r.kd(p, f, 0.0)) for f in r.fractions)])
+            md_row([method_label(p), "no KD", *(fmt_mean_sd(r.kd(p, f, 0.0)) for f in r.fractions)])
         )
-        lines.append(_row(["", "KD, the protocol's alpha" if r.frozen else
-                           "KD, alpha chosen on validation",
-                           *(_fmt(r.kd_accuracy(p, f)) for f in r.fractions)]))  # fmt: skip
-    lines += ["", "## KD gain per cell (paired, points, 95% interval)", "",
-              *_header(["pruner"], r.fractions)]  # fmt: skip
+        lines.append(
+            md_row(
+                [
+                    "",
+                    "KD, the protocol's alpha" if r.frozen else "KD, alpha chosen on validation",
+                    *(fmt_mean_sd(r.kd_accuracy(p, f)) for f in r.fractions),
+                ]
+            )
+        )
+    lines += [
+        "",
+        "## KD gain per cell (paired, points, 95% interval)",
+        "",
+        *md_header(["pruner"], r.fractions),
+    ]
     for p in r.pruners:
         lines.append(
-            _row(
+            md_row(
                 [
                     method_label(p),
                     *(fmt_interval(*paired_interval(r.kd_gain(p, f))) for f in r.fractions),
@@ -156,19 +158,22 @@ def _alpha_tables(r):
         "over seeds. The alpha of the tables above (the protocol's, or the best mean cell on "
         "validation) is in brackets.",
         "",
-        *_header(["pruner"], r.fractions),
+        *md_header(["pruner"], r.fractions),
     ]
     for p in r.pruners:
         curves = r.alpha_curves([p])[:, 0]  # (seeds, fractions, alphas)
-        cells = [f"{smoothed_best_alpha(r.kd_alphas, nanmean(curves[:, j], axis=0)):.2f} "
-                 f"({r.chosen_alpha(p, f):g})" for j, f in enumerate(r.fractions)]  # fmt: skip
-        lines.append(_row([method_label(p), *cells]))
+        cells = [
+            f"{smoothed_best_alpha(r.kd_alphas, nanmean(curves[:, j], axis=0)):.2f} "
+            f"({r.chosen_alpha(p, f):g})"
+            for j, f in enumerate(r.fractions)
+        ]
+        lines.append(md_row([method_label(p), *cells]))
     pooled = [f"{e:.2f} [{lo:.2f}, {hi:.2f}]" for _, e, lo, hi in best_alpha_table(r)]
-    lines += [_row(["pooled", *pooled]), "", "## Accuracy over alpha", ""]
+    lines += [md_row(["pooled", *pooled]), "", "## Accuracy over alpha", ""]
     for p in r.pruners:
-        lines += [f"{method_label(p)} pruning:", "", *_header(["alpha"], r.fractions)]
+        lines += [f"{method_label(p)} pruning:", "", *md_header(["alpha"], r.fractions)]
         for a in r.alphas:
-            lines.append(_row([f"{a:g}", *(_fmt(r.kd(p, f, a)) for f in r.fractions)]))
+            lines.append(md_row([f"{a:g}", *(fmt_mean_sd(r.kd(p, f, a)) for f in r.fractions)]))
         lines.append("")
     return lines
 
@@ -178,26 +183,36 @@ def _capacity_lines(r, config):
     teachers = [te for te in widths if te in r.teachers]
     if not teachers:
         return []
-    lines = [f"## Teacher capacity (random pruning, alpha={alpha:g})", "",
-             *_header(["teacher"], r.fractions),
-             _row(["none (no KD)", *(_fmt(r.kd("random", f, 0.0)) for f in r.fractions)])]  # fmt: skip
+    lines = [
+        f"## Teacher capacity (random pruning, alpha={alpha:g})",
+        "",
+        *md_header(["teacher"], r.fractions),
+        md_row(["none (no KD)", *(fmt_mean_sd(r.kd("random", f, 0.0)) for f in r.fractions)]),
+    ]
     for te in teachers:
-        values = (_fmt(r.values("random", f, alpha, te)) for f in r.fractions)
-        lines.append(_row([f"{te} (width {widths[te]})", *values]))
+        values = (fmt_mean_sd(r.values("random", f, alpha, te)) for f in r.fractions)
+        lines.append(md_row([f"{te} (width {widths[te]})", *values]))
     for te in teachers:
         if te != "equal":
-            diffs = [fmt_interval(*paired_interval(r.values("random", f, alpha, te)
-                                      - r.values("random", f, alpha, "equal")))
-                     for f in r.fractions]  # fmt: skip
-            lines.append(_row([f"{te} − equal (paired)", *diffs]))
+            diffs = [
+                fmt_interval(
+                    *paired_interval(
+                        r.values("random", f, alpha, te) - r.values("random", f, alpha, "equal")
+                    )
+                )
+                for f in r.fractions
+            ]
+            lines.append(md_row([f"{te} − equal (paired)", *diffs]))
     return lines + [""]
 
 
 def protocol_line():
     """The protocol's version and hash, as printed on every summary and results page."""
     p = protocol()
-    return (f"Verdicts by results protocol v{p['version']} "
-            f"(`prunekd/experiments/protocol.json`, sha256 `{protocol_hash()[:16]}`).")  # fmt: skip
+    return (
+        f"Verdicts by results protocol v{p['version']} "
+        f"(`prunekd/experiments/protocol.json`, sha256 `{protocol_hash()[:16]}`)."
+    )
 
 
 def _verdict_lines(rows, r, config):
@@ -257,8 +272,10 @@ def _teacher_cost_lines(config, info):
         return []
     n_train, epochs = info.get("n_train", 0), config.get("epochs", 0)
     reference = n_train * epochs if config.get("budget") == "epochs" else None
-    parts = [f"{name}: {s:,.0f} samples" + (f" ({s / reference:.2f}×)" if reference else "")
-             for name, s in samples.items()]  # fmt: skip
+    parts = [
+        f"{name}: {s:,.0f} samples" + (f" ({s / reference:.2f}×)" if reference else "")
+        for name, s in samples.items()
+    ]
     return ["Each teacher's own training, once per seed: " + "; ".join(parts) + ".", ""]
 
 
@@ -346,8 +363,9 @@ def verdict_table(rows, config):
     verdicts.append(random_against_each(results)[1])
     lines = [f"{'finding':8} {'verdict':13} {'estimate [95% interval], points':32} claim"]
     for v in verdicts:
-        lines.append(f"{v.finding:8} {v.word:13} {fmt_interval(v.estimate, v.low, v.high):32} "
-                     f"{v.claim}")  # fmt: skip
+        lines.append(
+            f"{v.finding:8} {v.word:13} {fmt_interval(v.estimate, v.low, v.high):32} {v.claim}"
+        )
     return "\n".join(lines)
 
 
@@ -371,9 +389,18 @@ def claim2_section(results):
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for c in cells:
-        lines.append(_row([method_label(c["pruner"]), f"{c['fraction']:g}",
-                           fmt_interval(*c["kd"]), c["kd_word"],
-                           fmt_interval(*c["no_kd"]), c["no_kd_word"]]))  # fmt: skip
+        lines.append(
+            md_row(
+                [
+                    method_label(c["pruner"]),
+                    f"{c['fraction']:g}",
+                    fmt_interval(*c["kd"]),
+                    c["kd_word"],
+                    fmt_interval(*c["no_kd"]),
+                    c["no_kd_word"],
+                ]
+            )
+        )
     return lines + ["", format_verdict(verdict), ""]
 
 
@@ -408,8 +435,9 @@ def write_summary(out, config=None, command=None):
     info = read_json(os.path.join(out, "info.json"))
     config_file = read_json(os.path.join(out, "config.json"))
     config = config or config_file["config"]
-    text = render_summary(load_results(out), config, info, command,
-                          _provenance_line(config_file, info))  # fmt: skip
+    text = render_summary(
+        load_results(out), config, info, command, _provenance_line(config_file, info)
+    )
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(text)
     return text

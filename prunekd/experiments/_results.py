@@ -61,8 +61,14 @@ class Results:
         self.frozen = frozen
         self.rows = {}
         for r in rows:
-            key = (r["pruner"], r["fraction"], r["alpha"], r["teacher"], r["seed"],
-                   float(r.get("budget_scale", 1.0)))  # fmt: skip
+            key = (
+                r["pruner"],
+                r["fraction"],
+                r["alpha"],
+                r["teacher"],
+                r["seed"],
+                float(r.get("budget_scale", 1.0)),
+            )
             self.rows.setdefault(key, r)
         main = [r for r in rows if r["study"] == "main"]
         self.fractions = sorted({r["fraction"] for r in rows})
@@ -111,9 +117,18 @@ class Results:
     def alpha_curves(self, pruners=None):
         """Validation accuracy, shape (seeds, pruners, fractions, KD alphas)."""
         pruners = pruners or self.pruners
-        return np.array([[[[self.kd(p, f, a, "val_accuracy")[i] for a in self.kd_alphas]
-                           for f in self.fractions] for p in pruners]
-                         for i in range(len(self.seeds))])  # fmt: skip
+        return np.array(
+            [
+                [
+                    [
+                        [self.kd(p, f, a, "val_accuracy")[i] for a in self.kd_alphas]
+                        for f in self.fractions
+                    ]
+                    for p in pruners
+                ]
+                for i in range(len(self.seeds))
+            ]
+        )
 
 
 def smoothed_best_alpha(alphas, accuracy):
@@ -166,3 +181,23 @@ def fmt_interval(estimate, low, high, scale=100, digits=1):
     if not (np.isfinite(low) and np.isfinite(high)):
         return f"{value} [n/a]"
     return f"{value} [{scale * low:+.{digits}f}, {scale * high:+.{digits}f}]"
+
+
+def fmt_mean_sd(values):
+    """Mean ± standard deviation over seeds, in percent; "–" where nothing is complete."""
+    values = 100 * np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return "–"
+    return f"{values.mean():.1f} ± {values.std(ddof=1) if len(values) > 1 else 0:.1f}"
+
+
+def md_row(cells):
+    """A markdown table row."""
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def md_header(first, fractions):
+    """A markdown table header: the ``first`` columns, then one per kept fraction."""
+    cols = [*first, *(f"f={f:g}" for f in fractions)]
+    return [md_row(cols), md_row(["---"] * len(cols))]

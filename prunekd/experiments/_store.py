@@ -9,29 +9,75 @@ import subprocess
 from ._config import _SCHEMA
 
 RESULT_FIELDS = (
-    "study", "pruner", "fraction", "alpha", "seed", "teacher", "teacher_width", "budget_scale",
-    "n_kept", "epochs", "steps", "student_samples", "teacher_samples", "pruner_samples",
-    "val_accuracy", "test_accuracy", "fit_seconds", "pruner_seconds",
-)  # fmt: skip
+    "study",
+    "pruner",
+    "fraction",
+    "alpha",
+    "seed",
+    "teacher",
+    "teacher_width",
+    "budget_scale",
+    "n_kept",
+    "epochs",
+    "steps",
+    "student_samples",
+    "teacher_samples",
+    "pruner_samples",
+    "val_accuracy",
+    "test_accuracy",
+    "fit_seconds",
+    "pruner_seconds",
+)
 # The columns of results written before cost was recorded (schema 2): still
 # read, for the stored sweeps of the documentation, with no cost.
 _SCHEMA_2_FIELDS = (
-    "study", "pruner", "fraction", "alpha", "seed", "teacher", "teacher_width",
-    "n_kept", "epochs", "val_accuracy", "test_accuracy", "fit_seconds",
-)  # fmt: skip
-_FLOATS = ("fraction", "alpha", "budget_scale", "student_samples", "teacher_samples",
-           "pruner_samples", "val_accuracy", "test_accuracy", "fit_seconds", "pruner_seconds")  # fmt: skip
+    "study",
+    "pruner",
+    "fraction",
+    "alpha",
+    "seed",
+    "teacher",
+    "teacher_width",
+    "n_kept",
+    "epochs",
+    "val_accuracy",
+    "test_accuracy",
+    "fit_seconds",
+)
+_FLOATS = (
+    "fraction",
+    "alpha",
+    "budget_scale",
+    "student_samples",
+    "teacher_samples",
+    "pruner_samples",
+    "val_accuracy",
+    "test_accuracy",
+    "fit_seconds",
+    "pruner_seconds",
+)
 _INTS = ("seed", "n_kept", "epochs", "steps", "teacher_width")
-_OLD_DEFAULTS = dict(budget_scale="1.0", steps="nan", student_samples="nan",
-                     teacher_samples="nan", pruner_samples="nan", pruner_seconds="nan")  # fmt: skip
+_OLD_DEFAULTS = dict(
+    budget_scale="1.0",
+    steps="nan",
+    student_samples="nan",
+    teacher_samples="nan",
+    pruner_samples="nan",
+    pruner_seconds="nan",
+)
 
 
 def run_key(row):
     """What identifies a run: its study, pruner, fraction, alpha, seed, teacher and budget."""
     return (
-        row["study"], row["pruner"], float(row["fraction"]), float(row["alpha"]),
-        int(row["seed"]), row["teacher"], float(row.get("budget_scale", 1.0)),
-    )  # fmt: skip
+        row["study"],
+        row["pruner"],
+        float(row["fraction"]),
+        float(row["alpha"]),
+        int(row["seed"]),
+        row["teacher"],
+        float(row.get("budget_scale", 1.0)),
+    )
 
 
 def _parse_row(row):
@@ -120,8 +166,10 @@ def provenance():
             revision = out.stdout.strip()
             dirty = subprocess.run(
                 ["git", "-C", package, "status", "--porcelain", "--untracked-files=no", "--", "."],
-                capture_output=True, text=True, timeout=10,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
             if dirty.returncode == 0 and dirty.stdout.strip():
                 revision += "+modified"
     except (OSError, subprocess.SubprocessError):
@@ -149,8 +197,15 @@ def prepare_out(out, config, restart, protocol_hash):
             raise ValueError(
                 f"{out} holds {why}; pass --restart to discard them, or choose another --out"
             )
-    write_json(config_path, {"config": dataclasses.asdict(config), "key": config.key(),
-                             "protocol_sha256": protocol_hash, **provenance()})  # fmt: skip
+    write_json(
+        config_path,
+        {
+            "config": dataclasses.asdict(config),
+            "key": config.key(),
+            "protocol_sha256": protocol_hash,
+            **provenance(),
+        },
+    )
     return results_path
 
 
@@ -163,6 +218,8 @@ def _why_not_resumable(previous, config, protocol_hash):
         return "results of a sweep with other settings"
     stored = previous.get("protocol_sha256")
     if stored != protocol_hash:
-        return (f"results made under another results protocol (sha256 {str(stored)[:16]}, "
-                f"now {protocol_hash[:16]})")  # fmt: skip
+        return (
+            f"results made under another results protocol (sha256 {str(stored)[:16]}, "
+            f"now {protocol_hash[:16]})"
+        )
     return None

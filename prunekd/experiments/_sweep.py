@@ -12,7 +12,6 @@ import joblib
 import numpy as np
 import torch
 from joblib import Parallel, delayed
-from sklearn.model_selection import train_test_split
 from tqdm.auto import tqdm
 
 from .._internal import (
@@ -26,7 +25,7 @@ from ..callbacks import TrainingDynamics
 from ..distillation import DistillationClassifier
 from ._config import SweepConfig, epochs_for
 from ._cost import relative_costs, student_cost
-from ._data import flip_labels, load_dataset, make_module
+from ._data import load_dataset, make_module, seed_data, split_data
 from ._plan import plan_groups, plan_runs
 from ._protocol import protocol_hash
 from ._methods import (
@@ -34,7 +33,6 @@ from ._methods import (
     PRUNERS,
     get_method,
     make_pruner,
-    pruner_samples,
     trains_proxies,
 )
 from ._store import (
@@ -47,8 +45,18 @@ from ._store import (
     write_json,
 )
 
-__all__ = ["PAPER_PRUNERS", "PRUNERS", "RESULT_FIELDS", "SweepConfig", "make_pruner",
-           "plan_groups", "plan_runs", "provenance", "run_sweep", "split_data"]  # fmt: skip
+__all__ = [
+    "PAPER_PRUNERS",
+    "PRUNERS",
+    "RESULT_FIELDS",
+    "SweepConfig",
+    "make_pruner",
+    "plan_groups",
+    "plan_runs",
+    "provenance",
+    "run_sweep",
+    "split_data",
+]
 
 # Teachers are seeded apart from the students of the same seed.
 TEACHER_SEED_OFFSET = 1000
@@ -98,9 +106,13 @@ def _fit_teacher(config, data, name, width, keep=False):
         # The recorder does not change the training: the teacher is the same without it.
         callbacks = [("dynamics", TrainingDynamics())] if keep else None
         start = time.perf_counter()
-        teacher = DistillationClassifier(module, alpha=0.0, callbacks=callbacks,
-                                         random_state=TEACHER_SEED_OFFSET + seed,
-                                         **kwargs).fit(X, y)  # fmt: skip
+        teacher = DistillationClassifier(
+            module,
+            alpha=0.0,
+            callbacks=callbacks,
+            random_state=TEACHER_SEED_OFFSET + seed,
+            **kwargs,
+        ).fit(X, y)
         seconds = time.perf_counter() - start
         # What every student of this seed needs of this teacher, computed once.
         logits = make_teacher(teacher).logits_array(X, _INFERENCE_BATCH)
@@ -142,61 +154,45 @@ def _run_group(config, data, runs, rows, teacher_log_p, teacher_names, costs, we
         results = []
         for part in _members(module, kwargs, len(runs)):
             group = _StudentGroup(
-                module, alphas=[alphas[k] for k in part], teachers=[teachers[k] for k in part],
-                kd_loss=config.kd_loss, random_state=runs[part[0]]["seed"], **kwargs,
-            )  # fmt: skip
+                module,
+                alphas=[alphas[k] for k in part],
+                teachers=[teachers[k] for k in part],
+                kd_loss=config.kd_loss,
+                random_state=runs[part[0]]["seed"],
+                **kwargs,
+            )
             start = time.perf_counter()
             group.fit(X, y, rows[part], teacher_log_p, [weights[k] for k in part])
             seconds = (time.perf_counter() - start) / len(part)
             val = group.member_correct(data["X_val"], data["y_val"])
             test = group.member_correct(data["X_test"], data["y_test"])
             for j, k in enumerate(part):
-                run = runs[k]
-                steps, samples, teacher = student_cost(
-                    epochs, rows.shape[1], config.batch_size, run["alpha"],
-                    costs["teachers"].get(run["teacher"], 0.0),
-                )  # fmt: skip
-                pruner, pruner_seconds = costs["pruners"][k]
-                results.append({
-                    **run, "n_kept": rows.shape[1], "epochs": epochs, "steps": steps,
-                    "student_samples": samples, "teacher_samples": teacher,
-                    "pruner_samples": pruner,
-                    "val_accuracy": val[j] / len(data["y_val"]),
-                    "test_accuracy": test[j] / len(data["y_test"]),
-                    "fit_seconds": round(seconds, 3), "pruner_seconds": round(pruner_seconds, 3),
-                })  # fmt: skip
+                accuracy = (val[j] / len(data["y_val"]), test[j] / len(data["y_test"]))
+                results.append(
+                    _result_row(config, runs[k], rows.shape[1], epochs, costs, k, accuracy, seconds)
+                )
         return results
 
 
-def split_data(X, y, seed=0):
-    """70% train, 15% validation (for choosing alpha), 15% test, stratified.
-
-    Every seed of a sweep has its own split.
-
-    Examples
-    --------
-    >>> from prunekd.datasets import load_digits
-    >>> from prunekd.experiments import split_data
-    >>> [len(part) for part in split_data(*load_digits())[3:]]
-    [1257, 270, 270]
-    """
-    X_train, X_rest, y_train, y_rest = train_test_split(
-        X, y, test_size=0.3, random_state=seed, stratify=y
+def _result_row(config, run, n_kept, epochs, costs, k, accuracy, seconds):
+    """The row of run ``k`` of a group: its settings, what it cost, its accuracies."""
+    steps, samples, teacher = student_cost(
+        epochs, n_kept, config.batch_size, run["alpha"], costs["teachers"].get(run["teacher"], 0.0)
     )
-    X_val, X_test, y_val, y_test = train_test_split(
-        X_rest, y_rest, test_size=0.5, random_state=seed, stratify=y_rest
-    )
-    return X_train, X_val, X_test, y_train, y_val, y_test
-
-
-def _seed_data(config, X, y, seed):
-    """Seed ``seed``'s own split, labels as class indices, training labels flipped if asked."""
-    X_train, X_val, X_test, y_train, y_val, y_test = split_data(X, y, seed)
-    classes = np.unique(y)
-    y_train, y_val, y_test = (np.searchsorted(classes, part) for part in (y_train, y_val, y_test))
-    y_train = flip_labels(y_train, config.label_noise, len(classes), seed=seed)
-    return dict(X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val, X_test=X_test,
-                y_test=y_test, n_classes=len(classes), seed=seed)  # fmt: skip
+    pruner, pruner_seconds = costs["pruners"][k]
+    return {
+        **run,
+        "n_kept": n_kept,
+        "epochs": epochs,
+        "steps": steps,
+        "student_samples": samples,
+        "teacher_samples": teacher,
+        "pruner_samples": pruner,
+        "val_accuracy": accuracy[0],
+        "test_accuracy": accuracy[1],
+        "fit_seconds": round(seconds, 3),
+        "pruner_seconds": round(pruner_seconds, 3),
+    }
 
 
 def _fit_teachers(config, datas, todo, parallel, bar):
@@ -214,63 +210,80 @@ def _fit_teachers(config, datas, todo, parallel, bar):
             if get_method(r["pruner"]).reads_teacher:
                 needed.setdefault(r["seed"], set()).add("equal")
                 scoring.add(r["seed"])
-    jobs = [(seed, name, width) for seed in sorted(needed)
-            for name, width in config.teacher_widths.items() if name in needed[seed]]  # fmt: skip
-    tasks = (delayed(_fit_teacher)(config, datas[s], n, w, s in scoring and n == "equal")
-             for s, n, w in jobs)  # fmt: skip
+    jobs = [
+        (seed, name, width)
+        for seed in sorted(needed)
+        for name, width in config.teacher_widths.items()
+        if name in needed[seed]
+    ]
+    tasks = (
+        delayed(_fit_teacher)(config, datas[s], n, w, s in scoring and n == "equal")
+        for s, n, w in jobs
+    )
     fitted = {}
     for seed, name, *rest in tqdm(parallel(tasks), total=len(jobs), desc="teachers", **bar):
         fitted[seed, name] = tuple(rest)
     return fitted
 
 
-def _score_and_train(config, datas, todo, done, memory, parallel, bar, results_path, teachers,
-                     relative):  # fmt: skip
+def _score_and_train(
+    config, datas, todo, done, memory, parallel, bar, results_path, teachers, relative
+):
     """Score with every pruner that trains proxies, then train the students group by group."""
-    needed = sorted({(r["pruner"], r["seed"]) for _, runs in todo for r in runs
-                     if trains_proxies(r["pruner"])})  # fmt: skip
+    needed = sorted(
+        {(r["pruner"], r["seed"]) for _, runs in todo for r in runs if trains_proxies(r["pruner"])}
+    )
     tasks = (delayed(_score)(config, datas[s], p, memory) for p, s in needed)
     scoring_seconds = {}
     for name, seed, seconds in tqdm(parallel(tasks), total=len(needed), desc="scoring", **bar):
         scoring_seconds[name, seed] = seconds
 
-    def kept_rows(run):
-        data, seed = datas[run["seed"]], run["seed"]
-        start = time.perf_counter()
-        teacher = teachers.get((seed, "equal"), (None,) * 4)[3]
-        pruner = make_pruner(config, run["pruner"], seed, memory, teacher)
-        rows = pruner.set_params(fraction=run["fraction"]).fit_transform(
-            data["X_train"], data["y_train"]
-        )
-        seconds = scoring_seconds.get((run["pruner"], seed), 0.0) + time.perf_counter() - start
-        samples = pruner_samples(config, run["pruner"], len(data["y_train"]),
-                                 relative["proxy"], relative.get("equal", 1.0))  # fmt: skip
-        # Work that depends on the data (DeepFool's steps), counted by the pruner itself,
-        # in passes through its proxies or the teacher.
-        unit = relative["proxy"] if trains_proxies(run["pruner"]) else relative.get("equal", 1.0)
-        samples += getattr(pruner, "scoring_passes_", 0.0) * unit
-        weights = pruner.sample_weight_ if get_method(run["pruner"]).weighted else None
-        return rows, weights, (samples, seconds)
-
     def task(runs):
         seed = runs[0]["seed"]
         names = sorted({r["teacher"] for r in runs} - {"none"})
         log_p = np.stack([teachers[seed, n][0] for n in names]) if names else None
-        kept = [kept_rows(r) for r in runs]
+        teacher = teachers.get((seed, "equal"), (None,) * 4)[3]
+        kept = [
+            _kept_rows(config, datas[seed], r, memory, teacher, scoring_seconds, relative)
+            for r in runs
+        ]
         costs = {"teachers": relative, "pruners": [k[2] for k in kept]}
         rows = np.stack([k[0] for k in kept])
         weights = [k[1] for k in kept]
         return delayed(_run_group)(config, datas[seed], runs, rows, log_p, names, costs, weights)
 
+    n_students = sum(len(runs) for _, runs in todo)
     with _one_thread(), open(results_path, "a", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS, lineterminator="\n")
         if f.tell() == 0:
             writer.writeheader()
-        n_students = sum(len(runs) for _, runs in todo)
         with tqdm(total=n_students, desc="students", **bar) as progress_bar:
             for rows in parallel(task(runs) for _, runs in todo):
                 _append_group(f, rows, done)
                 progress_bar.update(len(rows))
+
+
+def _kept_rows(config, data, run, memory, teacher, scoring_seconds, relative):
+    """A run's kept rows, their weights (a weighted coreset's, else None), its pruner's cost.
+
+    The cost is ``(samples, seconds)``: the samples its scoring processed, in
+    student-size units, and the seconds of its scoring (done once per seed,
+    before the students) and selection.
+    """
+    method = get_method(run["pruner"])
+    start = time.perf_counter()
+    pruner = make_pruner(config, run["pruner"], run["seed"], memory, teacher)
+    rows = pruner.set_params(fraction=run["fraction"]).fit_transform(
+        data["X_train"], data["y_train"]
+    )
+    seconds = scoring_seconds.get((run["pruner"], run["seed"]), 0.0) + time.perf_counter() - start
+    teacher_cost = relative.get("equal", 1.0)
+    samples = method.samples(config, len(data["y_train"]), relative["proxy"], teacher_cost)
+    # Work that depends on the data (DeepFool's steps), counted by the pruner itself,
+    # in passes through its proxies or the teacher.
+    unit = relative["proxy"] if method.trains_proxies else teacher_cost
+    samples += getattr(pruner, "scoring_passes_", 0.0) * unit
+    return rows, pruner.sample_weight_ if method.weighted else None, (samples, seconds)
 
 
 def _append_group(f, rows, done):
@@ -296,8 +309,9 @@ def _update_info(out, config, datas, teachers, relative, seconds):
     info["wall_seconds"] = round(info.get("wall_seconds", 0.0) + seconds, 1)
     runs = info.setdefault("teacher_runs", {})
     for (seed, name), (_, accuracy, seconds, _) in teachers.items():
-        runs.setdefault(name, {})[str(seed)] = dict(test_accuracy=accuracy,
-                                                    seconds=round(seconds, 3))  # fmt: skip
+        runs.setdefault(name, {})[str(seed)] = dict(
+            test_accuracy=accuracy, seconds=round(seconds, 3)
+        )
     info["teacher_test_accuracy"] = {
         name: float(np.mean([r["test_accuracy"] for r in by_seed.values()]))
         for name, by_seed in runs.items()
@@ -305,8 +319,9 @@ def _update_info(out, config, datas, teachers, relative, seconds):
     first = datas[config.seeds[0]]
     n_train = len(first["y_train"])
     # The teacher's own training, reported once: it is paid whatever the students do.
-    info["teacher_samples"] = {name: config.teacher_epochs * n_train * relative[name]
-                               for name in config.teacher_widths}  # fmt: skip
+    info["teacher_samples"] = {
+        name: config.teacher_epochs * n_train * relative[name] for name in config.teacher_widths
+    }
     info["relative_forward_cost"] = relative
     info.update(n_train=n_train, n_val=len(first["y_val"]), n_test=len(first["y_test"]))
     source = provenance()
@@ -369,12 +384,15 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     start = time.perf_counter()
     results_path = prepare_out(out, config, restart, protocol_hash())
     X, y = load_dataset(config.dataset, config.data_dir, config.download)
-    datas = {seed: _seed_data(config, X, y, seed) for seed in config.seeds}
+    datas = {seed: seed_data(config, X, y, seed) for seed in config.seeds}
     done = {run_key(r) for r in read_results(results_path, repair=True)}
     # Only the students not written yet: a member learns the same weights in a group
     # of any size (same initial weights, same batches), so the missing ones give their rows.
-    todo = [(key, missing) for key, runs in plan_groups(config)
-            if (missing := [r for r in runs if run_key(r) not in done])]  # fmt: skip
+    todo = [
+        (key, missing)
+        for key, runs in plan_groups(config)
+        if (missing := [r for r in runs if run_key(r) not in done])
+    ]
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     bar = dict(disable=not progress, leave=False)
     first = datas[config.seeds[0]]
@@ -383,8 +401,9 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     # Scores live in a cache shared by the workers for the length of the run.
     memory = joblib.Memory(tempfile.mkdtemp(prefix="prunekd-scores-"), verbose=0)
     try:
-        _score_and_train(config, datas, todo, done, memory, parallel, bar, results_path,
-                         teachers, relative)  # fmt: skip
+        _score_and_train(
+            config, datas, todo, done, memory, parallel, bar, results_path, teachers, relative
+        )
     finally:
         shutil.rmtree(memory.location, ignore_errors=True)
     return _update_info(out, config, datas, teachers, relative, time.perf_counter() - start)

@@ -69,7 +69,7 @@ __all__ = [
 
 # Names on their way out: still importable until 0.3, with a warning, but not listed.
 _DEPRECATED = {
-    "clear_score_cache": ("._base", "a no-op since pruners cache only with memory="),
+    "clear_score_cache": ("._deprecated", "a no-op since pruners cache only with memory="),
     "per_sample_grad_norms_loop": ("._grand", "a test oracle; use per_sample_grad_norms"),
 }
 
@@ -78,8 +78,11 @@ def __getattr__(name):
     if name not in _DEPRECATED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     module, why = _DEPRECATED[name]
-    warnings.warn(f"prunekd.pruning.{name} is deprecated ({why}) and will be removed in 0.3.",
-                  FutureWarning, stacklevel=2)  # fmt: skip
+    warnings.warn(
+        f"prunekd.pruning.{name} is deprecated ({why}) and will be removed in 0.3.",
+        FutureWarning,
+        stacklevel=2,
+    )
     from importlib import import_module
 
     return getattr(import_module(module, __name__), name)

@@ -29,28 +29,6 @@ def _is_deprecated(value):
     return isinstance(value, str) and value == _DEPRECATED
 
 
-def clear_score_cache():
-    """Deprecated: pruners no longer keep scores in memory; this does nothing.
-
-    Scores are cached only where asked, on disk, with ``memory=`` on a pruner
-    or on :class:`~prunekd.Pipeline`; delete that folder (or call
-    ``joblib.Memory.clear``) to free it. This function will be removed in 0.3.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True):
-    ...     from prunekd.pruning import clear_score_cache
-    ...     clear_score_cache()
-    """
-    warnings.warn(
-        "clear_score_cache is deprecated and does nothing: pruners cache scores only "
-        "with memory=, on disk. It will be removed in 0.3.",
-        FutureWarning,
-        stacklevel=2,
-    )
-
-
 class BasePruner(TransformerMixin, BaseEstimator):
     """Base class of the pruners: score every sample, keep a fraction of them.
 
@@ -239,11 +217,19 @@ class BasePruner(TransformerMixin, BaseEstimator):
         ignored = _NOT_SCORE_PARAMS.union(self._selection_params)
         params = {k: v for k, v in self.get_params(deep=False).items() if k not in ignored}
         try:
-            params = {k: fitted_token(v) if k in self._fitted_params else token(v)
-                      for k, v in params.items()}  # fmt: skip
+            params = {
+                k: fitted_token(v) if k in self._fitted_params else token(v)
+                for k, v in params.items()
+            }
             # "scores-v2": entries hold (scores, cached attributes); v1 held scores alone
-            return ("scores-v2", token(type(self)), joblib.hash(params), fingerprint,
-                    joblib.hash(y), seed)  # fmt: skip
+            return (
+                "scores-v2",
+                token(type(self)),
+                joblib.hash(params),
+                fingerprint,
+                joblib.hash(y),
+                seed,
+            )
         except Exception:  # an unpicklable parameter: no caching, no harm
             return None
 
@@ -270,8 +256,7 @@ class BasePruner(TransformerMixin, BaseEstimator):
         if key is None:
             scores, attributes = self._scores_and_attributes(X, y, seed)
         else:
-            scores, attributes = cached_call(memory, self._scores_and_attributes, key, X, y,
-                                             seed)  # fmt: skip
+            scores, attributes = cached_call(memory, self._scores_and_attributes, key, X, y, seed)
         vars(self).update(attributes)  # a cache hit restores what the scoring also found
         return scores
 

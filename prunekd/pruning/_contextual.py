@@ -22,8 +22,10 @@ _EPS = 1e-12
 def probabilities(model, X):
     """``model``'s predicted class probabilities on ``X``, as a float64 array."""
     teacher = make_teacher(model)
-    rows = [torch.softmax(teacher.logits(xb).double().cpu(), dim=1)
-            for _, xb in _input_batches(X, _BATCH)]  # fmt: skip
+    rows = [
+        torch.softmax(teacher.logits(xb).double().cpu(), dim=1)
+        for _, xb in _input_batches(X, _BATCH)
+    ]
     return torch.cat(rows).numpy()
 
 
@@ -109,10 +111,16 @@ class ContextualDiversityPruner(_GreedySetPruner):
     3
     """
 
-    def __init__(self, model=None, *, fraction=0.5, class_balanced=True, random_state=None,
-                 memory=None):  # fmt: skip
-        super().__init__(model, fraction=fraction, class_balanced=class_balanced,
-                         random_state=random_state, memory=memory)  # fmt: skip
+    def __init__(
+        self, model=None, *, fraction=0.5, class_balanced=True, random_state=None, memory=None
+    ):
+        super().__init__(
+            model,
+            fraction=fraction,
+            class_balanced=class_balanced,
+            random_state=random_state,
+            memory=memory,
+        )
 
     def compute_scores(self, X, y, random_state):
         """Distance of every sample's probabilities to its class mean."""
@@ -210,10 +218,24 @@ class CalPruner(EmbeddingPruner):
         "keep": [StrOptions({"hard", "easy"})],
     }
 
-    def __init__(self, model=None, *, n_neighbors=10, fraction=0.5, keep="hard",
-                 class_balanced=True, random_state=None, memory=None):  # fmt: skip
-        super().__init__(model, fraction=fraction, class_balanced=class_balanced,
-                         random_state=random_state, memory=memory)  # fmt: skip
+    def __init__(
+        self,
+        model=None,
+        *,
+        n_neighbors=10,
+        fraction=0.5,
+        keep="hard",
+        class_balanced=True,
+        random_state=None,
+        memory=None,
+    ):
+        super().__init__(
+            model,
+            fraction=fraction,
+            class_balanced=class_balanced,
+            random_state=random_state,
+            memory=memory,
+        )
         self.n_neighbors = n_neighbors
         self.keep = keep
 
@@ -280,10 +302,24 @@ class PrototypePruner(EmbeddingPruner):
         "keep": [StrOptions({"hard", "easy"})],
     }
 
-    def __init__(self, model=None, *, n_prototypes=None, fraction=0.5, keep="hard",
-                 class_balanced=True, random_state=None, memory=None):  # fmt: skip
-        super().__init__(model, fraction=fraction, class_balanced=class_balanced,
-                         random_state=random_state, memory=memory)  # fmt: skip
+    def __init__(
+        self,
+        model=None,
+        *,
+        n_prototypes=None,
+        fraction=0.5,
+        keep="hard",
+        class_balanced=True,
+        random_state=None,
+        memory=None,
+    ):
+        super().__init__(
+            model,
+            fraction=fraction,
+            class_balanced=class_balanced,
+            random_state=random_state,
+            memory=memory,
+        )
         self.n_prototypes = n_prototypes
         self.keep = keep
 

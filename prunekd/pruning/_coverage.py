@@ -85,9 +85,11 @@ class CoverageCentricPruner(BasePruner):
         memory=None,
     ):
         super().__init__(
-            fraction=fraction, class_balanced=class_balanced, random_state=random_state,
+            fraction=fraction,
+            class_balanced=class_balanced,
+            random_state=random_state,
             memory=memory,
-        )  # fmt: skip
+        )
         self.pruner = pruner
         self.hard_cutoff = hard_cutoff
         self.n_strata = n_strata

@@ -123,11 +123,25 @@ class D2Pruner(BasePruner):
     _fitted_params = ("model",)
     _selection_params = ("n_neighbors", "gamma_forward", "gamma_reverse")
 
-    def __init__(self, pruner=None, *, model=None, n_neighbors=5, gamma_forward=1.0,
-                 gamma_reverse=1.0, fraction=0.5, class_balanced=True, random_state=None,
-                 memory=None):  # fmt: skip
-        super().__init__(fraction=fraction, class_balanced=class_balanced,
-                         random_state=random_state, memory=memory)  # fmt: skip
+    def __init__(
+        self,
+        pruner=None,
+        *,
+        model=None,
+        n_neighbors=5,
+        gamma_forward=1.0,
+        gamma_reverse=1.0,
+        fraction=0.5,
+        class_balanced=True,
+        random_state=None,
+        memory=None,
+    ):
+        super().__init__(
+            fraction=fraction,
+            class_balanced=class_balanced,
+            random_state=random_state,
+            memory=memory,
+        )
         self.pruner = pruner
         self.model = model
         self.n_neighbors = n_neighbors
@@ -147,8 +161,14 @@ class D2Pruner(BasePruner):
         Z = embed(self.model, X)
 
         def choose(members, quota):
-            picked = d2_select(Z[members], scores[members], quota, self.n_neighbors,
-                               self.gamma_forward, self.gamma_reverse)  # fmt: skip
+            picked = d2_select(
+                Z[members],
+                scores[members],
+                quota,
+                self.n_neighbors,
+                self.gamma_forward,
+                self.gamma_reverse,
+            )
             return members[picked]
 
         return per_class(y_encoded, n_keep, self.class_balanced, choose)

@@ -149,16 +149,41 @@ class DeepFoolPruner(OutputPruner):
         "deepfool_steps": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, *, deepfool_steps=50, fraction=0.5, keep="hard", class_balanced=True,
-                 model=None, estimator=None, n_proxies=3, max_epochs=10, batch_size=128,
-                 lr=1e-3, device="cpu", mixed_precision=False, random_state=None, memory=None,
-                 verbose=0):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        deepfool_steps=50,
+        fraction=0.5,
+        keep="hard",
+        class_balanced=True,
+        model=None,
+        estimator=None,
+        n_proxies=3,
+        max_epochs=10,
+        batch_size=128,
+        lr=1e-3,
+        device="cpu",
+        mixed_precision=False,
+        random_state=None,
+        memory=None,
+        verbose=0,
+    ):
         super().__init__(
-            fraction=fraction, keep=keep, class_balanced=class_balanced, model=model,
-            estimator=estimator, n_proxies=n_proxies, max_epochs=max_epochs,
-            batch_size=batch_size, lr=lr, device=device, mixed_precision=mixed_precision,
-            random_state=random_state, memory=memory, verbose=verbose,
-        )  # fmt: skip
+            fraction=fraction,
+            keep=keep,
+            class_balanced=class_balanced,
+            model=model,
+            estimator=estimator,
+            n_proxies=n_proxies,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            device=device,
+            mixed_precision=mixed_precision,
+            random_state=random_state,
+            memory=memory,
+            verbose=verbose,
+        )
         self.deepfool_steps = deepfool_steps
 
     # Its work depends on the data (most samples stop early): kept with the scores in
@@ -172,9 +197,12 @@ class DeepFoolPruner(OutputPruner):
             if self._model() is None:
                 scores = super().compute_scores(X, y, random_state)
             else:
-                module = torch_module(self._model(), "DeepFoolPruner differentiates the model "
-                                      "with respect to its inputs (or, with model=None, trains "
-                                      "proxies)")  # fmt: skip
+                module = torch_module(
+                    self._model(),
+                    "DeepFoolPruner differentiates the model "
+                    "with respect to its inputs (or, with model=None, trains "
+                    "proxies)",
+                )
                 scores = -deepfool_norms(module, X, self.deepfool_steps, self._passes)
             self.scoring_passes_ = float(sum(self._passes))
         finally:

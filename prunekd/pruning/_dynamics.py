@@ -3,20 +3,27 @@
 from numbers import Integral, Real
 
 import numpy as np
-from skorch import NeuralNet
 
 from .._compat import Interval, StrOptions
 from ..callbacks import TrainingDynamics
+from ..distillation._teacher import make_teacher
 from ._base import ScorePruner
 
 
+def _net_of(model):
+    """The fitted skorch net the resolver finds in ``model``, or None."""
+    try:
+        return make_teacher(model).net
+    except TypeError:
+        return None
+
+
 def _recorder(dynamics):
+    net = None if isinstance(dynamics, TrainingDynamics) else _net_of(dynamics)
     if isinstance(dynamics, TrainingDynamics):
         recorder = dynamics
-    elif isinstance(dynamics, NeuralNet):
-        found = [
-            cb for _, cb in getattr(dynamics, "callbacks_", []) if isinstance(cb, TrainingDynamics)
-        ]
+    elif net is not None:
+        found = [cb for _, cb in getattr(net, "callbacks_", []) if isinstance(cb, TrainingDynamics)]
         if not found:
             raise ValueError(
                 "model is a skorch net without a TrainingDynamics callback; fit the teacher "
@@ -127,9 +134,12 @@ class DynamicsPruner(ScorePruner):
         dynamics="deprecated",
     ):
         super().__init__(
-            fraction=fraction, keep=keep, class_balanced=class_balanced,
-            random_state=random_state, memory=memory,
-        )  # fmt: skip
+            fraction=fraction,
+            keep=keep,
+            class_balanced=class_balanced,
+            random_state=random_state,
+            memory=memory,
+        )
         self.model = model
         self.score = score
         self.window = window

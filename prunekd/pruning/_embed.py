@@ -2,10 +2,10 @@
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 
 from .._frames import for_estimator
 from .._utils import _input_batches, _module_device
+from ..distillation._teacher import make_teacher
 
 _BATCH = 1024
 
@@ -50,8 +50,8 @@ def embed(model, X):
             return X.reshape(len(X), -1).astype(np.float64, copy=False)
         rows = [xb.flatten(1).double().numpy() for _, xb in _input_batches(X, _BATCH)]
         return np.concatenate(rows)
-    if isinstance(model, (NeuralNet, torch.nn.Module)):
-        return _penultimate(torch_module(model, "embed"), X)
+    if _module_of(model) is not None:
+        return _penultimate(_module_of(model), X)
     for method in ("transform", "predict_proba"):
         if hasattr(model, method):
             out = getattr(model, method)(for_estimator(model, X))
@@ -71,11 +71,19 @@ def centroid_distances(Z, y_encoded):
     return distances
 
 
+def _module_of(model):
+    """The torch module the resolver finds in ``model``, or None (a scikit-learn model)."""
+    try:
+        return make_teacher(model).module
+    except TypeError:  # a scikit-learn transformer: no classifier
+        return None
+
+
 def torch_module(model, needs):
     """The torch module of ``model`` (a module or a fitted skorch net), or an error saying ``needs``."""
-    if isinstance(model, NeuralNet):
-        return model.module_
-    if isinstance(model, torch.nn.Module):
-        return model
-    raise TypeError(f"{needs}: pass model= a torch module or a fitted skorch net; got "
-                    f"{type(model).__name__}")  # fmt: skip
+    module = _module_of(model)
+    if module is not None:
+        return module
+    raise TypeError(
+        f"{needs}: pass model= a torch module or a fitted skorch net; got {type(model).__name__}"
+    )

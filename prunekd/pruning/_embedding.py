@@ -87,9 +87,11 @@ class EmbeddingPruner(BasePruner):
         embedding="deprecated",
     ):
         super().__init__(
-            fraction=fraction, class_balanced=class_balanced, random_state=random_state,
+            fraction=fraction,
+            class_balanced=class_balanced,
+            random_state=random_state,
             memory=memory,
-        )  # fmt: skip
+        )
         self.model = model
         self.embedding = embedding
 
@@ -352,9 +354,13 @@ class GraphCutPruner(_GreedySetPruner):
         embedding="deprecated",
     ):
         super().__init__(
-            model, fraction=fraction, class_balanced=class_balanced,
-            random_state=random_state, memory=memory, embedding=embedding,
-        )  # fmt: skip
+            model,
+            fraction=fraction,
+            class_balanced=class_balanced,
+            random_state=random_state,
+            memory=memory,
+            embedding=embedding,
+        )
         self.lam = lam
 
     def _greedy(self, Z, k, tiebreak):

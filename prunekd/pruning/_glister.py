@@ -140,10 +140,24 @@ class GlisterPruner(EmbeddingPruner):
         "eta": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, model=None, *, validation_fraction=0.1, eta=0.1, fraction=0.5,
-                 class_balanced=True, random_state=None, memory=None):  # fmt: skip
-        super().__init__(model, fraction=fraction, class_balanced=class_balanced,
-                         random_state=random_state, memory=memory)  # fmt: skip
+    def __init__(
+        self,
+        model=None,
+        *,
+        validation_fraction=0.1,
+        eta=0.1,
+        fraction=0.5,
+        class_balanced=True,
+        random_state=None,
+        memory=None,
+    ):
+        super().__init__(
+            model,
+            fraction=fraction,
+            class_balanced=class_balanced,
+            random_state=random_state,
+            memory=memory,
+        )
         self.validation_fraction = validation_fraction
         self.eta = eta
 
@@ -157,8 +171,12 @@ class GlisterPruner(EmbeddingPruner):
         H = torch.as_tensor(embed(module, X), dtype=torch.float32)
         H = torch.cat([H, torch.ones(len(H), 1, dtype=H.dtype)], dim=1)
         y = torch.as_tensor(y_encoded)
-        _, val = train_test_split(np.arange(len(y)), test_size=self.validation_fraction,
-                                  stratify=y_encoded, random_state=seed)  # fmt: skip
+        _, val = train_test_split(
+            np.arange(len(y)),
+            test_size=self.validation_fraction,
+            stratify=y_encoded,
+            random_state=seed,
+        )
         return H, y, H[val], y[val], W
 
     def compute_scores(self, X, y, random_state):

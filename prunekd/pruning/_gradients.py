@@ -91,8 +91,9 @@ def _ridge_nnls(A, b, lam):
     try:
         R = cholesky(A.T @ A + lam * np.eye(A.shape[1]), lower=False)
     except LinAlgError:  # lam=0 and linearly dependent gradients: the stacked problem
-        return nnls(np.vstack([A, np.sqrt(lam) * np.eye(A.shape[1])]),
-                    np.r_[b, np.zeros(A.shape[1])])[0]  # fmt: skip
+        return nnls(
+            np.vstack([A, np.sqrt(lam) * np.eye(A.shape[1])]), np.r_[b, np.zeros(A.shape[1])]
+        )[0]
     return nnls(R, solve_triangular(R, A.T @ b, trans="T"))[0]
 
 
@@ -238,10 +239,23 @@ class GradMatchPruner(_GradientCoresetPruner):
         "lam": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, model=None, *, fraction=0.5, class_balanced=True, random_state=None,
-                 memory=None, lam=1.0):  # fmt: skip
-        super().__init__(model, fraction=fraction, class_balanced=class_balanced,
-                         random_state=random_state, memory=memory)  # fmt: skip
+    def __init__(
+        self,
+        model=None,
+        *,
+        fraction=0.5,
+        class_balanced=True,
+        random_state=None,
+        memory=None,
+        lam=1.0,
+    ):
+        super().__init__(
+            model,
+            fraction=fraction,
+            class_balanced=class_balanced,
+            random_state=random_state,
+            memory=memory,
+        )
         self.lam = lam
 
     def _select(self, G, k):

@@ -249,8 +249,17 @@ class ProxyPruner(ScorePruner):
         total = np.zeros(len(y_encoded))
         # The bar lives for this call only: never a parameter, never pickled. Every
         # epoch is drawn (a proxy epoch is rarely longer than tqdm's default interval).
-        self._progress = tqdm(total=self.n_proxies * self.max_epochs, leave=False, miniters=1,
-                              mininterval=0, desc=f"{type(self).__name__} proxies") if self.verbose else None  # fmt: skip
+        self._progress = (
+            tqdm(
+                total=self.n_proxies * self.max_epochs,
+                leave=False,
+                miniters=1,
+                mininterval=0,
+                desc=f"{type(self).__name__} proxies",
+            )
+            if self.verbose
+            else None
+        )
         try:
             for _ in range(self.n_proxies):
                 total += self._proxy_scores(Xf, y_encoded, len(classes), _draw_seed(random_state))

@@ -42,9 +42,12 @@ def table_preprocessor():
     numbers = sk_make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
     categories = sk_make_pipeline(
         SimpleImputer(strategy="most_frequent"),
-        OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=_MAX_CATEGORIES,
-                      sparse_output=False),
-    )  # fmt: skip
+        OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            max_categories=_MAX_CATEGORIES,
+            sparse_output=False,
+        ),
+    )
     return ColumnTransformer(
         [
             ("numbers", numbers, make_column_selector(dtype_include="number")),
@@ -70,13 +73,20 @@ def table_models(random_state, max_epochs):
         table_preprocessor(), HistGradientBoostingClassifier(random_state=random_state)
     )
     student = DistillationClassifier(
-        MLP, module__hidden=(128,), optimizer=torch.optim.Adam, lr=1e-3, batch_size=64,
-        max_epochs=max_epochs or 30, verbose=0, random_state=random_state,
-    )  # fmt: skip
+        MLP,
+        module__hidden=(128,),
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        batch_size=64,
+        max_epochs=max_epochs or 30,
+        verbose=0,
+        random_state=random_state,
+    )
     return teacher, lambda fitted: make_pipeline(
-        table_preprocessor(), RandomPruner(random_state=random_state),
+        table_preprocessor(),
+        RandomPruner(random_state=random_state),
         clone(student).set_params(teacher=fitted),
-    )  # fmt: skip
+    )
 
 
 def image_models(n_classes, in_channels, random_state, max_epochs):
@@ -84,11 +94,18 @@ def image_models(n_classes, in_channels, random_state, max_epochs):
 
     def cnn(width, epochs, **kwargs):
         return DistillationClassifier(
-            SmallCNN, module__n_classes=n_classes, module__in_channels=in_channels,
+            SmallCNN,
+            module__n_classes=n_classes,
+            module__in_channels=in_channels,
             module__width=width,
-            optimizer=torch.optim.Adam, lr=3e-3, batch_size=32, max_epochs=epochs,
-            verbose=0, random_state=random_state, **kwargs,
-        )  # fmt: skip
+            optimizer=torch.optim.Adam,
+            lr=3e-3,
+            batch_size=32,
+            max_epochs=epochs,
+            verbose=0,
+            random_state=random_state,
+            **kwargs,
+        )
 
     teacher = cnn(64, max_epochs or 30, alpha=0.0)
     student = cnn(16, max_epochs or 30)

@@ -8,8 +8,21 @@ from ._load import load_data
 from ._recommend import DEFAULT_ALPHAS, DEFAULT_FRACTIONS, recommend
 
 # Options of the paper study that mean nothing for your own data.
-_STUDY_ONLY = ("dataset", "data_dir", "download", "model", "teachers", "pruners", "quick",
-               "budget", "steps", "budget_scales", "budget_seeds", "capacity_alpha", "kd_loss")  # fmt: skip
+_STUDY_ONLY = (
+    "dataset",
+    "data_dir",
+    "download",
+    "model",
+    "teachers",
+    "pruners",
+    "quick",
+    "budget",
+    "steps",
+    "budget_scales",
+    "budget_seeds",
+    "capacity_alpha",
+    "kd_loss",
+)
 
 
 def add_options(parser):
@@ -31,8 +44,10 @@ def run(args, parser, explicit):
     """Load, check, search, then write ``recommendation.md`` and ``table.csv`` to ``--out``."""
     clash = sorted(name for name in _STUDY_ONLY if name in explicit)
     if clash:
-        parser.error(f"--data runs the own-data job; {', '.join('--' + c.replace('_', '-') for c in clash)} "
-                     "belong to the paper study")  # fmt: skip
+        parser.error(
+            f"--data runs the own-data job; {', '.join('--' + c.replace('_', '-') for c in clash)} "
+            "belong to the paper study"
+        )
     try:
         X, y = load_data(args.data, args.target)
     except (ValueError, ImportError) as exc:
@@ -42,10 +57,14 @@ def run(args, parser, explicit):
     start = time.perf_counter()
     try:
         rec = recommend(
-            X, y, fractions=fractions, alphas=alphas, n_jobs=args.jobs,
+            X,
+            y,
+            fractions=fractions,
+            alphas=alphas,
+            n_jobs=args.jobs,
             max_epochs=args.epochs if "epochs" in explicit else None,
             random_state=args.seeds[0] if "seeds" in explicit else 0,
-        )  # fmt: skip
+        )
     except ValueError as exc:  # data that loads but cannot be searched (a class too rare)
         parser.exit(2, f"prunekd: error: {exc}\n")
     out = Path(args.out)
@@ -56,6 +75,8 @@ def run(args, parser, explicit):
         writer.writeheader()
         writer.writerows(rec.table)
     print(rec.to_markdown())
-    print(f"Done in {time.perf_counter() - start:.0f} s. Written to {out}/: recommendation.md, "
-          "table.csv.")  # fmt: skip
+    print(
+        f"Done in {time.perf_counter() - start:.0f} s. Written to {out}/: recommendation.md, "
+        "table.csv."
+    )
     return 0

@@ -84,18 +84,38 @@ def _table(search, names):
     results = search.cv_results_
     param, alpha_param = names["fraction"], names["alpha"]
     table = []
-    for f, a, m, s in zip(best.fraction, best.best_alpha, best.mean_test_score,
-                          best.std_test_score):  # fmt: skip
-        i = next(i for i, p in enumerate(results["params"])
-                 if p[param] == f and p[alpha_param] == a)  # fmt: skip
-        table.append(dict(fraction=float(f), best_alpha=float(a), cv_accuracy=float(m),
-                          cv_std=float(s), student_cost=float(f),
-                          fit_seconds=float(results["mean_fit_time"][i])))  # fmt: skip
+    for f, a, m, s in zip(
+        best.fraction, best.best_alpha, best.mean_test_score, best.std_test_score
+    ):
+        i = next(
+            i for i, p in enumerate(results["params"]) if p[param] == f and p[alpha_param] == a
+        )
+        table.append(
+            dict(
+                fraction=float(f),
+                best_alpha=float(a),
+                cv_accuracy=float(m),
+                cv_std=float(s),
+                student_cost=float(f),
+                fit_seconds=float(results["mean_fit_time"][i]),
+            )
+        )
     return table
 
 
-def recommend(X, y, *, fractions=DEFAULT_FRACTIONS, alphas=DEFAULT_ALPHAS, tolerance=0.01,
-              cv=3, test_size=0.2, max_epochs=None, random_state=0, n_jobs=None):  # fmt: skip
+def recommend(
+    X,
+    y,
+    *,
+    fractions=DEFAULT_FRACTIONS,
+    alphas=DEFAULT_ALPHAS,
+    tolerance=0.01,
+    cv=3,
+    test_size=0.2,
+    max_epochs=None,
+    random_state=0,
+    n_jobs=None,
+):
     """Search kept fraction x alpha on your data; recommend the cheapest that keeps accuracy.
 
     A table (DataFrame or 2-D array) gets a gradient-boosting teacher on the
@@ -138,8 +158,9 @@ def recommend(X, y, *, fractions=DEFAULT_FRACTIONS, alphas=DEFAULT_ALPHAS, toler
     """
     y = check_labels(np.asarray(y), len(X), min_per_class=max(cv, 2) + 1)
     X, teacher, build = prepare(X, y, random_state, max_epochs)
-    idx_train, idx_test = train_test_split(np.arange(len(y)), test_size=test_size,
-                                           stratify=y, random_state=random_state)  # fmt: skip
+    idx_train, idx_test = train_test_split(
+        np.arange(len(y)), test_size=test_size, stratify=y, random_state=random_state
+    )
     X_train, X_test, y_train, y_test = (
         take(X, idx_train),
         take(X, idx_test),
@@ -152,21 +173,29 @@ def recommend(X, y, *, fractions=DEFAULT_FRACTIONS, alphas=DEFAULT_ALPHAS, toler
     pipe = build(teacher)
     names = {"fraction": f"{pipe.steps[-2][0]}__fraction", "alpha": f"{pipe.steps[-1][0]}__alpha"}
     search = GridSearchCV(
-        pipe, {names["fraction"]: list(fractions), names["alpha"]: list(alphas)},
+        pipe,
+        {names["fraction"]: list(fractions), names["alpha"]: list(alphas)},
         cv=StratifiedKFold(cv, shuffle=True, random_state=random_state),
-        refit=smallest_fraction_within(tolerance), n_jobs=n_jobs, error_score="raise",
-    )  # fmt: skip
+        refit=smallest_fraction_within(tolerance),
+        n_jobs=n_jobs,
+        error_score="raise",
+    )
     start = time.perf_counter()
     search.fit(X_train, y_train)
     search_seconds = time.perf_counter() - start
     best = search.best_params_
     full = build(teacher).set_params(**{names["fraction"]: 1.0, names["alpha"]: 0.0})
     return Recommendation(
-        fraction=best[names["fraction"]], alpha=best[names["alpha"]],
+        fraction=best[names["fraction"]],
+        alpha=best[names["alpha"]],
         cv_accuracy=float(search.cv_results_["mean_test_score"][search.best_index_]),
         test_accuracy=float(search.score(X_test, y_test)),
         full_data_test_accuracy=float(full.fit(X_train, y_train).score(X_test, y_test)),
-        table=_table(search, names), teacher_seconds=teacher_seconds,
-        search_seconds=search_seconds, tolerance=tolerance, n_train=len(y_train),
-        n_test=len(y_test), search=search,
-    )  # fmt: skip
+        table=_table(search, names),
+        teacher_seconds=teacher_seconds,
+        search_seconds=search_seconds,
+        tolerance=tolerance,
+        n_train=len(y_train),
+        n_test=len(y_test),
+        search=search,
+    )
