@@ -26,15 +26,16 @@ def setting(digits_split):
     return X_train, y_train, X_test, y_test, teacher, rows, log_p
 
 
-def test_a_group_equals_one_fit_per_member(setting):
+@pytest.mark.parametrize("kd_loss", ["kd", "dkd", "dist", "mse"])
+def test_a_group_equals_one_fit_per_member(setting, kd_loss):
     X, y, X_test, y_test, teacher, rows, log_p = setting
     alphas = [0.0, 0.5, 1.0]
     group = _StudentGroup(SmallCNN, alphas=alphas, teachers=[-1, 0, 0], max_epochs=3,
-                          random_state=7, **KW).fit(X, y, rows, log_p)  # fmt: skip
+                          kd_loss=kd_loss, random_state=7, **KW).fit(X, y, rows, log_p)  # fmt: skip
     correct = group.member_correct(X_test, y_test)
     for k, alpha in enumerate(alphas):
         alone = DistillationClassifier(SmallCNN, alpha=alpha, teacher=teacher if alpha else None,
-                                       max_epochs=3, random_state=7, **KW)  # fmt: skip
+                                       kd_loss=kd_loss, max_epochs=3, random_state=7, **KW)  # fmt: skip
         alone.fit(X[rows[k]], y[rows[k]])
         # same initial weights, same batches, same gradients: the same weights
         for name, weights in zip(group.module_._names, group.module_.weights):

@@ -1,0 +1,265 @@
+"""Dynamic pruning: skip some well-learned rows every epoch, chosen afresh from the training losses."""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+
+from ..distillation._losses import _hard_per_sample, weighs_samples
+from ..distillation._targets import TeacherTargets, is_packed, unpack_targets
+
+SCORES = ("loss", "kd")
+
+
+def epoch_rows(scores, prune_ratio, rng):
+    """The rows of one pruned epoch and their loss weights, from every row's last-seen score.
+
+    Rows scoring below the mean are the well-learned ones; ``floor(prune_ratio
+    * k)`` of those ``k`` are skipped, drawn uniformly, and the others get the
+    weight ``k / (k - skipped)``. So the kept well-learned rows weigh ``k`` in
+    all, every epoch: each such row's expected weight is 1, as in a full epoch.
+
+    Returns ``(rows, weights)``: sorted row indices, and the weight of each.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd.callbacks._dynamic_pruning import epoch_rows
+    >>> rows, weights = epoch_rows(np.arange(10.0), 0.5, np.random.default_rng(0))
+    >>> len(rows), float(weights[rows < 5].sum())  # 2 of the 5 rows below the mean skipped
+    (8, 5.0)
+    """
+    well = np.flatnonzero(scores < scores.mean())
+    n_skip = math.floor(prune_ratio * len(well))
+    keep = np.ones(len(scores), dtype=bool)
+    keep[rng.choice(well, n_skip, replace=False)] = False
+    weights = np.ones(len(scores))
+    weights[well] = len(well) / (len(well) - n_skip) if len(well) else 1.0
+    rows = np.flatnonzero(keep)
+    return rows, weights[rows]
+
+
+def _generator(random_state):
+    """A generator of the callback's own: never numpy's global one, even for None."""
+    if isinstance(random_state, np.random.RandomState):  # the caller's generator, drawn from
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    if random_state is None or isinstance(random_state, Integral):
+        return np.random.default_rng(random_state)
+    raise ValueError(f"random_state must be None, an int or a RandomState; got {random_state!r}")
+
+
+class _Rows:
+    """Rows ``rows`` of an array, indexed on demand (no copy of the inputs per epoch)."""
+
+    def __init__(self, X, rows):
+        self.X, self.rows = X, rows
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        return self.X[self.rows[i]]
+
+
+class DynamicPruning(Callback):
+    """Skip well-learned rows each epoch, chosen afresh (InfoBatch's recipe), for a student.
+
+    A callback of :class:`~prunekd.DistillationClassifier`. Every epoch, the
+    rows whose last training loss is below the mean are the well-learned
+    ones; a fraction ``prune_ratio`` of them is skipped, drawn at random, and
+    the kept ones weigh ``1 / (1 - prune_ratio)`` (exactly: ``k / (k -
+    skipped)`` of ``k``), so each well-learned row's expected weight per
+    epoch is 1. The first epoch, which scores every row, and the last
+    ``1 - anneal`` of the epochs train on every row. The scores come from the
+    training forward pass itself: no extra pass.
+
+    The weights enter the student's loss as ``sample_weight`` does: a batch's
+    loss is ``sum_i w_i l_i / sum_i w_i``, with ``w_i`` the row's own sample
+    weight times its weight of the epoch. (InfoBatch divides by the batch size
+    instead; here a batch is a weighted mean, as every weighted fit of the
+    student, and the rescaling restores each skipped row's expected share.)
+
+    Departures from InfoBatch's code: it starts every score at 3.0 and skips
+    each well-learned row with probability ``prune_ratio`` (a random count);
+    here the first epoch trains on every row and exactly ``floor(prune_ratio
+    * k)`` are skipped, so counts are exact for a seed; random draws use the
+    callback's own generator, never numpy's global one.
+
+    Supported: plain array inputs with the student's default loader, no
+    validation split, a teacher whose outputs are cached (or none), any
+    ``kd_loss`` that is a mean of per-row terms (not DIST), and epochs as the
+    budget (``max_steps`` would take as many steps over fewer rows, saving
+    nothing; it is refused). A per-batch learning-rate scheduler sees fewer
+    batches in a pruned epoch. A plain skorch net is not supported: the
+    rescaling uses the student's per-row weights.
+
+    Parameters
+    ----------
+    prune_ratio : float, default=0.5
+        Fraction of the well-learned rows skipped each pruned epoch, in [0, 1).
+    anneal : float, default=0.875
+        Fraction of the epochs during which rows may be skipped, in (0, 1];
+        the later epochs use every row.
+    score : {"loss", "kd"}, default="loss"
+        A row's score: its training loss (the student's objective), or its
+        distillation term alone (how far the student is from the teacher on
+        it; needs ``alpha > 0`` and the teacher's outputs cached).
+    random_state : int, RandomState instance or None, default=None
+        Seeds which rows are skipped.
+
+    Attributes
+    ----------
+    rows_per_epoch_ : ndarray of shape (n_epochs,)
+        Rows trained in each epoch of the last fit (also in the history, as
+        ``dynamic_rows``, with the running total ``samples_processed``).
+    samples_processed_ : int
+        Rows processed over the last fit (forward and backward passes).
+    fraction_processed_ : float
+        ``samples_processed_`` over what the fit would process on every row.
+    keep_counts_ : ndarray of shape (n_samples,)
+        Epochs each row was trained in: a static selection of the rows kept
+        most often is ``PrecomputedPruner(scores=keep_counts_)``.
+    scores_ : ndarray of shape (n_samples,)
+        Every row's last-seen score.
+    teacher_samples_ : int
+        Rows the teacher processed for this fit: its outputs on every row,
+        computed once (0 without a teacher).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from prunekd import DistillationClassifier
+    >>> from prunekd.callbacks import DynamicPruning
+    >>> from prunekd.models import MLP
+    >>> X = np.random.RandomState(0).randn(200, 4).astype("float32")
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> prune = DynamicPruning(prune_ratio=0.5, random_state=0)
+    >>> student = DistillationClassifier(MLP, alpha=0.0, max_epochs=8, callbacks=[prune],
+    ...                                  verbose=0, random_state=0).fit(X, y)
+    >>> int(prune.rows_per_epoch_[0]), int(prune.rows_per_epoch_[-1])  # first and last: all
+    (200, 200)
+    >>> bool(prune.fraction_processed_ < 1)
+    True
+    """
+
+    def __init__(self, prune_ratio=0.5, anneal=0.875, score="loss", random_state=None):
+        self.prune_ratio = prune_ratio
+        self.anneal = anneal
+        self.score = score
+        self.random_state = random_state
+
+    # ---------------------------------------------------------------- checks
+
+    def _check_params(self):
+        ratio, anneal = self.prune_ratio, self.anneal
+        if not (isinstance(ratio, Real) and not isinstance(ratio, bool) and 0 <= ratio < 1):
+            raise ValueError(f"prune_ratio must be a float in [0, 1); got {ratio!r}")
+        if not (isinstance(anneal, Real) and not isinstance(anneal, bool) and 0 < anneal <= 1):
+            raise ValueError(f"anneal must be a float in (0, 1]; got {anneal!r}")
+        if self.score not in SCORES:
+            raise ValueError(f"score must be one of {list(SCORES)}; got {self.score!r}")
+
+    def _check_net(self, net, X, y):
+        name = type(self).__name__
+        if not isinstance(y, TeacherTargets):
+            raise TypeError(
+                f"{name} is a callback of prunekd.DistillationClassifier (it weights rows "
+                f"through the student's sample weights); got a {type(net).__name__}"
+            )
+        if net.max_steps is not None:
+            raise ValueError(
+                f"{name} saves compute by training fewer rows per epoch, but max_steps="
+                f"{net.max_steps} fixes the optimiser steps, so it would save nothing; train "
+                "by max_epochs"
+            )
+        if hasattr(net, "accelerator") or not net._can_batch(X, y.labels):
+            raise ValueError(
+                f"{name} needs plain array inputs, the student's default DataLoader, "
+                "train_split=None and one process; a Dataset, a custom loader, a validation "
+                "split and Accelerate are not supported yet"
+            )
+        alpha = net.alpha_
+        if alpha != 0 and not weighs_samples(net.kd_loss_):
+            raise ValueError(
+                f"kd_loss={type(net.kd_loss_).__name__} is not a mean of per-row terms, so "
+                f"{name} cannot weight its rows; use kd_loss='kd', 'dkd' or 'mse'"
+            )
+        if self.score == "kd" and (alpha == 0 or y.rows is None):
+            raise ValueError(
+                "score='kd' ranks rows by the distillation term: it needs alpha > 0 and the "
+                "teacher's outputs cached (cache_teacher=True or 'auto' on arrays)"
+            )
+
+    # ---------------------------------------------------------------- the fit
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self._check_params()
+        self._check_net(net, X, y)
+        n = len(y)
+        if y.weights is None:  # the rescaling rides on the student's per-row weights
+            y.weights = torch.ones(n)
+        self._rows_of_y = None
+        self._rng = _generator(self.random_state)
+        self._n_epochs = net.max_epochs
+        self._epoch = 0
+        self.scores_ = np.zeros(n)
+        self.keep_counts_ = np.zeros(n, dtype=np.int64)
+        self.rows_per_epoch_ = []
+        self.samples_processed_ = 0
+        self.teacher_samples_ = 0 if y.rows is None else n
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        if self._rows_of_y is None:  # the full rows, as the student serves them
+            self._rows_of_y = (dataset_train.X, dataset_train.y)
+        X, served = self._rows_of_y
+        n = len(self.scores_)
+        pruned = 1 <= self._epoch < math.floor(self.anneal * self._n_epochs)
+        if pruned and self.prune_ratio > 0:
+            rows, weights = epoch_rows(self.scores_, self.prune_ratio, self._rng)
+            index = torch.as_tensor(rows)
+            dataset_train.X = _Rows(X, rows)
+            dataset_train.y = {
+                "target": served["target"][index],
+                "weight": served["weight"][index] * torch.as_tensor(weights, dtype=torch.float32),
+                "row": index,
+            }
+        else:  # every row, as the student serves them
+            rows = np.arange(n)
+            dataset_train.X = X
+            dataset_train.y = {**served, "row": torch.arange(n)}
+        self.keep_counts_[rows] += 1
+        self.rows_per_epoch_.append(len(rows))
+        self.samples_processed_ += len(rows)
+        net.history.record("dynamic_rows", len(rows))
+        net.history.record("samples_processed", self.samples_processed_)
+
+    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
+        if not training:
+            return
+        served = batch[1]
+        rows = served["row"].cpu().numpy()
+        self.scores_[rows] = self._row_scores(net, y_pred.detach().float(), served["target"])
+
+    def _row_scores(self, net, logits, target):
+        """Every row's score: the student's objective on it, or its distillation term."""
+        target = target.to(logits.device)
+        labels, teacher_log_p = unpack_targets(target) if is_packed(target) else (target, None)
+        alpha = float(net.alpha_)
+        soft = None
+        if teacher_log_p is not None and alpha != 0:
+            soft = net.kd_loss_.per_sample(logits, teacher_log_p, labels, net.temperature)
+        if self.score == "kd":
+            return soft.cpu().numpy()
+        loss = (1 - alpha) * _hard_per_sample(net.criterion_, logits, labels.long())
+        return (loss if soft is None else loss + alpha * soft).cpu().numpy()
+
+    def on_epoch_end(self, net, **kwargs):
+        self._epoch += 1
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self.rows_per_epoch_ = np.asarray(self.rows_per_epoch_, dtype=np.int64)
+        full = len(self.scores_) * max(len(self.rows_per_epoch_), 1)
+        self.fraction_processed_ = self.samples_processed_ / full
+        self._rows_of_y = None  # the fit's arrays are not kept with the callback
