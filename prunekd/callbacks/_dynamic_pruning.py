@@ -203,7 +203,7 @@ class DynamicPruning(Callback):
         self._rows_of_y = None
         self._rng = _generator(self.random_state)
         self._n_epochs = net.max_epochs
-        self._epoch = 0
+        self._epoch, self._seen = 0, []
         self.scores_ = np.zeros(n)
         self.keep_counts_ = np.zeros(n, dtype=np.int64)
         self.rows_per_epoch_ = []
@@ -236,11 +236,9 @@ class DynamicPruning(Callback):
         net.history.record("samples_processed", self.samples_processed_)
 
     def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
-        if not training:
-            return
-        served = batch[1]
-        rows = served["row"].cpu().numpy()
-        self.scores_[rows] = self._row_scores(net, y_pred.detach().float(), served["target"])
+        if training:  # scored at the epoch's end, in one call: fewer small operations
+            served = batch[1]
+            self._seen.append((served["row"], y_pred.detach().float(), served["target"]))
 
     def _row_scores(self, net, logits, target):
         """Every row's score: the student's objective on it, or its distillation term."""
@@ -256,6 +254,9 @@ class DynamicPruning(Callback):
         return (loss if soft is None else loss + alpha * soft).cpu().numpy()
 
     def on_epoch_end(self, net, **kwargs):
+        rows, logits, targets = (torch.cat(part) for part in zip(*self._seen))
+        self.scores_[rows.cpu().numpy()] = self._row_scores(net, logits, targets)
+        self._seen = []
         self._epoch += 1
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
