@@ -305,3 +305,29 @@ def test_dist_cannot_weight_a_coreset_and_says_so_before_running(tmp_path, capsy
     with pytest.raises(SystemExit):
         cli.main(["--out", str(tmp_path), "--kd-loss", "softmax", *TINY])
     assert "choose from kd, dkd, dist, mse" in capsys.readouterr().err
+
+
+def test_a_weighted_coreset_is_refused_only_with_dist():
+    parser = cli.build_parser()
+    args = [*TINY]
+    args[args.index("random,el2n")] = "random,craig_teacher"
+    for loss in ("kd", "dkd", "mse"):
+        cli._validate(parser.parse_args(["--kd-loss", loss, *args]), parser)  # no SystemExit
+    with pytest.raises(SystemExit):
+        cli._validate(parser.parse_args(["--kd-loss", "dist", *args]), parser)
+
+
+def test_the_own_data_job_refuses_kd_loss(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--data", str(tmp_path / "t.csv"), "--target", "label", "--kd-loss", "dkd"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--kd-loss" in err and "belong to the paper study" in err
+
+
+def test_another_kd_loss_leaves_the_frozen_choices():
+    from prunekd.experiments._protocol import frozen_choices
+
+    design = dataclasses.asdict(SweepConfig())
+    assert frozen_choices({**design, "kd_loss": "kd"}) is not None
+    assert frozen_choices({**design, "kd_loss": "dkd"}) is None

@@ -171,7 +171,9 @@ def test_sweep_on_the_device(tmp_path, monkeypatch):
     monkeypatch.setattr(_Classifier, "train_step_single", recording)
     out = str(tmp_path / "out")
     args = [
-        "--out", out, "--pruners", "random,el2n,grand,forgetting", "--fractions", "0.3,1.0",
+        # craig_teacher: a weighted member in the device's vectorised group
+        "--out", out, "--pruners", "random,el2n,grand,forgetting,craig_teacher",
+        "--fractions", "0.3,1.0",
         "--alphas", "1.0", "--seeds", "0", "--epochs", "10", "--budget-scales", "none",
         "--teacher-epochs", "10",
         "--n-proxies", "1", "--proxy-epochs", "2", "--jobs", "1", "--no-progress",

@@ -152,3 +152,22 @@ def test_a_window_longer_than_the_record_is_refused(noisy_teacher):
     X, y, _, teacher = noisy_teacher
     with pytest.raises(ValueError, match=r"window must lie in \[2, n_epochs=30\]"):
         DynamicsPruner(teacher, score="dyn_unc", window=31).fit(X, y)
+
+
+def test_a_shared_teacher_serves_the_dynamics_pruner(blobs, monkeypatch):
+    # the one resolver: a teacher shared with dask workers is read as the teacher itself
+    from skorch import NeuralNetClassifier
+
+    from prunekd import parallel
+    from prunekd.callbacks import TrainingDynamics
+    from prunekd.models import MLP
+
+    X, y = blobs
+    torch.manual_seed(0)
+    teacher = NeuralNetClassifier(MLP, module__n_features=2, module__n_classes=3, max_epochs=3,
+                                  train_split=None, verbose=0,
+                                  callbacks=[("dynamics", TrainingDynamics())]).fit(X, y)  # fmt: skip
+    monkeypatch.setitem(parallel._INSTALLED, "k", teacher)  # as a dask worker holds it
+    direct = DynamicsPruner(teacher, score="aum", random_state=0).fit(X, y)
+    via = DynamicsPruner(parallel._SharedTeacher("k"), score="aum", random_state=0).fit(X, y)
+    np.testing.assert_array_equal(via.scores_, direct.scores_)

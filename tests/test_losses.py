@@ -138,3 +138,17 @@ def test_bad_losses_are_refused_early(blobs3, kd_loss, match):
     with pytest.raises(ValueError, match=match):
         student.fit(X, y)
     assert not hasattr(student, "classes_inferred_")
+
+
+def test_dist_members_equal_the_students_loss_for_a_lone_member_and_a_one_row_batch():
+    # the batch axis is the second from last: a lone member (K=1) and one-row batches
+    from prunekd.distillation import DISTLoss
+
+    g = torch.Generator().manual_seed(0)
+    s = torch.randn(2, 6, 5, generator=g)
+    t = torch.log_softmax(torch.randn(2, 6, 5, generator=g) / 2, -1)
+    y = torch.randint(0, 5, (2, 6), generator=g)
+    loss = DISTLoss()
+    torch.testing.assert_close(loss.members(s[:1], t[:1], y[:1], 2.0), loss(s[0], t[0], y[0], 2.0)[None])
+    one_row = torch.stack([loss(s[k, :1], t[k, :1], y[k, :1], 2.0) for k in range(2)])
+    torch.testing.assert_close(loss.members(s[:, :1], t[:, :1], y[:, :1], 2.0), one_row)

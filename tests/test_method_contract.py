@@ -108,3 +108,17 @@ def test_the_frozen_family_is_the_protocols_list():
         name for name in PRUNERS if name in family
     ]
     assert in_frozen_family("el2n") and not in_frozen_family("deepfool")  # added after the freeze
+
+
+def test_forgetting_proxies_train_the_epochs_its_cost_counts():
+    config = SweepConfig(n_proxies=1, proxy_epochs=4)
+    method = get_method("forgetting")
+    assert method.build(config, seed=0).max_epochs == 8
+    assert method.samples(config, 10, 1.0, 1.0) == 1 * 8 * 10
+
+
+@pytest.mark.parametrize("name", ["ccs", "d2"])
+def test_methods_over_el2n_give_their_proxies_the_sweeps_settings(name):
+    config = SweepConfig(n_proxies=3, proxy_epochs=4, mixed_precision=True)
+    inner = get_method(name).build(config, seed=0).pruner
+    assert (inner.n_proxies, inner.max_epochs, inner.mixed_precision) == (3, 4, True)

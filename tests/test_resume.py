@@ -298,3 +298,18 @@ def test_rows_of_two_budgets_are_two_runs(tmp_path):
     read = read_results(str(path))
     assert [r["budget_scale"] for r in read] == [0.5, 2.0]  # the repeated 0.5 row dropped
     assert run_key(read[0]) != run_key(read[1])
+
+
+def test_a_folder_without_a_recorded_protocol_is_not_resumed():
+    import json
+
+    from prunekd.experiments import SweepConfig
+    from prunekd.experiments._protocol import protocol_hash
+    from prunekd.experiments._store import _why_not_resumable
+
+    config = SweepConfig()
+    previous = {"key": json.loads(json.dumps(config.key()))}
+    assert "another results protocol (sha256 None" in _why_not_resumable(previous, config,
+                                                                         protocol_hash())  # fmt: skip
+    recorded = {**previous, "protocol_sha256": protocol_hash()}
+    assert _why_not_resumable(recorded, config, protocol_hash()) is None
