@@ -27,6 +27,23 @@ def _cell(values):
     return f"{mean:.1f} [{low:.1f}, {high:.1f}]"
 
 
+def _dynamic_section():
+    """The dynamic methods: chosen afresh each epoch, so not in the table of kept fractions."""
+    names = ", ".join(f"`{m.name}`" for m in methods("dynamic"))
+    return [
+        "## Dynamic selection",
+        "",
+        f"Dynamic methods ({names}) need {NEEDS['training']}. They keep no fixed fraction: "
+        "the student trains on every row, skipping each epoch some of those it has learned "
+        "(`prunekd.callbacks.DynamicPruning`), so they save a share of every epoch rather "
+        "than most of the data. `prunekd --pruners infobatch,infobatch_kd --prune-ratios "
+        "0.3,0.5,0.7` runs them beside static random pruning with KD and the full data "
+        "trained for fewer epochs, each at the cost the dynamic student measured. When to "
+        "choose which: the user guide's \"Static or dynamic pruning\".",
+        "",
+    ]
+
+
 def choose_pruner_page(rows, command):
     """Markdown: per method, what it needs, its cost, and test accuracy with and without KD."""
     results = Results(rows)
@@ -47,7 +64,7 @@ def choose_pruner_page(rows, command):
         "| --- | --- | --- | " + " | ".join("---" for _ in range(2 * len(FRACTIONS))) + " |",
     ]
     for need, words in NEEDS.items():
-        names = [m.name for m in methods() if m.needs == need and m.name in results.pruners]
+        names = [m.name for m in methods("static") if m.needs == need and m.name in results.pruners]
         for name in sorted(names, key=lambda n: _cost(rows, n)):
             cells = []
             for f in FRACTIONS:
@@ -58,7 +75,10 @@ def choose_pruner_page(rows, command):
         "",
         "CRAIG's and GradMatch's students train with the coresets' per-row weights "
         "(`sample_weight_`, as `prunekd.Pipeline` passes them); DeepFool's cost counts its "
-        "proxies' training and every DeepFool step it took. Regenerate with:",
+        "proxies' training and every DeepFool step it took.",
+        "",
+        *_dynamic_section(),
+        "Regenerate with:",
         "",
         "```bash",
         command,

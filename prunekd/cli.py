@@ -88,7 +88,7 @@ def _default_teachers(width):
 
 def _config_options():
     """``(flag, type, help)`` of the options that set the SweepConfig field of the same name."""
-    return _study_options() + _training_options()
+    return _study_options() + _budget_options() + _training_options()
 
 
 def _study_options():
@@ -108,6 +108,18 @@ def _study_options():
             _ints,
             "seeds of pruning, initialisation and data order; results are averaged over them",
         ),
+        (
+            "--prune-ratios",
+            _floats,
+            "the dynamic study (dynamic --pruners only, e.g. infobatch): fractions of the "
+            "well-learned rows skipped per epoch, each in [0, 1)",
+        ),
+    )
+
+
+def _budget_options():
+    """How long students train, and the budget study."""
+    return (
         (
             "--budget",
             str,
@@ -260,12 +272,25 @@ def _validate(args, parser):
         parser.error("--label-noise must lie in [0, 1)")
     if args.lr <= 0 or args.temperature <= 0:
         parser.error("--lr and --temperature must be positive")
+    _validate_weights(args, parser)
+
+
+def _validate_weights(args, parser):
+    """Weighted coresets and dynamic pruning weight rows: refused where that cannot hold."""
     weighted = [name for name in args.pruners if get_method(name).weighted]
-    if args.kd_loss == "dist" and weighted:
+    dynamic = [name for name in args.pruners if get_method(name).kind == "dynamic"]
+    if args.kd_loss == "dist" and (weighted or dynamic):
         parser.error(
             f"--kd-loss dist is no mean of per-sample losses, so it cannot weight the "
-            f"rows of {', '.join(weighted)}; choose another --kd-loss or --pruners"
+            f"rows of {', '.join(weighted + dynamic)}; choose another --kd-loss or --pruners"
         )
+    if dynamic and args.budget != "epochs":
+        parser.error(
+            f"{', '.join(dynamic)} save compute by training fewer rows per epoch; --budget "
+            "steps fixes the steps, so they would save nothing: use --budget epochs"
+        )
+    if any(not 0 <= r < 1 for r in args.prune_ratios):
+        parser.error("--prune-ratios must lie in [0, 1)")
 
 
 def main(argv=None):

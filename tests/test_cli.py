@@ -198,7 +198,8 @@ def _synthetic(tmp_path, gain_small, gain_large):
                                  teacher="equal" if alpha else "none", teacher_width=16 if alpha else 0,
                                  n_kept=1, epochs=1, val_accuracy=acc, test_accuracy=acc,
                                  fit_seconds=0, budget_scale=1.0, steps=1, student_samples=1,
-                                 teacher_samples=0, pruner_samples=0, pruner_seconds=0))  # fmt: skip
+                                 teacher_samples=0, pruner_samples=0, pruner_seconds=0,
+                                 prune_ratio=0.0))  # fmt: skip
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=_sweep.RESULT_FIELDS)
         writer.writeheader()

@@ -159,5 +159,7 @@ def test_the_choose_a_pruner_page_places_every_method(make_results):
     rows = [line.split(" | ")[:2] for line in text.splitlines() if line.startswith("| ")][2:]
     groups = {method_label: need.lstrip("| ") for need, method_label in rows}
     assert len(groups) == len(rows) == len(PRUNERS)
-    for method in methods():
+    for method in methods("static"):
         assert groups[label(method.name)] == NEEDS[method.needs], method.name
+    for method in methods("dynamic"):  # no kept fraction: named in a section of their own
+        assert f"(`{method.name}`)" in text[text.index("## Dynamic selection"):]

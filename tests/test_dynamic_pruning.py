@@ -3,6 +3,7 @@
 import math
 import pickle
 import random
+import warnings
 
 import numpy as np
 import pytest
@@ -196,3 +197,40 @@ def test_a_rows_score_is_its_objective_or_its_kd_term(data, score):
     kd = (p_t * (log_p - torch.log_softmax(logits / 4.0, -1))).sum(-1) * 16.0
     expected = kd if score == "kd" else 0.5 * hard + 0.5 * kd
     np.testing.assert_allclose(scores, expected.numpy(), rtol=1e-5)
+
+
+def test_a_per_batch_schedule_steps_once_per_batch_run_and_the_fit_warns(data):
+    from skorch.callbacks import LRScheduler
+
+    X, y, teacher = data
+    prune = DynamicPruning(prune_ratio=0.5, random_state=0)
+    full_batches = EPOCHS * math.ceil(N / 32)
+    schedule = LRScheduler(torch.optim.lr_scheduler.OneCycleLR, step_every="batch",
+                           max_lr=0.01, total_steps=full_batches)  # fmt: skip
+    student = _student(teacher=teacher)
+    student.set_params(callbacks=[("prune", prune), ("lr", schedule)])
+    with pytest.warns(UserWarning, match="step_every='epoch'"):
+        student.fit(X, y)
+    run = sum(math.ceil(n / 32) for n in prune.rows_per_epoch_)
+    assert run < full_batches
+    assert schedule.lr_scheduler_.last_epoch == run  # one step per batch actually run
+    # the cycle did not finish: the last learning rate is above the schedule's floor
+    assert student.optimizer_.param_groups[0]["lr"] > 100 * 0.01 / 25 / 1e4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # per-epoch schedules are fine: no warning
+        schedule = LRScheduler(torch.optim.lr_scheduler.StepLR, step_size=2)
+        student.set_params(callbacks=[("prune", prune), ("lr", schedule)]).fit(X, y)
+
+
+def test_skips_follow_the_scores_and_every_class_keeps_its_expected_weight():
+    classes = np.repeat([0, 1, 2], [30, 30, 40])
+    # class 0 is learned (low losses), the others not
+    scores = np.where(classes == 0, 0.1, 2.0) + np.linspace(0, 0.05, len(classes))
+    rng = np.random.default_rng(0)
+    kept, weighted = np.zeros(3), np.zeros(3)
+    for _ in range(2000):
+        rows, weights = epoch_rows(scores, 0.5, rng)
+        kept += np.bincount(classes[rows], minlength=3)
+        weighted += np.bincount(classes[rows], weights=weights, minlength=3)
+    assert kept[0] / 2000 == 15 and kept[1] / 2000 == 30  # the easy class loses half its rows
+    np.testing.assert_allclose(weighted / 2000, [30, 30, 40], rtol=0.01)

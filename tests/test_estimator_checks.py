@@ -103,7 +103,7 @@ def _registry_pruners():
     """Every method that needs no fitted model, in each of its settings above."""
     return [
         method.build(PROXIES, seed=0).set_params(**params)
-        for method in methods()
+        for method in methods("static")
         if not method.reads_teacher
         for params in SETTINGS.get(method.name, [{}])
     ]

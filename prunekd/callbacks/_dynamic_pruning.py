@@ -1,11 +1,12 @@
 """Dynamic pruning: skip some well-learned rows every epoch, chosen afresh from the training losses."""
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 
 from ..distillation._losses import _hard_per_sample, weighs_samples
 from ..distillation._targets import TeacherTargets, is_packed, unpack_targets
@@ -91,9 +92,15 @@ class DynamicPruning(Callback):
     validation split, a teacher whose outputs are cached (or none), any
     ``kd_loss`` that is a mean of per-row terms (not DIST), and epochs as the
     budget (``max_steps`` would take as many steps over fewer rows, saving
-    nothing; it is refused). A per-batch learning-rate scheduler sees fewer
-    batches in a pruned epoch. A plain skorch net is not supported: the
-    rescaling uses the student's per-row weights.
+    nothing; it is refused). A per-batch learning-rate scheduler
+    (``LRScheduler(step_every="batch")``) steps once per batch actually run,
+    fewer than ``max_epochs`` times the full data's batches: a schedule sized
+    by those (``OneCycleLR``'s ``total_steps``) does not finish, so the fit
+    warns; schedule by epoch instead. Skips follow the scores, not the
+    classes: an easy class loses more rows in a pruned epoch, and its kept
+    rows weigh more, so every class keeps its expected weight per epoch. A
+    plain skorch net is not supported: the rescaling uses the student's
+    per-row weights.
 
     Parameters
     ----------
@@ -194,9 +201,22 @@ class DynamicPruning(Callback):
 
     # ---------------------------------------------------------------- the fit
 
+    def _warn_per_batch_schedules(self, net):
+        for name, callback in getattr(net, "callbacks_", []):
+            if isinstance(callback, LRScheduler) and callback.step_every == "batch":
+                warnings.warn(
+                    f"the callback {name!r} steps its learning rate every batch, and "
+                    f"{type(self).__name__} runs fewer batches than max_epochs x the full "
+                    "data's: a schedule sized by those (OneCycleLR's total_steps) will not "
+                    "finish; use LRScheduler(step_every='epoch')",
+                    UserWarning,
+                    stacklevel=2,
+                )
+
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self._check_params()
         self._check_net(net, X, y)
+        self._warn_per_batch_schedules(net)
         n = len(y)
         if y.weights is None:  # the rescaling rides on the student's per-row weights
             y.weights = torch.ones(n)

@@ -6,7 +6,16 @@ from ._data import DATASETS, MODELS, flip_labels, split_data
 from ._figures import write_figures
 from ._findings import Verdict, findings, format_verdict
 from ._plan import plan_groups, plan_runs
-from ._methods import PRUNERS, WEIGHTED, Method, get_method, method_names, methods, register
+from ._methods import (
+    DYNAMIC,
+    PRUNERS,
+    WEIGHTED,
+    Method,
+    get_method,
+    method_names,
+    methods,
+    register,
+)
 from ._protocol import protocol, protocol_hash
 from ._report import load_results, render_summary, verdict_table, write_summary
 from ._results import Results, smoothed_best_alpha
@@ -20,6 +29,7 @@ __all__ = [
     "KD_LOSS_NAMES",
     "MODELS",
     "Method",
+    "DYNAMIC",
     "PRUNERS",
     "Results",
     "SweepConfig",

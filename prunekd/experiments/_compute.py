@@ -9,6 +9,7 @@ once, whatever the students do, and reported apart.
 
 import numpy as np
 
+from ._dynamic_report import dynamic_points
 from ._methods import label as method_label
 from ._results import Results, complete, nanmean
 from ._stats import t_interval
@@ -35,7 +36,8 @@ def compute_points(rows, frozen=None):
     student's wall time, relative), ``accuracy`` ``(mean, low, high)`` and
     ``pareto`` (on the front of accuracy against student + pruner cost).
     Empty for rows without cost columns (an earlier schema). ``frozen``: the
-    protocol's choices of alpha (see :class:`Results`).
+    protocol's choices of alpha (see :class:`Results`). The dynamic study's
+    students are points too, with ``fraction`` None and their ``prune_ratio``.
     """
     r = Results(rows, frozen)
     ref_samples, ref_seconds = _reference(r)
@@ -67,6 +69,7 @@ def compute_points(rows, frozen=None):
                         accuracy=t_interval(accuracy),
                     )
                 )
+    points += dynamic_points(rows, ref_samples, ref_seconds)
     _mark_pareto(points)
     return points
 
@@ -89,6 +92,17 @@ def _acc(interval):
     return f"{100 * mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
 
 
+def _table_order(q):
+    """Random first, then by method, KD, fraction, and a dynamic method's prune ratio."""
+    return (
+        q["pruner"] != "random",
+        q["pruner"],
+        q["kd"],
+        q["fraction"] or 1,
+        q.get("prune_ratio", 0),
+    )
+
+
 def compute_table(rows, frozen=None):
     """Markdown lines: the accuracy-against-compute table (★: on the Pareto front)."""
     points = compute_points(rows, frozen)
@@ -99,11 +113,10 @@ def compute_table(rows, frozen=None):
         "| test accuracy (%) [95% interval] |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for q in sorted(
-        points, key=lambda q: (q["pruner"] != "random", q["pruner"], q["kd"], q["fraction"])
-    ):
+    for q in sorted(points, key=_table_order):
+        kept = f"{q['fraction']:g}" if q["fraction"] else f"dynamic, r={q['prune_ratio']:g}"
         lines.append(
-            f"| {method_label(q['pruner'])} | {'yes' if q['kd'] else 'no'} | {q['fraction']:g} "
+            f"| {method_label(q['pruner'])} | {'yes' if q['kd'] else 'no'} | {kept} "
             f"| {q['student']:.2f} | {q['total']:.2f}{' ★' if q['pareto'] else ''} "
             f"| {q['seconds']:.2f} | {_acc(q['accuracy'])} |"
         )

@@ -55,6 +55,7 @@ class SweepConfig:
     steps: int = 800
     budget_scales: tuple = (0.5, 2.0)
     budget_seeds: int = 5
+    prune_ratios: tuple = (0.3, 0.5, 0.7)
     teacher_epochs: int = 30
     batch_size: int = 32
     lr: float = 3e-3
@@ -78,6 +79,7 @@ class SweepConfig:
             "download",
             "budget_scales",
             "budget_seeds",
+            "prune_ratios",
         }
         grid.add("steps" if self.budget == "epochs" else "epochs")  # the budget not used
         key = {k: v for k, v in dataclasses.asdict(self).items() if k not in grid}

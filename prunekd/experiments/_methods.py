@@ -8,6 +8,7 @@ method-contract tests. A new method is one :func:`register` call.
 
 from dataclasses import dataclass, field
 
+from ..callbacks import DynamicPruning
 from ..pruning import (
     CalPruner,
     ContextualDiversityPruner,
@@ -46,8 +47,11 @@ NEEDS = {
     "teacher pass, validation": "the teacher's outputs and a validation split taken from the "
     "training rows",
     "teacher record": "the teacher's recorded training (no pass at all)",
+    "training": "the student's own training losses (dynamic: rows chosen afresh each epoch)",
 }
-KINDS = ("static",)  # a dynamic kind (selection during training) joins here
+# "static" methods select rows once, before the student; "dynamic" ones are callbacks of
+# the student that choose its rows every epoch (they train one student at a time).
+KINDS = ("static", "dynamic")
 PAPER_PRUNERS = ("random", "el2n", "grand", "forgetting")
 
 
@@ -60,7 +64,9 @@ class Method:
     methods select over EL2N proxies' scores (``cls(EL2NPruner(...))``).
     ``proxy_epochs`` multiplies the sweep's proxy epochs (Forgetting counts
     during a longer training); ``scoring_pass`` says whether the proxies run
-    once more over the rows to score them.
+    once more over the rows to score them. A ``"dynamic"`` method is a callback
+    of the student (:class:`~prunekd.callbacks.DynamicPruning`), built with the
+    sweep's seed; the sweep sets its ``prune_ratio``.
 
     Examples
     --------
@@ -110,8 +116,15 @@ class Method:
 
     @property
     def cost(self):
-        """Its cost class: "free" (no network), "proxies", "teacher pass" or "teacher record"."""
-        return "free" if self.needs in ("nothing", "inputs") else self.needs.split(",")[0]
+        """Its cost class: "free" (no network, or no pass beyond the student's own training),
+        "proxies", "teacher pass" or "teacher record"."""
+        free = ("nothing", "inputs", "training")
+        return "free" if self.needs in free else self.needs.split(",")[0]
+
+    @property
+    def needs_kd(self):
+        """A dynamic method scored by the distillation term: its students train with KD only."""
+        return self.kind == "dynamic" and self.kwargs.get("score") == "kd"
 
     def build(self, config, seed, memory=None, teacher=None):
         """The pruner, seeded, with the sweep's proxy settings, teacher and score cache."""
@@ -177,16 +190,20 @@ def register(method):
     return method
 
 
-def methods():
-    """Every registered method, in the order tables list them.
+def methods(kind=None):
+    """Every registered method (of ``kind``, "static" or "dynamic", if given), in table order.
 
     Examples
     --------
     >>> from prunekd.experiments import methods
     >>> [m.name for m in methods() if m.weighted]
     ['craig_teacher', 'gradmatch_teacher']
+    >>> [m.name for m in methods("dynamic")]
+    ['infobatch', 'infobatch_kd']
     """
-    return list(_REGISTRY.values())
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {list(KINDS)} or None; got {kind!r}")
+    return [m for m in _REGISTRY.values() if kind is None or m.kind == kind]
 
 
 def method_names():
@@ -311,11 +328,25 @@ _BUILTIN = [
         GradMatchPruner,
         "teacher pass, weights",
     ),
+    # InfoBatch's recipe, scored by the training loss, or by the distillation term alone.
+    Method(
+        "infobatch", "InfoBatch (loss)", DynamicPruning, "training", {"score": "loss"}, "dynamic"
+    ),
+    Method(
+        "infobatch_kd",
+        "InfoBatch (KD term)",
+        DynamicPruning,
+        "training",
+        {"score": "kd"},
+        "dynamic",
+    ),
 ]
 
 
 for _method in _BUILTIN:
     register(_method)
-# The names of the built-in methods (method_names() also gives any registered later).
-PRUNERS = method_names()
+# The names of the built-in static methods (method_names() also gives the dynamic ones and
+# any registered later).
+PRUNERS = tuple(m.name for m in methods("static"))
+DYNAMIC = tuple(m.name for m in methods("dynamic"))
 WEIGHTED = tuple(m.name for m in methods() if m.weighted)

@@ -1,12 +1,14 @@
 """Which students a sweep trains, and which of them train together."""
 
+from ._methods import get_method
 from ._protocol import protocol
 
 
 def _main_and_capacity(config, seed, fraction):
     runs = []
+    static = [p for p in config.pruners if get_method(p).kind == "static"]
     # At fraction 1.0 every pruner keeps everything: run it once, as "random".
-    for pruner in ["random"] if fraction == 1.0 else config.pruners:
+    for pruner in ["random"] if fraction == 1.0 else static:
         for alpha in (0.0, *config.alphas):
             runs.append(
                 dict(
@@ -61,6 +63,40 @@ def _budget(config, seed, fraction):
     return runs
 
 
+def _dynamic(config, seed):
+    """Dynamic pruning per prune ratio, and what it is compared with at the same cost.
+
+    Per ratio: every dynamic method of ``config.pruners`` with KD (the
+    capacity alpha, the equal teacher), and those scored by the training loss
+    also without KD. Then two comparators at the samples the first dynamic
+    student with KD processed, measured in the same task: static random
+    pruning with KD at that fraction (``fraction`` None until then), and the
+    full data without KD trained for that share of the epochs
+    (``budget_scale`` None until then).
+    """
+    dynamic = [p for p in config.pruners if get_method(p).kind == "dynamic"]
+    if not dynamic:
+        return []
+    if config.budget != "epochs":
+        raise ValueError(
+            f"the dynamic pruners {dynamic} save compute by training fewer rows per epoch; "
+            "budget='steps' fixes the steps, so they would save nothing: use budget='epochs'"
+        )
+    alpha = config.capacity_alpha
+    runs = []
+    for ratio in config.prune_ratios:
+        study = dict(study="dynamic", seed=seed, prune_ratio=float(ratio))
+        for name in dynamic:
+            for a in (alpha,) if get_method(name).needs_kd else (0.0, alpha):
+                teacher = "equal" if a > 0 else "none"
+                runs.append(dict(study, pruner=name, fraction=1.0, alpha=a, teacher=teacher))
+        runs.append(dict(study, pruner="random", fraction=None, alpha=alpha, teacher="equal"))
+        runs.append(
+            dict(study, pruner="random", fraction=1.0, alpha=0.0, teacher="none", budget_scale=None)
+        )
+    return runs
+
+
 def plan_runs(config):
     """Every student run of a sweep, as dicts of settings (no results yet).
 
@@ -90,8 +126,10 @@ def plan_runs(config):
         for fraction in sorted(set(config.fractions)):
             runs += _main_and_capacity(config, seed, fraction)
             runs += _budget(config, seed, fraction)
+        runs += _dynamic(config, seed)
     for run in runs:
         run.setdefault("budget_scale", 1.0)
+        run.setdefault("prune_ratio", 0.0)
         run["teacher_width"] = config.teacher_widths.get(run["teacher"], 0)
     return runs
 
@@ -101,7 +139,9 @@ def plan_groups(config):
 
     The students of one group keep the same number of rows, train as many
     epochs and share their seed, so they train side by side as one vectorised
-    model.
+    model. The dynamic study's runs of one (seed, prune ratio) form one group,
+    keyed ``("dynamic", seed, prune_ratio)``, trained one student at a time
+    (their rows differ per epoch).
 
     Examples
     --------
@@ -113,5 +153,9 @@ def plan_groups(config):
     """
     groups = {}
     for run in plan_runs(config):
-        groups.setdefault((run["fraction"], run["seed"], run["budget_scale"]), []).append(run)
+        if run["study"] == "dynamic":
+            key = ("dynamic", run["seed"], run["prune_ratio"])
+        else:
+            key = (run["fraction"], run["seed"], run["budget_scale"])
+        groups.setdefault(key, []).append(run)
     return list(groups.items())

@@ -6,6 +6,7 @@ import os
 from ..distillation import AUTO_ALPHA_KNOTS
 from ._auto_alpha import alpha_regret, knots_rule
 from ._compute import budget_table, compute_table
+from ._dynamic_report import dynamic_lines
 from ._findings import findings, format_verdict, random_against_each
 from ._methods import label as method_label
 from ._protocol import frozen_choices, protocol, protocol_hash
@@ -319,6 +320,7 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
     lines += _accuracy_tables(r) + _alpha_tables(r) + _capacity_lines(r, config)
     lines += _verdict_lines(rows, r, config)
     lines += _compute_lines(rows, config) + _teacher_cost_lines(config, info)
+    lines += dynamic_lines(rows)
     if r.kd_alphas:
         auto = alpha_regret(rows, knots_rule(AUTO_ALPHA_KNOTS))
         fixed = alpha_regret(rows, lambda f: 0.5)

@@ -59,6 +59,8 @@ class Results:
 
     def __init__(self, rows, frozen=None):
         self.frozen = frozen
+        # The dynamic study's rows have tables of their own (see _dynamic_report.py).
+        rows = [r for r in rows if r.get("study") != "dynamic"]
         self.rows = {}
         for r in rows:
             key = (

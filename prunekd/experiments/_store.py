@@ -27,7 +27,11 @@ RESULT_FIELDS = (
     "test_accuracy",
     "fit_seconds",
     "pruner_seconds",
+    "prune_ratio",
 )
+# The columns before the dynamic study (schema 3 without prune_ratio): read, and a file
+# resumed with them gets the new header first.
+_SCHEMA_3_FIELDS = RESULT_FIELDS[:-1]
 # The columns of results written before cost was recorded (schema 2): still
 # read, for the stored sweeps of the documentation, with no cost.
 _SCHEMA_2_FIELDS = (
@@ -55,6 +59,7 @@ _FLOATS = (
     "test_accuracy",
     "fit_seconds",
     "pruner_seconds",
+    "prune_ratio",
 )
 _INTS = ("seed", "n_kept", "epochs", "steps", "teacher_width")
 _OLD_DEFAULTS = dict(
@@ -64,19 +69,26 @@ _OLD_DEFAULTS = dict(
     teacher_samples="nan",
     pruner_samples="nan",
     pruner_seconds="nan",
+    prune_ratio="0.0",
 )
 
 
 def run_key(row):
-    """What identifies a run: its study, pruner, fraction, alpha, seed, teacher and budget."""
+    """What identifies a run: its study, pruner, fraction, alpha, seed, teacher, budget, ratio.
+
+    A dynamic-study row is identified by its prune ratio: its fraction and
+    budget follow what its dynamic student processed, measured when it runs.
+    """
+    measured = row["study"] == "dynamic"
     return (
         row["study"],
         row["pruner"],
-        float(row["fraction"]),
+        -1.0 if measured else float(row["fraction"]),
         float(row["alpha"]),
         int(row["seed"]),
         row["teacher"],
-        float(row.get("budget_scale", 1.0)),
+        -1.0 if measured else float(row.get("budget_scale", 1.0)),
+        float(row.get("prune_ratio", 0.0)),
     )
 
 
@@ -98,7 +110,9 @@ def read_results(path, repair=False):
     A process killed while appending leaves a torn last line (no newline).
     It is ignored, and with ``repair=True`` cut off the file, so that the next
     rows start on a line of their own. Rows of the previous schema (no cost
-    columns) are read with their cost missing (NaN).
+    columns) are read with their cost missing (NaN); rows of before the
+    dynamic study with ``prune_ratio`` 0 (with ``repair=True`` the file gets
+    that column, so that new rows can be appended).
     """
     if not os.path.exists(path):
         return []
@@ -111,7 +125,10 @@ def read_results(path, repair=False):
     lines = data[:complete].decode("utf-8").splitlines()
     if not lines:
         return []
-    if tuple(next(csv.reader(lines[:1]))) not in (RESULT_FIELDS, _SCHEMA_2_FIELDS):
+    header = tuple(next(csv.reader(lines[:1])))
+    if repair and header == _SCHEMA_3_FIELDS:  # rows appended next carry the new column
+        _add_prune_ratio_column(path, lines)
+    if header not in (RESULT_FIELDS, _SCHEMA_3_FIELDS, _SCHEMA_2_FIELDS):
         raise ValueError(
             f"{path} was written by another version of prunekd (its columns differ); pass "
             "--restart to discard it, or choose another --out"
@@ -126,6 +143,17 @@ def read_results(path, repair=False):
             seen.add(run_key(row))
             rows.append(row)
     return rows
+
+
+def _add_prune_ratio_column(path, lines):
+    """Rewrite a results file of before the dynamic study with its column (0: no dynamic run)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join([",".join(RESULT_FIELDS), *(line + ",0.0" for line in lines[1:])]))
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def write_json(path, obj):

@@ -6,7 +6,6 @@ import os
 import shutil
 import tempfile
 import time
-from contextlib import contextmanager
 
 import joblib
 import numpy as np
@@ -24,8 +23,9 @@ from .._internal import (
 from ..callbacks import TrainingDynamics
 from ..distillation import DistillationClassifier
 from ._config import SweepConfig, epochs_for
+from ._dynamic import run_dynamic_group
 from ._cost import relative_costs, student_cost
-from ._data import load_dataset, make_module, seed_data, split_data
+from ._data import load_dataset, seed_data, split_data
 from ._plan import plan_groups, plan_runs
 from ._protocol import protocol_hash
 from ._methods import (
@@ -35,6 +35,7 @@ from ._methods import (
     make_pruner,
     trains_proxies,
 )
+from ._train import net_kwargs, one_thread
 from ._store import (
     RESULT_FIELDS,
     prepare_out,
@@ -62,45 +63,15 @@ __all__ = [
 TEACHER_SEED_OFFSET = 1000
 
 
-def _net_kwargs(config, n_classes, in_shape, width, epochs):
-    module, module_kwargs = make_module(config.model, n_classes, in_shape, width)
-    return module, dict(
-        optimizer=torch.optim.Adam,
-        lr=config.lr,
-        batch_size=config.batch_size,
-        max_epochs=epochs,
-        temperature=config.temperature,
-        device=config.device,
-        mixed_precision=config.mixed_precision,
-        verbose=0,
-        **module_kwargs,
-    )
-
-
-@contextmanager
-def _one_thread():
-    """One torch thread, so that results do not depend on ``--jobs``.
-
-    Parallel reductions of several threads add in another order; with one
-    thread everywhere a rerun with any number of workers gives the same rows.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _fit_teacher(config, data, name, width, keep=False):
     """Fit one teacher of one seed; with ``keep``, also return it, its training recorded.
 
     Returns ``(seed, name, log-probabilities on X_train, test accuracy,
     seconds, the teacher or None)``.
     """
-    with _one_thread():
+    with one_thread():
         X, y, seed = data["X_train"], data["y_train"], data.get("seed", 0)
-        module, kwargs = _net_kwargs(
+        module, kwargs = net_kwargs(
             config, data["n_classes"], X.shape[1:], width, config.teacher_epochs
         )
         # The recorder does not change the training: the teacher is the same without it.
@@ -123,7 +94,7 @@ def _fit_teacher(config, data, name, width, keep=False):
 
 def _score(config, data, name, memory):
     """Score once into ``memory``, where every fraction's selection finds the scores."""
-    with _one_thread():
+    with one_thread():
         start = time.perf_counter()
         make_pruner(config, name, data["seed"], memory).fit(data["X_train"], data["y_train"])
         return name, data["seed"], time.perf_counter() - start
@@ -145,10 +116,10 @@ def _run_group(config, data, runs, rows, teacher_log_p, teacher_names, costs, we
     run, the kept rows' weights of a weighted coreset or ``None``.
     """
     weights = [None] * len(runs) if weights is None else weights
-    with _one_thread():
+    with one_thread():
         X, y = data["X_train"], data["y_train"]
         epochs = epochs_for(rows.shape[1], config, runs[0]["budget_scale"])
-        module, kwargs = _net_kwargs(config, data["n_classes"], X.shape[1:], config.width, epochs)
+        module, kwargs = net_kwargs(config, data["n_classes"], X.shape[1:], config.width, epochs)
         alphas = [float(r["alpha"]) for r in runs]
         teachers = [teacher_names.index(r["teacher"]) if r["alpha"] > 0 else -1 for r in runs]
         results = []
@@ -207,7 +178,7 @@ def _fit_teachers(config, datas, todo, parallel, bar):
         for r in runs:
             if r["teacher"] != "none":
                 needed.setdefault(r["seed"], set()).add(r["teacher"])
-            if get_method(r["pruner"]).reads_teacher:
+            if get_method(r["pruner"]).reads_teacher or r["study"] == "dynamic":
                 needed.setdefault(r["seed"], set()).add("equal")
                 scoring.add(r["seed"])
     jobs = [
@@ -240,6 +211,9 @@ def _score_and_train(
 
     def task(runs):
         seed = runs[0]["seed"]
+        if runs[0]["study"] == "dynamic":  # one student at a time, beside its comparators
+            teacher = teachers[seed, "equal"][3]
+            return delayed(run_dynamic_group)(config, datas[seed], runs, teacher, relative)
         names = sorted({r["teacher"] for r in runs} - {"none"})
         log_p = np.stack([teachers[seed, n][0] for n in names]) if names else None
         teacher = teachers.get((seed, "equal"), (None,) * 4)[3]
@@ -253,7 +227,7 @@ def _score_and_train(
         return delayed(_run_group)(config, datas[seed], runs, rows, log_p, names, costs, weights)
 
     n_students = sum(len(runs) for _, runs in todo)
-    with _one_thread(), open(results_path, "a", newline="") as f:
+    with one_thread(), open(results_path, "a", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS, lineterminator="\n")
         if f.tell() == 0:
             writer.writeheader()
@@ -388,8 +362,9 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     done = {run_key(r) for r in read_results(results_path, repair=True)}
     # Only the students not written yet: a member learns the same weights in a group
     # of any size (same initial weights, same batches), so the missing ones give their rows.
+    # A dynamic group trains whole: its comparators' cost is measured on its dynamic students.
     todo = [
-        (key, missing)
+        (key, runs if key[0] == "dynamic" else missing)
         for key, runs in plan_groups(config)
         if (missing := [r for r in runs if run_key(r) not in done])
     ]
