@@ -162,4 +162,4 @@ def test_the_choose_a_pruner_page_places_every_method(make_results):
     for method in methods("static"):
         assert groups[label(method.name)] == NEEDS[method.needs], method.name
     for method in methods("dynamic"):  # no kept fraction: named in a section of their own
-        assert f"(`{method.name}`)" in text[text.index("## Dynamic selection"):]
+        assert f"`{method.name}`" in text[text.index("## Dynamic selection"):]
