@@ -10,6 +10,7 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
+from skorch.callbacks import Callback
 
 from prunekd import DistillationClassifier
 from prunekd.callbacks import DynamicPruning
@@ -234,3 +235,70 @@ def test_skips_follow_the_scores_and_every_class_keeps_its_expected_weight():
         weighted += np.bincount(classes[rows], weights=weights, minlength=3)
     assert kept[0] / 2000 == 15 and kept[1] / 2000 == 30  # the easy class loses half its rows
     np.testing.assert_allclose(weighted / 2000, [30, 30, 40], rtol=0.01)
+
+
+class _Rows(torch.utils.data.Dataset):
+    """The rows of X as a torch Dataset, with Gaussian noise as augmentation (or none)."""
+
+    def __init__(self, X, y, noise=0.0):
+        self.X, self.targets, self.noise = X, y, noise
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        x = torch.as_tensor(self.X[i])
+        return (x + self.noise * torch.randn(x.shape) if self.noise else x), int(self.targets[i])
+
+
+def _weights(net):
+    return torch.cat([p.detach().flatten() for p in net.module_.parameters()])
+
+
+def test_a_dataset_trains_as_its_arrays_do(data):
+    X, y, _ = data
+    on_arrays, on_dataset = DynamicPruning(random_state=0), DynamicPruning(random_state=0)
+    a = _student(on_arrays, alpha=0.0, module__n_features=5).fit(X, y)
+    b = _student(on_dataset, alpha=0.0, module__n_features=5).fit(_Rows(X, y), y)
+    np.testing.assert_array_equal(on_arrays.keep_counts_, on_dataset.keep_counts_)
+    assert on_dataset.rows_per_epoch_[1] < N
+    assert torch.equal(_weights(a), _weights(b))  # same rows, weights and order: same fit
+
+
+def test_an_augmented_dataset_scores_each_row_by_the_view_it_trained_on(data, tmp_path):
+    from prunekd.distillation import TeacherOutputs
+
+    X, y, teacher = data
+    TeacherOutputs.compute(teacher, _Rows(X, y), str(tmp_path / "t"), y=y)  # clean views
+    prune = DynamicPruning(prune_ratio=0.5, score="kd", random_state=0)
+    seen = []
+
+    class Spy(Callback):  # the rows and weights every training batch carried
+        def on_batch_end(self, net, batch=None, training=None, **kwargs):
+            if training:
+                seen.append((net.history[-1, "epoch"], batch[1]["row"], batch[1]["weight"]))
+
+    student = _student(prune, teacher=TeacherOutputs(str(tmp_path / "t")), module__n_features=5)
+    student.set_params(callbacks=[("prune", prune), ("spy", Spy())])
+    student.fit(_Rows(X, y, noise=0.3), y)
+    assert prune.teacher_samples_ == N
+    assert prune.rows_per_epoch_[0] == N and N / 2 < prune.rows_per_epoch_[1] < N
+    epoch2 = [(rows, w) for epoch, rows, w in seen if epoch == 2]
+    rows = torch.cat([r for r, _ in epoch2]).numpy()
+    weights = torch.cat([w for _, w in epoch2]).numpy()
+    assert len(rows) == prune.rows_per_epoch_[1] == len(set(rows))  # each kept row once
+    well = weights > 1  # the kept well-learned rows, weighed up to their full share
+    skipped = N - len(rows)
+    assert weights[well].sum() == pytest.approx(well.sum() + skipped, rel=1e-5)
+    assert np.isfinite(prune.scores_).all() and (prune.scores_ > 0).all()
+
+
+def test_a_dataset_with_a_teacher_on_the_fly_is_refused_with_the_fix(data):
+    X, y, teacher = data
+    twice = _student(alpha=0.0).set_params(callbacks=[DynamicPruning(), DynamicPruning()])
+    with pytest.raises(ValueError, match="one DynamicPruning callback"):
+        twice.fit(X, y)
+    with pytest.raises(ValueError, match="TeacherOutputs.compute"):
+        _student(DynamicPruning(), teacher=teacher, module__n_features=5).fit(_Rows(X, y), y)
+    with pytest.raises(ValueError, match="TeacherOutputs on a Dataset"):
+        _student(DynamicPruning(score="kd"), alpha=0.0, module__n_features=5).fit(_Rows(X, y), y)

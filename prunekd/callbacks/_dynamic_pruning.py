@@ -8,8 +8,11 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback, LRScheduler
 
+from skorch.utils import is_dataset
+
+from .._skorch import _BatchedArrays
 from ..distillation._losses import _hard_per_sample, weighs_samples
-from ..distillation._targets import TeacherTargets, is_packed, unpack_targets
+from ..distillation._targets import TeacherTargets, is_packed, serves_teacher, unpack_targets
 
 SCORES = ("loss", "kd")
 
@@ -64,6 +67,30 @@ class _Rows:
         return self.X[self.rows[i]]
 
 
+class _DynamicRows(torch.utils.data.Dataset):
+    """The rows of a torch Dataset one epoch trains on, with their weights and row numbers.
+
+    Item ``i`` is row ``rows[i]`` of the Dataset, as it yields it (augmented
+    afresh), its target wrapped as ``{"target", "weight", "row"}``: the
+    student's loss reads the weight, the callback the row.
+    """
+
+    def __init__(self, dataset, weights):
+        self.dataset, self.base = dataset, weights
+        self.rows, self.weights = np.arange(len(dataset)), weights
+
+    def set(self, rows, weights):
+        self.rows, self.weights = rows, self.base[torch.as_tensor(rows)] * weights
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        row = int(self.rows[i])
+        x, target = self.dataset[row]
+        return x, {"target": target, "weight": self.weights[i], "row": row}
+
+
 class DynamicPruning(Callback):
     """Skip well-learned rows each epoch, chosen afresh (InfoBatch's recipe), for a student.
 
@@ -88,9 +115,13 @@ class DynamicPruning(Callback):
     * k)`` are skipped, so counts are exact for a seed; random draws use the
     callback's own generator, never numpy's global one.
 
-    Supported: plain array inputs with the student's default loader, no
-    validation split, a teacher whose outputs are cached (or none), any
-    ``kd_loss`` that is a mean of per-row terms (not DIST), and epochs as the
+    Supported: array inputs with the student's default loader, and torch
+    Datasets (augmented or not: a row is scored, per row and not per view, by
+    the view it last trained on); no validation split; a teacher whose outputs
+    the rows carry (cached for arrays; :class:`~prunekd.distillation.TeacherOutputs`
+    for a Dataset, whose on-the-fly teacher would need a second pass to
+    score), or none; any ``kd_loss`` that is a mean of per-row terms (not
+    DIST); and epochs as the
     budget (``max_steps`` would take as many steps over fewer rows, saving
     nothing; it is refused). A per-batch learning-rate scheduler
     (``LRScheduler(step_every="batch")``) steps once per batch actually run,
@@ -181,22 +212,32 @@ class DynamicPruning(Callback):
                 f"{net.max_steps} fixes the optimiser steps, so it would save nothing; train "
                 "by max_epochs"
             )
-        if hasattr(net, "accelerator") or not net._can_batch(X, y.labels):
+        if hasattr(net, "accelerator") or not (is_dataset(X) or net._can_batch(X, y.labels)):
             raise ValueError(
-                f"{name} needs plain array inputs, the student's default DataLoader, "
-                "train_split=None and one process; a Dataset, a custom loader, a validation "
-                "split and Accelerate are not supported yet"
+                f"{name} needs arrays with the student's default DataLoader, or a torch "
+                "Dataset; train_split=None and one process: a custom loader over arrays, a "
+                "validation split and Accelerate are not supported yet"
             )
+        if sum(isinstance(c, DynamicPruning) for _, c in net.callbacks_) > 1:
+            raise ValueError(f"a student takes one {name} callback; got several")
         alpha = net.alpha_
+        if is_dataset(X) and alpha != 0 and not serves_teacher(y):
+            raise ValueError(
+                f"{name} scores every row by its objective, KD term included: over a torch "
+                "Dataset the teacher's outputs must come with the rows (teacher="
+                "TeacherOutputs(...), computed once with TeacherOutputs.compute) rather than "
+                "from a second teacher pass per batch"
+            )
         if alpha != 0 and not weighs_samples(net.kd_loss_):
             raise ValueError(
                 f"kd_loss={type(net.kd_loss_).__name__} is not a mean of per-row terms, so "
                 f"{name} cannot weight its rows; use kd_loss='kd', 'dkd' or 'mse'"
             )
-        if self.score == "kd" and (alpha == 0 or y.rows is None):
+        if self.score == "kd" and (alpha == 0 or not serves_teacher(y)):
             raise ValueError(
                 "score='kd' ranks rows by the distillation term: it needs alpha > 0 and the "
-                "teacher's outputs cached (cache_teacher=True or 'auto' on arrays)"
+                "teacher's outputs with the rows (cache_teacher=True or 'auto' on arrays, "
+                "TeacherOutputs on a Dataset)"
             )
 
     # ---------------------------------------------------------------- the fit
@@ -220,7 +261,7 @@ class DynamicPruning(Callback):
         n = len(y)
         if y.weights is None:  # the rescaling rides on the student's per-row weights
             y.weights = torch.ones(n)
-        self._rows_of_y = None
+        self._rows_of_y, self._view = None, None
         self._rng = _generator(self.random_state)
         self._n_epochs = net.max_epochs
         self._epoch, self._seen = 0, []
@@ -228,16 +269,38 @@ class DynamicPruning(Callback):
         self.keep_counts_ = np.zeros(n, dtype=np.int64)
         self.rows_per_epoch_ = []
         self.samples_processed_ = 0
-        self.teacher_samples_ = 0 if y.rows is None else n
+        self.teacher_samples_ = n if net.alpha_ != 0 and serves_teacher(y) else 0
+        self._weights = y.weights
+
+    def training_set(self, net, dataset):
+        """The Dataset the student's loader iterates: a view of a Dataset's rows, per epoch."""
+        if isinstance(dataset, _BatchedArrays):  # arrays: their rows are swapped in place
+            return dataset
+        self._view = _DynamicRows(dataset, self._weights)
+        return self._view
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        n = len(self.scores_)
+        pruned = 1 <= self._epoch < math.floor(self.anneal * self._n_epochs)
+        rows, weights = np.arange(n), np.ones(n)
+        if pruned and self.prune_ratio > 0:
+            rows, weights = epoch_rows(self.scores_, self.prune_ratio, self._rng)
+        if self._view is not None:
+            self._view.set(rows, torch.as_tensor(weights, dtype=torch.float32))
+        else:
+            self._serve_arrays(dataset_train, rows, weights, pruned and self.prune_ratio > 0)
+        self.keep_counts_[rows] += 1
+        self.rows_per_epoch_.append(len(rows))
+        self.samples_processed_ += len(rows)
+        net.history.record("dynamic_rows", len(rows))
+        net.history.record("samples_processed", self.samples_processed_)
+
+    def _serve_arrays(self, dataset_train, rows, weights, pruned):
+        """Swap the epoch's rows into the student's batched arrays (no copy of the inputs)."""
         if self._rows_of_y is None:  # the full rows, as the student serves them
             self._rows_of_y = (dataset_train.X, dataset_train.y)
         X, served = self._rows_of_y
-        n = len(self.scores_)
-        pruned = 1 <= self._epoch < math.floor(self.anneal * self._n_epochs)
-        if pruned and self.prune_ratio > 0:
-            rows, weights = epoch_rows(self.scores_, self.prune_ratio, self._rng)
+        if pruned:
             index = torch.as_tensor(rows)
             dataset_train.X = _Rows(X, rows)
             dataset_train.y = {
@@ -246,14 +309,8 @@ class DynamicPruning(Callback):
                 "row": index,
             }
         else:  # every row, as the student serves them
-            rows = np.arange(n)
             dataset_train.X = X
-            dataset_train.y = {**served, "row": torch.arange(n)}
-        self.keep_counts_[rows] += 1
-        self.rows_per_epoch_.append(len(rows))
-        self.samples_processed_ += len(rows)
-        net.history.record("dynamic_rows", len(rows))
-        net.history.record("samples_processed", self.samples_processed_)
+            dataset_train.y = {**served, "row": torch.arange(len(rows))}
 
     def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
         if training:  # scored at the epoch's end, in one call: fewer small operations
@@ -283,4 +340,5 @@ class DynamicPruning(Callback):
         self.rows_per_epoch_ = np.asarray(self.rows_per_epoch_, dtype=np.int64)
         full = len(self.scores_) * max(len(self.rows_per_epoch_), 1)
         self.fraction_processed_ = self.samples_processed_ / full
-        self._rows_of_y = None  # the fit's arrays are not kept with the callback
+        # The fit's data are not kept with the callback.
+        self._rows_of_y, self._view, self._weights = None, None, None

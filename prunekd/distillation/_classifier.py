@@ -13,7 +13,7 @@ from .._utils import _seed_from_random_state, _torch_seeded, clone_sharing, roll
 from ..parallel import portable_teacher
 from ._budget import StepBudgetMixin, check_max_steps
 from ._losses import check_kd_loss, kd_objective, teacher_log_probs
-from ._targets import TeacherTargets, is_packed, unpack_targets
+from ._targets import TeacherTargets, is_packed, unpack_targets, viewed_by_callbacks
 from ._teacher import unshare
 from ._validation import (
     check_alpha,
@@ -377,8 +377,7 @@ class DistillationClassifier(StepBudgetMixin, _Classifier):
             set_input_shape(self, X)
 
     def check_data(self, X, y):
-        # The classes were set from the raw labels in fit; skorch would infer
-        # them again from the encoded ones.
+        # The classes were set from the raw labels in fit; skorch would infer them again.
         if y is None and not is_dataset(X):
             super().check_data(X, y)
 
@@ -391,7 +390,8 @@ class DistillationClassifier(StepBudgetMixin, _Classifier):
         train, valid = super().get_split_datasets(X, y.labels, **fit_params)
         # Training rows get the packed targets (label + cached teacher, weights);
         # the validation rows, if any, keep plain labels and an on-the-fly teacher.
-        return (train if served is None else y.training_set(self, X, train)), valid
+        train = train if served is None else y.training_set(self, X, train)
+        return viewed_by_callbacks(self, train), valid
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         weight = None

@@ -354,3 +354,20 @@ class _WithStoredLogits(torch.utils.data.Dataset):
             logits = logits[self.columns]
         log_p = teacher_log_probs(logits[None], self.temperature)[0]
         return x, pack_targets(float(y), log_p, self.dtype)
+
+
+def viewed_by_callbacks(net, train):
+    """A Dataset of training rows as callbacks that choose rows serve it (``training_set``).
+
+    A callback with a ``training_set(net, dataset)`` method (dynamic pruning)
+    returns the Dataset the loader iterates: a view it can change per epoch.
+    """
+    for _, callback in getattr(net, "callbacks_", []):
+        if hasattr(callback, "training_set"):
+            train = callback.training_set(net, train)
+    return train
+
+
+def serves_teacher(targets):
+    """Whether the training rows carry the teacher's outputs (cached, or stored per item)."""
+    return targets.rows is not None or isinstance(targets.X, _WithStoredLogits)
