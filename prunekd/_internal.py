@@ -4,11 +4,12 @@
 except where the sweep needs what no public name gives: the vectorised group
 trainer (``prunekd.distillation._group``, whose small API its module
 docstring gives), and each teacher's outputs computed once for all its
-students. Everything it
+students, and a digest of the arrays a run was made on. Everything it
 takes from inside the package comes from this module, so that a change inside
 shows here.
 """
 
+from .datasets._mnist1d import array_digest
 from .distillation._group import _INFERENCE_BATCH, _StudentGroup, vectorisable
 from .distillation._losses import KD_LOSSES, teacher_log_probs
 from .distillation._teacher import make_teacher
@@ -18,6 +19,7 @@ __all__ = [
     "_INFERENCE_BATCH",
     "KD_LOSSES",
     "_StudentGroup",
+    "array_digest",
     "default_proxy_module",
     "make_teacher",
     "teacher_log_probs",

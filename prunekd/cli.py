@@ -43,7 +43,14 @@ def _floats(text):
 
 
 def _ints(text):
-    return tuple(int(v) for v in text.split(","))
+    """``0,1,5`` or ranges, ``30-109`` (both ends included)."""
+    out = []
+    for item in text.split(","):
+        first, dash, last = item.strip().partition("-")
+        if dash and first and not last.strip().lstrip("-").isdigit():
+            raise argparse.ArgumentTypeError(f"expected an integer or a range a-b, got {item!r}")
+        out += range(int(first), int(last) + 1) if dash and first else [int(item)]
+    return tuple(out)
 
 
 def _scales(text):
@@ -79,6 +86,18 @@ def _teachers(text):
         out[name.strip()] = int(width)
     if "equal" not in out:
         raise argparse.ArgumentTypeError("the teachers must include 'equal' (the KD teacher)")
+    return out
+
+
+def _teacher_epochs(text):
+    if "=" not in text:
+        return int(text)
+    out = {}
+    for item in text.split(","):
+        name, _, epochs = item.partition("=")
+        if not epochs.strip().isdigit() or int(epochs) < 1:
+            raise argparse.ArgumentTypeError(f"expected name=epochs (at least 1), got {item!r}")
+        out[name.strip()] = int(epochs)
     return out
 
 
@@ -151,7 +170,12 @@ def _budget_options():
 def _training_options():
     """How every network trains."""
     return (
-        ("--teacher-epochs", int, "epochs of every teacher on the full training split"),
+        (
+            "--teacher-epochs",
+            _teacher_epochs,
+            "epochs of every teacher on the full training split: one number, or "
+            "name=epochs per teacher (small=120,equal=70,large=90)",
+        ),
         ("--batch-size", int, "mini-batch size"),
         ("--lr", float, "learning rate (Adam)"),
         ("--temperature", float, "softmax temperature of the distillation term"),
@@ -210,9 +234,17 @@ def _add_data_options(p, d):
         "--dataset",
         choices=DATASETS,
         default=d.dataset,
-        help="digits ships with scikit-learn; the others are read by torchvision from --data-dir",
+        help="digits ships with scikit-learn; mnist1d is generated (pip install "
+        '"prunekd[mnist1d]"); the others are read by torchvision from --data-dir',
     )
     p.add_argument("--data-dir", default=d.data_dir, help="torchvision data folder")
+    p.add_argument(
+        "--test-pool-seed",
+        type=int,
+        default=d.test_pool_seed,
+        help="mnist1d: test every seed on a pool generated with this seed (unseen by runs "
+        "of other seeds) instead of a part of the main pool",
+    )
     p.add_argument("--download", action="store_true", help="let torchvision download the data")
     p.add_argument("--model", choices=MODELS, default=d.model, help="student (and teacher) network")
     p.add_argument(
@@ -259,7 +291,6 @@ def _validate(args, parser):
         "epochs",
         "budget_seeds",
         "steps",
-        "teacher_epochs",
         "batch_size",
         "n_proxies",
         "proxy_epochs",
@@ -268,6 +299,8 @@ def _validate(args, parser):
     ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if isinstance(args.teacher_epochs, int) and args.teacher_epochs < 1:
+        parser.error("--teacher-epochs must be at least 1")
     if not 0 <= args.label_noise < 1:
         parser.error("--label-noise must lie in [0, 1)")
     if args.lr <= 0 or args.temperature <= 0:
@@ -305,6 +338,10 @@ def main(argv=None):
     if args.target is not None:
         parser.error("--target names the label column of --data FILE")
     config = _config_from(args, explicit)
+    try:  # a dict of teacher epochs names every teacher
+        [config.teacher_epochs_of(name) for name in config.teacher_widths]
+    except ValueError as exc:
+        parser.error(f"--teacher-epochs: {exc}")
     start = time.perf_counter()
     try:
         run_sweep(

@@ -247,7 +247,8 @@ def test_the_sweeps_teacher_scores_the_teacher_pruners_unchanged():
 
     config = SweepConfig(model="mlp", width=8, teacher_epochs=4, teacher_widths={"equal": 8})
     X, _, X_test, y, _, y_test = split_data(*load_digits())
-    data = dict(X_train=X, y_train=y, X_test=X_test, y_test=y_test, n_classes=10)
+    data = dict(X_train=X, y_train=y, X_val=X_test, y_val=y_test, X_test=X_test, y_test=y_test,
+                n_classes=10)
     _, _, log_p, accuracy, _, none = _sweep._fit_teacher(config, data, "equal", 8)
     *_, log_p_kept, accuracy_kept, _, teacher = _sweep._fit_teacher(config, data, "equal", 8, keep=True)
     # recording the teacher's training leaves the teacher every student learns from unchanged

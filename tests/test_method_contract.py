@@ -26,7 +26,8 @@ FRACTION = 0.15
 def setting():
     X, y = load_digits()
     X, y = X[:400], y[:400]
-    data = dict(X_train=X, y_train=y, X_test=X[:50], y_test=y[:50], n_classes=10, seed=0)
+    data = dict(X_train=X, y_train=y, X_val=X[:50], y_val=y[:50], X_test=X[:50], y_test=y[:50],
+                n_classes=10, seed=0)
     teacher = _sweep._fit_teacher(CONFIG, data, "equal", 8, keep=True)[-1]
     return X, y, teacher
 

@@ -13,7 +13,7 @@ KD_LOSS_NAMES = tuple(KD_LOSSES)
 # not mixed with these.
 _SCHEMA = 3
 # Settings added after runs were stored, with the value those runs had.
-_ADDED_LATER = {"kd_loss": "kd"}
+_ADDED_LATER = {"kd_loss": "kd", "test_pool_seed": None}
 
 
 @dataclass
@@ -56,7 +56,7 @@ class SweepConfig:
     budget_scales: tuple = (0.5, 2.0)
     budget_seeds: int = 5
     prune_ratios: tuple = (0.3, 0.5, 0.7)
-    teacher_epochs: int = 30
+    teacher_epochs: int | dict = 30
     batch_size: int = 32
     lr: float = 3e-3
     temperature: float = 4.0
@@ -64,8 +64,30 @@ class SweepConfig:
     n_proxies: int = 2
     proxy_epochs: int = 10
     label_noise: float = 0.0
+    test_pool_seed: int = None
     device: str = "cpu"
     mixed_precision: bool = False
+
+    def teacher_epochs_of(self, name):
+        """Epochs of the teacher ``name``: ``teacher_epochs``, or its entry when a dict.
+
+        Each teacher's epochs are fixed by the students' convergence rule on its
+        own curve (``benchmarks/epoch_curve.py --width``), so they may differ.
+
+        Examples
+        --------
+        >>> from prunekd.experiments import SweepConfig
+        >>> SweepConfig(teacher_epochs=30).teacher_epochs_of("large")
+        30
+        >>> SweepConfig(teacher_epochs={"small": 120, "equal": 70, "large": 90}).teacher_epochs_of("small")
+        120
+        """
+        epochs = self.teacher_epochs
+        if not isinstance(epochs, dict):
+            return epochs
+        if name not in epochs:
+            raise ValueError(f"teacher_epochs gives no epochs for the teacher {name!r}: {epochs}")
+        return epochs[name]
 
     def key(self):
         """The settings a stored result depends on (not the grid, which may grow)."""

@@ -133,7 +133,7 @@ class Method:
                 raise ValueError(f"the pruner {self.name!r} needs the sweep's fitted teacher")
             if self.needs == "teacher record":
                 # Windows of 10 epochs (the references' default), shorter for short teachers.
-                window = max(2, min(10, config.teacher_epochs - 1))
+                window = max(2, min(10, config.teacher_epochs_of("equal") - 1))
                 return self.cls(teacher, window=window, random_state=seed, **self.kwargs)
             return self.cls(model=teacher, random_state=seed, **self.kwargs)
         if not self.trains_proxies:

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from .._internal import (
     _INFERENCE_BATCH,
     _StudentGroup,
+    array_digest,
     make_teacher,
     teacher_log_probs,
     vectorisable,
@@ -25,7 +26,7 @@ from ..distillation import DistillationClassifier
 from ._config import SweepConfig, epochs_for
 from ._dynamic import run_dynamic_group
 from ._cost import relative_costs, student_cost
-from ._data import load_dataset, seed_data, split_data
+from ._data import held_out_pool, load_dataset, seed_data, split_data
 from ._plan import plan_groups, plan_runs
 from ._protocol import protocol_hash
 from ._methods import (
@@ -66,13 +67,13 @@ TEACHER_SEED_OFFSET = 1000
 def _fit_teacher(config, data, name, width, keep=False):
     """Fit one teacher of one seed; with ``keep``, also return it, its training recorded.
 
-    Returns ``(seed, name, log-probabilities on X_train, test accuracy,
+    Returns ``(seed, name, log-probabilities on X_train, {"val": , "test": } accuracy,
     seconds, the teacher or None)``.
     """
     with one_thread():
         X, y, seed = data["X_train"], data["y_train"], data.get("seed", 0)
         module, kwargs = net_kwargs(
-            config, data["n_classes"], X.shape[1:], width, config.teacher_epochs
+            config, data["n_classes"], X.shape[1:], width, config.teacher_epochs_of(name)
         )
         # The recorder does not change the training: the teacher is the same without it.
         callbacks = [("dynamics", TrainingDynamics())] if keep else None
@@ -88,7 +89,10 @@ def _fit_teacher(config, data, name, width, keep=False):
         # What every student of this seed needs of this teacher, computed once.
         logits = make_teacher(teacher).logits_array(X, _INFERENCE_BATCH)
         log_p = teacher_log_probs(logits, config.temperature).numpy()
-        accuracy = float(teacher.score(data["X_test"], data["y_test"]))
+        accuracy = {
+            part: float(teacher.score(data[f"X_{part}"], data[f"y_{part}"]))
+            for part in ("val", "test")
+        }
         return seed, name, log_p, accuracy, seconds, teacher if keep else None
 
 
@@ -169,7 +173,7 @@ def _result_row(config, run, n_kept, epochs, costs, k, accuracy, seconds):
 def _fit_teachers(config, datas, todo, parallel, bar):
     """Fit every teacher the runs still to do need, each seed its own.
 
-    Returns ``{(seed, name): (log-probabilities, test accuracy, seconds,
+    Returns ``{(seed, name): (log-probabilities, accuracies, seconds,
     fitted teacher or None)}``; the "equal" teacher is kept, its training
     recorded, where a teacher-scored pruner reads it.
     """
@@ -275,26 +279,33 @@ def _append_group(f, rows, done):
     done.update(run_key(r) for r in new)
 
 
-def _update_info(out, config, datas, teachers, relative, seconds):
-    """``info.json``: split sizes, each teacher's accuracy, seconds and samples, code revisions."""
+def _update_info(out, config, datas, teachers, relative, seconds, digests):
+    """``info.json``: split sizes, each teacher's accuracy, seconds and samples, code revisions.
+
+    ``digests``: SHA-256 of the data's arrays (and of a test pool's), so that a
+    generated dataset is known to be the one the rows were made on.
+    """
     info_path = os.path.join(out, "info.json")
-    info = read_json(info_path)
+    info = {**read_json(info_path), **digests}
     # Every invocation's wall time, a resumed sweep's included.
     info["wall_seconds"] = round(info.get("wall_seconds", 0.0) + seconds, 1)
     runs = info.setdefault("teacher_runs", {})
     for (seed, name), (_, accuracy, seconds, _) in teachers.items():
         runs.setdefault(name, {})[str(seed)] = dict(
-            test_accuracy=accuracy, seconds=round(seconds, 3)
+            test_accuracy=accuracy["test"], val_accuracy=accuracy["val"], seconds=round(seconds, 3)
         )
-    info["teacher_test_accuracy"] = {
-        name: float(np.mean([r["test_accuracy"] for r in by_seed.values()]))
-        for name, by_seed in runs.items()
-    }
+    for part in ("test", "val"):  # runs of before the validation accuracy have none
+        info[f"teacher_{part}_accuracy"] = {
+            name: float(np.mean([r[f"{part}_accuracy"] for r in by_seed.values()]))
+            for name, by_seed in runs.items()
+            if all(f"{part}_accuracy" in r for r in by_seed.values())
+        }
     first = datas[config.seeds[0]]
     n_train = len(first["y_train"])
     # The teacher's own training, reported once: it is paid whatever the students do.
     info["teacher_samples"] = {
-        name: config.teacher_epochs * n_train * relative[name] for name in config.teacher_widths
+        name: config.teacher_epochs_of(name) * n_train * relative[name]
+        for name in config.teacher_widths
     }
     info["relative_forward_cost"] = relative
     info.update(n_train=n_train, n_val=len(first["y_val"]), n_test=len(first["y_test"]))
@@ -358,7 +369,11 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     start = time.perf_counter()
     results_path = prepare_out(out, config, restart, protocol_hash())
     X, y = load_dataset(config.dataset, config.data_dir, config.download)
-    datas = {seed: seed_data(config, X, y, seed) for seed in config.seeds}
+    pools = {seed: held_out_pool(config, seed) for seed in config.seeds}
+    datas = {seed: seed_data(config, X, y, seed, pools[seed]) for seed in config.seeds}
+    digests = {"data_sha256": array_digest(X, y)}
+    if config.test_pool_seed is not None:
+        digests["test_pool_sha256"] = {str(s): array_digest(*p) for s, p in pools.items()}
     done = {run_key(r) for r in read_results(results_path, repair=True)}
     # Only the students not written yet: a member learns the same weights in a group
     # of any size (same initial weights, same batches), so the missing ones give their rows.
@@ -381,4 +396,5 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
         )
     finally:
         shutil.rmtree(memory.location, ignore_errors=True)
-    return _update_info(out, config, datas, teachers, relative, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return _update_info(out, config, datas, teachers, relative, seconds, digests)
