@@ -1,0 +1,104 @@
+"""Freeze results protocol v3 for one dataset from its exploratory runs (validation only for choices).
+
+The rules are in ``prunekd/experiments/protocol_v3.json``; this script applies
+them and writes the values under ``frozen.<dataset>``, and the sizing's
+planning values under ``sizing.datasets.<dataset>``:
+
+* per (pruner, fraction) the KD alpha with the best mean validation accuracy
+  (ties: the smaller), and per small fraction F2's comparator, the
+  score-based pruner with the best mean validation accuracy with KD;
+* the margin: half the full-data student's validation error, rounded to 0.05;
+* the seeds: the sizing rule (``benchmarks/simulate_protocol.py``) at the
+  frozen margin, with the planning SDs the protocol names (MNIST-1D: the
+  exploratory run's, SDs only; digits: v2's, F5c and F6 taking the larger of
+  F5b's and the exploratory run's);
+* the cost per seed of each exploratory sweep (its wall time over its seeds).
+
+Usage, from the repository root::
+
+    python docs/freeze_protocol_v3.py digits docs/results/v3/digits/exploratory \\
+        docs/results/v3/digits/dynamic-exploratory
+"""
+
+import json
+import pathlib
+import sys
+
+import numpy as np
+
+from prunekd.experiments import load_results
+from prunekd.experiments._findings_v3 import PAPER_PRUNERS, primary_family
+from prunekd.experiments._results import Results, nanmean
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PATH = ROOT / "prunekd/experiments/protocol_v3.json"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from simulate_protocol import seeds_needed, upper_sd  # noqa: E402
+
+
+def choices(rows, small):
+    """The frozen alphas and comparators, read off validation accuracy only."""
+    r = Results([row for row in rows if row["pruner"] in PAPER_PRUNERS])
+    alphas = {p: {f"{f:g}": r.chosen_alpha(p, f) for f in r.fractions} for p in r.pruners}
+    scored = [p for p in r.pruners if p != "random"]
+    comparators = {}
+    for f in small:
+        val = [nanmean(r.kd(q, f, alphas[q][f"{f:g}"], "val_accuracy")) for q in scored]
+        comparators[f"{f:g}"] = scored[int(np.nanargmax(val))]
+    return {"alphas": alphas, "pooled_alphas": {}, "comparators": comparators}
+
+
+def margin_of(rows):
+    """Half the full-data student's validation error, in points, rounded to 0.05."""
+    full = Results(rows).kd("random", 1.0, 0.0, "val_accuracy")
+    return round(0.5 * (100 - 100 * nanmean(full)) / 0.05) * 0.05
+
+
+def _seconds_per_seed(folder, rows):
+    info = json.loads((pathlib.Path(folder) / "info.json").read_text())
+    return round(info["wall_seconds"] / len({r["seed"] for r in rows}), 1)
+
+
+def main(dataset, main_folder, dynamic_folder):
+    spec = json.loads(PATH.read_text())
+    rows, dynamic = load_results(main_folder), load_results(dynamic_folder)
+    frozen = choices(rows, spec["small_fractions"])
+    margin = margin_of(rows)
+    r = Results(rows, frozen)
+    family, _ = primary_family(r, dynamic, spec, dataset, frozen, margin)
+    explored = {name: float(np.nanstd(v, ddof=1)) for name, (v, _) in family.items()}
+    plan = spec["sizing"]["datasets"].get(dataset, {"findings": {}})
+    findings = {}
+    for name, (_, threshold) in family.items():
+        sd = explored[name] if dataset != "digits" else plan["findings"][name]["sd"]
+        if dataset == "digits" and name in ("F5c", "F6"):
+            sd = max(sd, explored[name])
+        effect = margin if threshold == 0 else 0.0
+        findings[name] = {"sd": round(sd, 3), "threshold": threshold, "effect": effect}
+    df = plan.get("df", len(r.seeds) - 1)
+    k, alpha = len(findings), spec["family"]["alpha"]
+    needed = {
+        name: seeds_needed(upper_sd(f["sd"], df), f["effect"] - f["threshold"], alpha / k)
+        for name, f in findings.items()
+    }
+    n = max(max(needed.values()), spec["sizing"]["min_seeds"])
+    spec["sizing"]["datasets"][dataset] = {"margin": margin, "df": df, "findings": findings}
+    spec.setdefault("frozen", {})[dataset] = {
+        "rule": f"read off the exploratory runs (seeds {', '.join(map(str, r.seeds))}) by "
+        "docs/freeze_protocol_v3.py: alphas and comparators from validation accuracy only",
+        **frozen,
+        "margin": margin,
+        "exploratory_sd": {k: round(v, 3) for k, v in explored.items()},
+        "seeds_needed": needed,
+        "n_seeds": n,
+        "seconds_per_seed": {
+            "main": _seconds_per_seed(main_folder, rows),
+            "dynamic": _seconds_per_seed(dynamic_folder, dynamic),
+        },
+    }
+    PATH.write_text(json.dumps(spec, indent=2) + "\n")
+    print(json.dumps(spec["frozen"][dataset], indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
