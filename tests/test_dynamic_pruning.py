@@ -302,3 +302,31 @@ def test_a_dataset_with_a_teacher_on_the_fly_is_refused_with_the_fix(data):
         _student(DynamicPruning(), teacher=teacher, module__n_features=5).fit(_Rows(X, y), y)
     with pytest.raises(ValueError, match="TeacherOutputs on a Dataset"):
         _student(DynamicPruning(score="kd"), alpha=0.0, module__n_features=5).fit(_Rows(X, y), y)
+
+
+def test_equal_scores_skip_nothing():
+    rows, weights = epoch_rows(np.ones(10), 0.5, np.random.default_rng(0))
+    assert len(rows) == 10 and np.all(weights == 1)
+    assert len(epoch_rows(np.array([0.0, 1.0, 2.0]), 0.5, np.random.default_rng(0))[0]) == 3
+
+
+def test_anneal_floors_its_last_pruned_epoch(data):
+    X, y, _ = data
+    prune = DynamicPruning(anneal=0.75, random_state=0)  # 0.75 x 10 = 7.5: epochs 1..6 pruned
+    _student(prune, alpha=0.0, max_epochs=10).fit(X, y)
+    assert prune.rows_per_epoch_[6] < N and list(prune.rows_per_epoch_[7:]) == [N] * 3
+
+
+def test_random_state_none_leaves_numpys_global_generator_where_it_was(data):
+    X, y, _ = data
+    state = np.random.get_state()
+    _student(DynamicPruning(random_state=None), alpha=0.0, max_epochs=3).fit(X, y)
+    after = np.random.get_state()
+    assert np.array_equal(after[1], state[1]) and after[2] == state[2]  # key and position
+
+
+def test_score_kd_without_a_cached_teacher_on_arrays_is_refused(data):
+    X, y, teacher = data
+    student = _student(DynamicPruning(score="kd"), teacher=teacher, cache_teacher=False)
+    with pytest.raises(ValueError, match="score='kd'"):
+        student.fit(X, y)

@@ -115,3 +115,19 @@ def test_the_draft_protocol_sizes_every_primary_finding_and_keeps_the_family_bel
     simulated = np.mean(np.abs(t) > stats.t.ppf(1 - level / 2, n - 1))
     assert sim.power(n, sd, effect, level) == pytest.approx(simulated, abs=0.03)
     assert sim.seeds_needed(sd, effect, level) == 22  # the F5 rows of the draft
+
+
+def test_a_not_worse_interval_straddling_zero_is_not_flagged_below_zero():
+    values = -0.1 + 0.5 * np.random.RandomState(0).randn(20)
+    v = holm_verdicts({"F5a": (values, -0.85)})["F5a"]
+    assert v.low < 0 < v.high and not v.below_zero
+
+
+def test_constant_values_read_on_their_side():
+    assert holm_verdicts({"F1": (np.full(10, 1.0), 0.0)})["F1"].word == "reproduced"
+    assert holm_verdicts({"F1": (np.full(10, -1.0), 0.0)})["F1"].word == "contradicted"
+
+
+def test_exactly_min_seeds_values_take_part():
+    v = holm_verdicts({"F1": ([1.0, 1.1, 0.9], 0.0)}, min_seeds=3)["F1"]
+    assert v.word == "reproduced" and v.p < 1

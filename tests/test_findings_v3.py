@@ -163,3 +163,44 @@ def test_the_v3_section_reads_the_family_and_the_teacher_checks():
     failed = "\n".join(v3_section(_rows(), _dynamic(0.7), _info(equal=0.9575 - 0.01), SPEC,
                                   "digits", FROZEN, 0.85))  # fmt: skip
     assert "FAILED: no verdict" in failed and "| F1 |" not in failed
+
+
+def _teachers(large, equal=0.970):
+    return {"teacher_runs": {"equal": {str(s): {"val_accuracy": equal} for s in SEEDS},
+                             "large": {str(s): {"val_accuracy": large} for s in SEEDS}}}  # fmt: skip
+
+
+def test_the_f4_gate_sits_at_half_the_margin(r):
+    notes = primary_family(r, _dynamic(0.7), SPEC, "digits", FROZEN, 0.85, _teachers(0.964))[1]
+    assert set(notes) == {"F4"}  # 0.6 points below the equal teacher: past 0.425
+    assert primary_family(r, _dynamic(0.7), SPEC, "digits", FROZEN, 0.85, _teachers(0.967))[1] == {}
+
+
+def test_f6_without_dynamic_rows_is_not_tested(r):
+    family, notes = primary_family(r, [], SPEC, "digits", FROZEN, 0.85)
+    assert "F6" in notes and np.isnan(family["F6"][0]).all()
+
+
+def test_the_family_holds_the_findings_values(r):
+    family, _ = primary_family(r, _dynamic(0.7), SPEC, "digits", FROZEN, 0.85)
+    expect = {"F1": f1_kd_gain_random(r, SMALL), "F5a": f5_half_with_kd_minus_full(r),
+              "F5b": f5_half_with_kd_minus_full(r, scale=0.5),
+              "F5c": f5_half_with_kd_minus_full(r, scale=SCALE_C),
+              "F6": f6_dynamic_minus_full(_dynamic(0.7), r)[0]}  # fmt: skip
+    for name, want in expect.items():
+        assert np.isfinite(family[name][0]).all()
+        np.testing.assert_allclose(family[name][0], want)
+
+
+def test_f6_reads_only_the_kd_student_at_its_ratio_and_pairs_any_seeds(r):
+    rows = _dynamic(0.7)
+    others = ([dict(row, alpha=0.0, teacher="none", test_accuracy=0.5) for row in rows]
+              + [dict(row, prune_ratio=0.3, test_accuracy=0.5) for row in rows])  # fmt: skip
+    want = f6_dynamic_minus_full(rows, r)[0]
+    np.testing.assert_allclose(f6_dynamic_minus_full(rows + others, r)[0], want)
+
+    def shift(rows):
+        return [dict(row, seed=row["seed"] + 10) for row in rows]
+
+    r10 = Results(shift(_rows()), FROZEN)
+    np.testing.assert_allclose(f6_dynamic_minus_full(shift(rows), r10)[0], want)

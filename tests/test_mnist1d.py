@@ -104,3 +104,26 @@ def test_each_teacher_trains_its_own_epochs(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         main(["--teacher-epochs", "small=3", "--out", str(tmp_path / "x")])
     assert "gives no epochs for the teacher 'equal'" in capsys.readouterr().err
+
+
+def test_each_seed_trains_against_its_own_pool(monkeypatch, tmp_path):
+    from prunekd.experiments import _sweep
+
+    seen, real = {}, _sweep.seed_data
+
+    def spy(config, X, y, seed, pool=None):
+        seen[seed] = array_digest(*pool)
+        return real(config, X, y, seed, pool)
+
+    class Stop(Exception):
+        pass
+
+    def stop(*args, **kwargs):
+        raise Stop
+
+    monkeypatch.setattr(_sweep, "seed_data", spy)
+    monkeypatch.setattr(_sweep, "read_results", stop)
+    config = SweepConfig(dataset="mnist1d", test_pool_seed=1000, seeds=(0, 1), pruners=("random",))
+    with pytest.raises(Stop):
+        _sweep.run_sweep(config, str(tmp_path), progress=False)
+    assert seen == {s: array_digest(*held_out_pool(config, s)) for s in (0, 1)}

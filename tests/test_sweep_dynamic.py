@@ -22,7 +22,7 @@ from prunekd.experiments import (
     write_summary,
 )
 from prunekd.experiments._compute import compute_table
-from prunekd.experiments._store import RESULT_FIELDS, read_results
+from prunekd.experiments._store import RESULT_FIELDS, read_results, run_key
 
 CONFIG = dict(pruners=("random", "infobatch", "infobatch_kd"), fractions=(0.5, 1.0), alphas=(1.0,),
               seeds=(0, 1), model="mlp", width=8, epochs=8, teacher_epochs=3, budget_scales=(),
@@ -188,3 +188,91 @@ def test_the_sweep_passes_the_seed_and_ratio_to_the_callback(monkeypatch, tmp_pa
                     ("infobatch_kd", 0.3, 4, "kd")]  # fmt: skip
     rows = [r for r in load_results(str(tmp_path)) if r["study"] == "dynamic"]
     assert np.all(np.array([r["prune_ratio"] for r in rows]) == 0.3)
+
+
+def test_comparator_epochs_round_and_the_teacher_passes_cost_the_teachers_width(monkeypatch):
+    from prunekd.experiments import _dynamic
+
+    config = SweepConfig(pruners=("random", "infobatch"), epochs=8, batch_size=32)
+    seen = []
+
+    def fake_fit(config, data, run, teacher, relative, epochs=None, kept=None, callback=None):
+        if callback is not None:  # processed 0.7 of 8 epochs x 100 rows: 5.6 epochs' worth
+            callback.rows_per_epoch_ = [100] * 8
+            callback.samples_processed_ = int(0.7 * 800)
+            callback.teacher_samples_ = 100
+        seen.append((run["pruner"], run.get("fraction"), epochs))
+        return {**run, "epochs": epochs or 8, "n_kept": 100, "student_samples": 800.0,
+                "teacher_samples": 0.0}  # fmt: skip
+
+    monkeypatch.setattr(_dynamic, "_fit", fake_fit)
+    monkeypatch.setattr(_dynamic, "_fit_static", lambda *args: {"static": True})
+    runs = [r for r in plan_runs(SweepConfig(**{**config.__dict__, "seeds": (0,),
+                                                "prune_ratios": (0.5,)}))
+            if r["study"] == "dynamic"]  # fmt: skip
+    rows = _dynamic.run_dynamic_group(config, {}, runs, None, {"equal": 2.0})
+    kd = next(r for r in rows if r.get("pruner") == "infobatch" and r["alpha"] > 0)
+    assert kd["teacher_samples"] == 200.0  # 100 rows x a teacher twice the student's cost
+    assert ("random", 1.0, 6) in seen  # round(0.7 x 8) = 6 epochs
+
+
+def test_two_prune_ratios_are_two_runs(tmp_path):
+    row = dict.fromkeys(RESULT_FIELDS, "1")
+    row.update(study="dynamic", pruner="infobatch", teacher="equal")
+    path = tmp_path / "results.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows([{**row, "prune_ratio": p} for p in ("0.3", "0.7")])
+    read = read_results(str(path))
+    assert [r["prune_ratio"] for r in read] == [0.3, 0.7]
+    assert run_key(read[0]) != run_key(read[1])
+
+
+def test_a_planned_comparator_is_done_once_its_measured_row_is_stored():
+    runs = plan_runs(SweepConfig(pruners=("random", "infobatch"), seeds=(0,), prune_ratios=(0.5,)))
+    for run in (r for r in runs if r["study"] == "dynamic" and r["pruner"] == "random"):
+        stored = {**run, "fraction": run["fraction"] or 0.7813,
+                  "budget_scale": run["budget_scale"] or 0.75}  # fmt: skip
+        assert run_key(stored) == run_key(run)
+
+
+def test_an_upgraded_file_reads_prune_ratio_zero_under_the_same_key(tmp_path):
+    path = tmp_path / "results.csv"
+    row = dict.fromkeys(RESULT_FIELDS[:-1], "1")
+    row.update(study="main", pruner="random", teacher="none")
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS[:-1], lineterminator="\n")
+        writer.writeheader()
+        writer.writerow(row)
+    before = run_key(read_results(str(path))[0])
+    read_results(str(path), repair=True)
+    after = read_results(str(path))[0]
+    assert after["prune_ratio"] == 0.0 and run_key(after) == before
+
+
+def _study_rows():
+    rows = []
+    for s in range(3):
+        base = dict(study="dynamic", seed=s, prune_ratio=0.5, fit_seconds=1.0, teacher_samples=0.0)
+        rows += [
+            dict(base, pruner="infobatch", alpha=0.5, teacher="equal", fraction=1.0,
+                 test_accuracy=0.90, student_samples=70.0, teacher_samples=100.0),
+            dict(base, pruner="random", alpha=0.5, teacher="equal", fraction=0.7,
+                 test_accuracy=0.80, student_samples=70.0),
+            dict(base, pruner="random", alpha=0.0, teacher="none", fraction=1.0,
+                 test_accuracy=0.85 + 0.001 * s, student_samples=70.0),
+            dict(study="main", seed=s, pruner="random", fraction=1.0, alpha=0.0, teacher="none",
+                 test_accuracy=0.88, student_samples=100.0),
+        ]  # fmt: skip
+    return rows
+
+
+def test_the_paired_differences_name_their_comparators():
+    from prunekd.experiments._dynamic_report import dynamic_lines, dynamic_points
+
+    lines = dynamic_lines(_study_rows())
+    static = next(line for line in lines if "| static random + KD, same cost |" in line
+                  and line.startswith("| 0.5 | InfoBatch"))  # fmt: skip
+    assert "| +10.0 [+10.0, +10.0] | 3 |" in static
+    assert {p["pruner"] for p in dynamic_points(_study_rows(), 100.0, 1.0)} == {"infobatch"}
