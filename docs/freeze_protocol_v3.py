@@ -51,7 +51,7 @@ def choices(rows, small):
 def margin_of(rows):
     """Half the full-data student's validation error, in points, rounded to 0.05."""
     full = Results(rows).kd("random", 1.0, 0.0, "val_accuracy")
-    return round(0.5 * (100 - 100 * nanmean(full)) / 0.05) * 0.05
+    return round(round(0.5 * (100 - 100 * nanmean(full)) / 0.05) * 0.05, 2)
 
 
 def _seconds_per_seed(folder, rows):

@@ -164,6 +164,12 @@ def _budget_options():
             int,
             "seeds that run the whole budget study (the others run only what finding 5b needs)",
         ),
+        (
+            "--baseline-scales",
+            _scales,
+            "budget scales at which every seed also trains the full data without KD (the "
+            "baselines of same-cost findings; each must be one of --budget-scales)",
+        ),
     )
 
 
@@ -287,9 +293,12 @@ def _validate(args, parser):
         parser.error(f"--budget must be one of {', '.join(BUDGETS)}; got {args.budget!r}")
     if any(not s > 0 for s in args.budget_scales):
         parser.error("--budget-scales must be positive")
+    if args.budget_seeds < 0:
+        parser.error("--budget-seeds must be at least 0")
+    if not set(args.baseline_scales) <= set(args.budget_scales):
+        parser.error("--baseline-scales must be among --budget-scales")
     for name in (
         "epochs",
-        "budget_seeds",
         "steps",
         "batch_size",
         "n_proxies",

@@ -333,3 +333,18 @@ def test_another_kd_loss_leaves_the_frozen_choices():
     design = dataclasses.asdict(SweepConfig())
     assert frozen_choices({**design, "kd_loss": "kd"}) is not None
     assert frozen_choices({**design, "kd_loss": "dkd"}) is None
+
+
+def test_baseline_scales_give_every_seed_its_full_data_baselines():
+    config = SweepConfig(pruners=("random",), fractions=(0.5, 1.0), alphas=(1.0,), seeds=(0, 1, 2),
+                         budget_scales=(0.5, 1.5), budget_seeds=0, baseline_scales=(0.5, 1.5))  # fmt: skip
+    budget = [(r["seed"], r["fraction"], r["alpha"], r["budget_scale"])
+              for r in plan_runs(config) if r["study"] == "budget"]  # fmt: skip
+    assert budget == [(s, 1.0, 0.0, scale) for s in (0, 1, 2) for scale in (0.5, 1.5)]
+    assert "baseline_scales" not in config.key()  # the grid, not the settings: runs resume
+
+
+def test_baseline_scales_must_be_budget_scales(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--out", str(tmp_path), "--budget-scales", "0.5", "--baseline-scales", "1.5"])
+    assert "--baseline-scales must be among --budget-scales" in capsys.readouterr().err

@@ -55,6 +55,7 @@ class SweepConfig:
     steps: int = 800
     budget_scales: tuple = (0.5, 2.0)
     budget_seeds: int = 5
+    baseline_scales: tuple = ()
     prune_ratios: tuple = (0.3, 0.5, 0.7)
     teacher_epochs: int | dict = 30
     batch_size: int = 32
@@ -101,6 +102,7 @@ class SweepConfig:
             "download",
             "budget_scales",
             "budget_seeds",
+            "baseline_scales",
             "prune_ratios",
         }
         grid.add("steps" if self.budget == "epochs" else "epochs")  # the budget not used

@@ -40,15 +40,15 @@ def _budget(config, seed, fraction):
     """Random pruning with and without KD at other budgets (``config.budget_scales``).
 
     The first ``config.budget_seeds`` seeds run the whole budget axis; the
-    others only the runs a finding needs (finding 5b's full data without KD
-    at its budget).
+    others only the runs a finding needs: the full data without KD at finding
+    5b's budget and at every scale of ``config.baseline_scales``.
     """
-    needed = protocol()["findings"]["5b"]["budget_scale"]
+    needed = {protocol()["findings"]["5b"]["budget_scale"], *config.baseline_scales}
     whole = seed in config.seeds[: config.budget_seeds]
     runs = []
     for scale in config.budget_scales:
         for alpha in (0.0, config.capacity_alpha):
-            if whole or (fraction == 1.0 and alpha == 0.0 and scale == needed):
+            if whole or (fraction == 1.0 and alpha == 0.0 and scale in needed):
                 runs.append(
                     dict(
                         study="budget",
