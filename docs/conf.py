@@ -20,7 +20,8 @@ extensions = [
     "myst_parser",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "results_discussion.md"]
+# Sweep folders hold their own summary.md: data, not pages of the site.
+exclude_patterns = ["_build", "results_discussion.md", "results/**"]
 templates_path = ["_templates"]
 autosummary_generate = True
 autodoc_default_options = {"members": False, "inherited-members": False}
