@@ -12,6 +12,9 @@ import json
 import os
 
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "protocol.json")
+# Results protocol v3 (drafted, then frozen per dataset before its confirmatory run): its
+# hash is recorded with every sweep beside the active protocol's.
+PATH_V3 = os.path.join(os.path.dirname(PATH), "protocol_v3.json")
 
 
 @functools.lru_cache(maxsize=None)
@@ -46,6 +49,37 @@ def protocol_hash():
     True
     """
     return _load()[1]
+
+
+def protocol_v3():
+    """Results protocol v3 as a dict (a fresh copy).
+
+    Examples
+    --------
+    >>> from prunekd.experiments._protocol import protocol_v3
+    >>> protocol_v3()["family"]["primary"][:3]
+    ['F1', 'F2', 'F3']
+    """
+    with open(PATH_V3) as f:
+        return json.load(f)
+
+
+def protocol_v3_hash():
+    """The SHA-256 of ``protocol_v3.json``, recorded in every sweep's ``info.json``."""
+    with open(PATH_V3, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def claim_2_family_v3():
+    """Claim 2's family as protocol v3 lists it: methods registered later never enter it.
+
+    Examples
+    --------
+    >>> from prunekd.experiments._protocol import claim_2_family_v3
+    >>> len(claim_2_family_v3()), "random" in claim_2_family_v3()
+    (27, False)
+    """
+    return tuple(protocol_v3()["claim_2_family"]["methods"])
 
 
 def threshold(finding):

@@ -28,7 +28,7 @@ from ._dynamic import run_dynamic_group
 from ._cost import relative_costs, student_cost
 from ._data import held_out_pool, load_dataset, seed_data, split_data
 from ._plan import plan_groups, plan_runs
-from ._protocol import protocol_hash
+from ._protocol import protocol_hash, protocol_v3_hash
 from ._methods import (
     PAPER_PRUNERS,
     PRUNERS,
@@ -312,6 +312,10 @@ def _update_info(out, config, datas, teachers, relative, seconds, digests):
     source = provenance()
     info["prunekd_version"] = source["prunekd_version"]
     info["revisions"] = sorted(set(info.get("revisions", [])) | {str(source["revision"])})
+    # Every version of protocol v3 the run's invocations saw (one, unless it changed).
+    info["protocol_v3_sha256"] = sorted(
+        set(info.get("protocol_v3_sha256", [])) | {protocol_v3_hash()}
+    )
     write_json(info_path, info)
     return info
 
