@@ -12,7 +12,11 @@ from .distillation import (
     DistillationClassifier,
     distillation_loss,
 )
-from .model_selection import best_alpha_per_fraction, smallest_fraction_within
+from .model_selection import (
+    DistillationSearchCV,
+    best_alpha_per_fraction,
+    smallest_fraction_within,
+)
 from .pipeline import Pipeline, make_pipeline
 from .pruning import (
     BasePruner,
@@ -58,6 +62,7 @@ __all__ = [
     "D2Pruner",
     "DeepFoolPruner",
     "DistillationClassifier",
+    "DistillationSearchCV",
     "DynamicsPruner",
     "EL2NPruner",
     "EmbeddingPruner",

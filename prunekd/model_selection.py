@@ -1,9 +1,11 @@
-"""Reading a joint search over the kept fraction and the distillation weight."""
+"""Searching the kept fraction and the distillation weight jointly, and reading the search."""
 
 import numpy as np
 from sklearn.utils import Bunch
 
-__all__ = ["best_alpha_per_fraction", "smallest_fraction_within"]
+from ._search import DistillationSearchCV
+
+__all__ = ["DistillationSearchCV", "best_alpha_per_fraction", "smallest_fraction_within"]
 
 
 def _results(search_or_results):

@@ -128,11 +128,10 @@ def test_methods_over_el2n_give_their_proxies_the_sweeps_settings(name):
 def test_a_method_registered_after_the_v3_draft_does_not_enter_claim_2s_family(monkeypatch):
     from prunekd.experiments import _methods, register
     from prunekd.experiments._protocol import claim_2_family_v3
-    from prunekd.pruning import KCenterGreedyPruner
 
     family = claim_2_family_v3()
     assert set(family) == set(PRUNERS) - {"random"}  # every static method of the draft
     monkeypatch.setattr(_methods, "_REGISTRY", dict(_methods._REGISTRY))
-    register(Method("later_kcenter", "k-center, later", KCenterGreedyPruner, "inputs"))
+    register(Method("later_kcenter", "k-center, later", get_method("kcenter").cls, "inputs"))
     assert "later_kcenter" in _methods.method_names()
     assert "later_kcenter" not in claim_2_family_v3() and claim_2_family_v3() == family
