@@ -139,3 +139,26 @@ def test_seeds_past_budget_seeds_train_only_the_baseline_of_finding_5b(tmp_path)
               if r["study"] == "budget"]  # fmt: skip
     assert sorted(budget) == [("0", "0.2", "0.0"), ("0", "0.2", "0.5"), ("0", "1.0", "0.0"),
                               ("0", "1.0", "0.5"), ("1", "1.0", "0.0")]  # fmt: skip
+
+
+def test_the_teachers_training_is_counted_where_the_teacher_is_needed():
+    from prunekd.experiments._compute import compute_points, compute_table
+
+    rows = []
+    for s in range(3):
+        for pruner, f, alpha in (("random", 1.0, 0.0), ("random", 0.5, 0.0), ("random", 0.5, 0.5),
+                                 ("el2n_teacher", 0.5, 0.0)):  # fmt: skip
+            rows.append(dict(study="main", pruner=pruner, fraction=f, alpha=alpha, seed=s,
+                             teacher="equal" if alpha else "none", budget_scale=1.0,
+                             val_accuracy=0.9, test_accuracy=0.9 + 0.01 * s + 0.001 * f,
+                             student_samples=100.0 * f, teacher_samples=5.0 * (alpha > 0),
+                             pruner_samples=3.0 * (pruner != "random"), fit_seconds=1.0))  # fmt: skip
+    points = {(q["pruner"], q["kd"], q["fraction"]): q for q in compute_points(rows, None, 40.0)}
+    assert points["random", False, 0.5]["with_teacher"] == pytest.approx(0.5)  # no teacher
+    assert points["random", True, 0.5]["with_teacher"] == pytest.approx(0.55 + 0.4)  # KD
+    assert points["el2n_teacher", False, 0.5]["with_teacher"] == pytest.approx(0.53 + 0.4)
+    assert points["random", False, 0.5]["pareto_teacher"]
+    assert not points["random", True, 0.5]["pareto_teacher"]
+    table = compute_table(rows, None, 40.0)
+    assert "with the teacher's training" in table[0] and table[1].count("---") == 8
+    assert "with the teacher's training" not in compute_table(rows)[0]

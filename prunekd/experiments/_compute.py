@@ -10,6 +10,7 @@ once, whatever the students do, and reported apart.
 import numpy as np
 
 from ._dynamic_report import dynamic_points
+from ._methods import get_method, method_names
 from ._methods import label as method_label
 from ._results import Results, complete, nanmean
 from ._stats import t_interval
@@ -27,7 +28,13 @@ def _reference(r):
     return samples, seconds
 
 
-def compute_points(rows, frozen=None):
+def _pays_teacher(point):
+    """Whether a point needs the fitted teacher: KD, or a pruner that reads the teacher."""
+    name = point["pruner"]
+    return point["kd"] or (name in method_names() and get_method(name).reads_teacher)
+
+
+def compute_points(rows, frozen=None, teacher_samples=None):
     """One point per (pruner, KD or not, fraction): relative costs and accuracy with interval.
 
     Returns a list of dicts with ``pruner``, ``kd`` (bool), ``fraction``,
@@ -38,6 +45,10 @@ def compute_points(rows, frozen=None):
     Empty for rows without cost columns (an earlier schema). ``frozen``: the
     protocol's choices of alpha (see :class:`Results`). The dynamic study's
     students are points too, with ``fraction`` None and their ``prune_ratio``.
+    ``teacher_samples``: the teacher's own training, in samples; given, every
+    point also has ``with_teacher`` (student + pruner, plus the teacher's
+    training where it needs the teacher, amortised over one student) and
+    ``pareto_teacher`` (on the front against that cost).
     """
     r = Results(rows, frozen)
     ref_samples, ref_seconds = _reference(r)
@@ -71,16 +82,20 @@ def compute_points(rows, frozen=None):
                 )
     points += dynamic_points(rows, ref_samples, ref_seconds)
     _mark_pareto(points)
+    if teacher_samples is not None:
+        for q in points:
+            q["with_teacher"] = q["total"] + _pays_teacher(q) * teacher_samples / ref_samples
+        _mark_pareto(points, "with_teacher", "pareto_teacher")
     return points
 
 
-def _mark_pareto(points):
-    """Flag the points no other point beats in both accuracy and student + pruner cost."""
+def _mark_pareto(points, cost="total", flag="pareto"):
+    """Flag the points no other point beats in both accuracy and ``cost``."""
     for a in points:
-        a["pareto"] = not any(
-            b["total"] <= a["total"]
+        a[flag] = not any(
+            b[cost] <= a[cost]
             and b["accuracy"][0] >= a["accuracy"][0]
-            and (b["total"] < a["total"] or b["accuracy"][0] > a["accuracy"][0])
+            and (b[cost] < a[cost] or b["accuracy"][0] > a["accuracy"][0])
             for b in points
         )
 
@@ -103,22 +118,29 @@ def _table_order(q):
     )
 
 
-def compute_table(rows, frozen=None):
-    """Markdown lines: the accuracy-against-compute table (★: on the Pareto front)."""
-    points = compute_points(rows, frozen)
+def compute_table(rows, frozen=None, teacher_samples=None):
+    """Markdown lines: the accuracy-against-compute table (★: on the Pareto front).
+
+    With ``teacher_samples``, a column with the teacher's training counted
+    (amortised over one student; ☆: on that cost's Pareto front).
+    """
+    points = compute_points(rows, frozen, teacher_samples)
     if not points:
         return []
+    both = teacher_samples is not None
+    extra = " cost, with the teacher's training (×) |" if both else ""
     lines = [
-        "| pruner | KD | f | cost, student (×) | cost, student + pruner (×) | student wall time (×) "
-        "| test accuracy (%) [95% interval] |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| pruner | KD | f | cost, student (×) | cost, student + pruner (×) |"
+        f"{extra} student wall time (×) | test accuracy (%) [95% interval] |",
+        "| --- " * (7 + both) + "|",
     ]
     for q in sorted(points, key=_table_order):
         kept = f"{q['fraction']:g}" if q["fraction"] else f"dynamic, r={q['prune_ratio']:g}"
+        teacher = f" {q['with_teacher']:.2f}{' ☆' if q['pareto_teacher'] else ''} |" if both else ""
         lines.append(
             f"| {method_label(q['pruner'])} | {'yes' if q['kd'] else 'no'} | {kept} "
-            f"| {q['student']:.2f} | {q['total']:.2f}{' ★' if q['pareto'] else ''} "
-            f"| {q['seconds']:.2f} | {_acc(q['accuracy'])} |"
+            f"| {q['student']:.2f} | {q['total']:.2f}{' ★' if q['pareto'] else ''} |{teacher}"
+            f" {q['seconds']:.2f} | {_acc(q['accuracy'])} |"
         )
     return lines
 

@@ -246,8 +246,9 @@ def _verdict_lines(rows, r, config):
     return lines + claim2_section(r)
 
 
-def _compute_lines(rows, config):
-    table = compute_table(rows, frozen_choices(config))
+def _compute_lines(rows, config, info):
+    teacher = (info.get("teacher_samples") or {}).get("equal")
+    table = compute_table(rows, frozen_choices(config), teacher)
     if not table:
         return []
     lines = [
@@ -256,7 +257,10 @@ def _compute_lines(rows, config):
         "Cost in samples processed by a network of the student's size, relative to one "
         "full-data student without KD: *student* counts its training and the teacher passes KD "
         "adds; *student + pruner* adds the pruner's own scoring (★: on the Pareto front of "
-        "accuracy against that cost). The teacher's own training is paid once: see below.",
+        "accuracy against that cost); *with the teacher's training* adds the equal teacher's "
+        "own training wherever the student or the pruner needs the teacher, amortised over one "
+        "student (☆: on that front; a search that trains many students from one teacher "
+        "pays it once).",
         "",
         *table,
         "",
@@ -319,7 +323,7 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
     lines = _intro(r, config, info, command, provenance)
     lines += _accuracy_tables(r) + _alpha_tables(r) + _capacity_lines(r, config)
     lines += _verdict_lines(rows, r, config)
-    lines += _compute_lines(rows, config) + _teacher_cost_lines(config, info)
+    lines += _compute_lines(rows, config, info) + _teacher_cost_lines(config, info)
     lines += dynamic_lines(rows)
     if r.kd_alphas:
         auto = alpha_regret(rows, knots_rule(AUTO_ALPHA_KNOTS))
