@@ -34,7 +34,7 @@ try:  # an optional dependency (the "distributed" and "test" extras)
 except ImportError:
     Accelerator = None
 
-from prunekd import AcceleratedDistillationClassifier, DistillationClassifier
+from prunekd import AcceleratedDistillationClassifier, DistillationClassifier, DistillationSearchCV
 from prunekd.experiments import SweepConfig, methods
 from prunekd.models import MLP
 
@@ -125,12 +125,16 @@ ACCELERATED = (
         DistillationClassifier(MLP, alpha=0.0, **STUDENT),
         # on one process, as the checks run it
         *ACCELERATED,
+        # a one-candidate grid: the search's own contract (its per-fold teachers: test_search.py)
+        DistillationSearchCV(DistillationClassifier(MLP, alpha=0.0, **STUDENT), {"lr": [0.01]}, cv=2),
     ],
     expected_failed_checks=lambda est: (
         ACCELERATED_EXPECTED_FAILED_CHECKS
         if isinstance(est, AcceleratedDistillationClassifier)
         else STUDENT_EXPECTED_FAILED_CHECKS
         if isinstance(est, DistillationClassifier)
+        else {}
+        if isinstance(est, DistillationSearchCV)
         else EXPECTED_FAILED_CHECKS
     ),
 )
