@@ -15,7 +15,10 @@ Private methods prunekd *overrides* (listed in :data:`OVERRIDES`):
   :class:`prunekd.AcceleratedDistillationClassifier` keeps ``verbose=0``
   silent;
 * ``AccelerateMixin._initialize_accelerator`` (skorch): the same class keeps
-  the parameter-free loss out of DistributedDataParallel.
+  the parameter-free loss out of DistributedDataParallel;
+* ``BaseSearchCV._run_search`` (scikit-learn): the extension point its
+  docstring offers subclasses; :class:`prunekd.DistillationSearchCV` runs its
+  grid through it, as ``GridSearchCV`` does.
 
 Both skorch overrides are tested with skorch 1.4.0 (the oldest allowed) and
 the newest release CI installs. ``_parameter_constraints`` is scikit-learn's
@@ -27,6 +30,10 @@ estimators follow; prunekd's estimators declare theirs with it.
 # packages do it: the constraint classes of ``_parameter_constraints``, checked
 # once per ``fit`` by the ``_fit_context`` decorator.
 from sklearn.base import _fit_context
+
+# The search machinery GridSearchCV is built on (cv_results_, refit, multi-metric
+# scoring, error_score), for prunekd.DistillationSearchCV.
+from sklearn.model_selection._search import BaseSearchCV
 
 # The step names of ``make_pipeline`` and the timing lines of
 # ``Pipeline(verbose=True)``, so that prunekd's Pipeline reads like scikit-learn's.
@@ -48,6 +55,7 @@ from sklearn.utils.validation import _num_samples
 OVERRIDES = {
     "Pipeline": ("_iter",),
     "AcceleratedDistillationClassifier": ("_initialize_callbacks", "_initialize_accelerator"),
+    "DistillationSearchCV": ("_run_search",),
 }
 # Private names that are conventions for third-party estimators, not calls.
 CONVENTIONS = ("_parameter_constraints",)
@@ -102,6 +110,7 @@ def set_training(net, training):
 
 
 __all__ = [
+    "BaseSearchCV",
     "CONVENTIONS",
     "OVERRIDES",
     "criteria",

@@ -4,9 +4,8 @@ import numpy as np
 from joblib import hash as joblib_hash
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
-from sklearn.model_selection._search import BaseSearchCV
-from sklearn.utils import _safe_indexing
 
+from ._compat import BaseSearchCV, _safe_indexing
 from .distillation import DistillationClassifier
 
 

@@ -163,3 +163,23 @@ def test_the_choose_a_pruner_page_places_every_method(make_results):
         assert groups[label(method.name)] == NEEDS[method.needs], method.name
     for method in methods("dynamic"):  # no kept fraction: named in a section of their own
         assert f"`{method.name}`" in text[text.index("## Dynamic selection"):]
+
+
+def test_the_v3_page_sets_both_datasets_side_by_side():
+    import sys
+
+    sys.path.insert(0, DOCS)
+    try:
+        from _results_v3 import v3_results_page
+    finally:
+        sys.path.remove(DOCS)
+    from prunekd.experiments._protocol import protocol_v3
+
+    folder = os.path.join(DOCS, "results", "v3", "digits")
+    text = v3_results_page({"digits": {"main": os.path.join(folder, "exploratory"),
+                                       "dynamic": os.path.join(folder, "dynamic-exploratory")}})  # fmt: skip
+    rows = [line for line in text.splitlines() if line.startswith("| F")]
+    primary = protocol_v3()["family"]["primary"]
+    assert [row.split(".")[0][2:] for row in rows[: len(primary)]] == primary
+    assert all(row.endswith("| not run yet | not yet |") for row in rows[: len(primary)])
+    assert "## digits: results protocol v3" in text and "Teacher check" in text
