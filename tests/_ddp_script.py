@@ -16,11 +16,12 @@ from accelerate import Accelerator
 from accelerate.utils import DataLoaderConfiguration
 
 from prunekd import AcceleratedDistillationClassifier, DistillationClassifier
+from prunekd.callbacks import DynamicPruning
 from prunekd.datasets import load_digits
 from prunekd.distillation import TeacherOutputs
 from prunekd.models import MLP
 
-N, BATCH = 512, 64  # a whole number of global batches: no padded last batch
+N, BATCH = 512, 64  # a whole number of global batches: no padded last batch (but when pruned)
 
 
 def data():
@@ -59,6 +60,22 @@ def main(out, stored):
                  proba=net.predict_proba(X), world=accelerator.num_processes,
                  distributed=accelerator.distributed_type.value,
                  backend=torch.distributed.get_backend())  # fmt: skip
+    dynamic(X, fitted, accelerator, out)
+
+
+def dynamic(X, fitted, accelerator, out):
+    """Dynamic pruning on two processes: its selections and the samples it processed, per rank."""
+    y = data()[1]
+    for seeded in (True, False):  # random_state 0, and None (drawn once, by the first process)
+        prune = DynamicPruning(prune_ratio=0.5, random_state=0 if seeded else None)
+        net = AcceleratedDistillationClassifier(MLP, accelerator=accelerator,
+                                                callbacks=[("prune", prune)],
+                                                **student_params(fitted, False, True))  # fmt: skip
+        net.fit(X, y)
+        weights = torch.cat([p.detach().flatten() for p in net.module_.parameters()]).numpy()
+        np.savez(os.path.join(out, f"dynamic-{seeded}-rank{accelerator.process_index}.npz"),
+                 weights=weights, keep_counts=prune.keep_counts_, rows=prune.rows_per_epoch_,
+                 scores=prune.scores_, proba=net.predict_proba(X))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -36,10 +36,8 @@ def ddp_runs(tmp_path_factory):
                str(out / "outputs")]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    return {
-        case: [dict(np.load(out / f"{case}-rank{r}.npz")) for r in range(2)]
-        for case in script.CASES
-    }
+    cases = [*script.CASES, "dynamic-True", "dynamic-False"]
+    return {case: [dict(np.load(out / f"{case}-rank{r}.npz")) for r in range(2)] for case in cases}
 
 
 def _single_process(case):
@@ -102,3 +100,27 @@ def test_accelerate_refuses_its_own_mixed_precision_flag():
     with pytest.raises(ValueError, match=r"Accelerator\(mixed_precision='bf16'\)"):
         net.fit(X, y)
     assert not net.initialized_
+
+
+@pytest.mark.parametrize("seeded", [True, False])
+def test_dynamic_pruning_on_two_processes_skips_the_same_rows_on_both(ddp_runs, seeded):
+    from prunekd.callbacks import DynamicPruning
+
+    first, second = ddp_runs[f"dynamic-{seeded}"]
+    for name in ("keep_counts", "rows", "scores", "weights"):  # gathered scores: one selection
+        np.testing.assert_array_equal(first[name], second[name])
+    assert first["rows"][0] == len(script.data()[1]) and first["rows"][1] < first["rows"][0]
+    y = script.data()[1]
+    assert (first["proba"].argmax(1) == y).mean() > 0.8
+    if not seeded:
+        return
+    # the first epoch is the single process's (whole batches): so are its scores and the next
+    # epoch's selection; later epochs pad their last batch, and drift by float rounding
+    X = script.data()[0]
+    prune = DynamicPruning(prune_ratio=0.5, random_state=0)
+    with torch.random.fork_rng():
+        torch.set_num_threads(1)
+        DistillationClassifier(MLP, callbacks=[("prune", prune)],
+                               **script.student_params(script.teacher(X, y), False, True)).fit(X, y)  # fmt: skip
+    assert list(first["rows"][:2]) == list(prune.rows_per_epoch_[:2])
+

@@ -54,6 +54,35 @@ def _generator(random_state):
     raise ValueError(f"random_state must be None, an int or a RandomState; got {random_state!r}")
 
 
+def _processes(net):
+    """The accelerator of a student trained on several processes, else None."""
+    accelerator = getattr(net, "accelerator", None)
+    return accelerator if accelerator is not None and accelerator.num_processes > 1 else None
+
+
+def _shared_seed(net, random_state):
+    """``random_state``, or on several processes one drawn by the first: all skip the same rows."""
+    accelerator = _processes(net)
+    if accelerator is None or random_state is not None:
+        return random_state
+    draw = torch.as_tensor([int(np.random.SeedSequence().generate_state(1)[0])], dtype=torch.int64)
+    return int(accelerator.gather(draw.to(accelerator.device))[0])
+
+
+def _gathered(net, rows, logits, targets):
+    """An epoch's (row, logits, target) of every process (its own shard on each): all score all."""
+    accelerator = _processes(net)
+    if accelerator is None:
+        return rows, logits, targets
+    # Shards may differ in length by a batch's remainder: pad, gather, drop the padding.
+    rows = accelerator.pad_across_processes(rows.to(accelerator.device), pad_index=-1)
+    logits = accelerator.pad_across_processes(logits.to(accelerator.device))
+    targets = accelerator.pad_across_processes(targets.to(accelerator.device))
+    rows, logits, targets = (accelerator.gather(t).cpu() for t in (rows, logits, targets))
+    keep = rows >= 0
+    return rows[keep], logits[keep], targets[keep]
+
+
 class _Rows:
     """Rows ``rows`` of an array, indexed on demand (no copy of the inputs per epoch)."""
 
@@ -114,6 +143,11 @@ class DynamicPruning(Callback):
     here the first epoch trains on every row and exactly ``floor(prune_ratio
     * k)`` are skipped, so counts are exact for a seed; random draws use the
     callback's own generator, never numpy's global one.
+
+    With :class:`~prunekd.AcceleratedDistillationClassifier` on several
+    processes, each scores its own shard of every batch; the scores are
+    gathered, so every process skips the same rows (a ``random_state`` of
+    None is drawn once, by the first process).
 
     Supported: array inputs with the student's default loader, and torch
     Datasets (augmented or not: a row is scored, per row and not per view, by
@@ -212,11 +246,11 @@ class DynamicPruning(Callback):
                 f"{net.max_steps} fixes the optimiser steps, so it would save nothing; train "
                 "by max_epochs"
             )
-        if hasattr(net, "accelerator") or not (is_dataset(X) or net._can_batch(X, y.labels)):
+        if not (is_dataset(X) or net._can_batch(X, y.labels)):
             raise ValueError(
                 f"{name} needs arrays with the student's default DataLoader, or a torch "
-                "Dataset; train_split=None and one process: a custom loader over arrays, a "
-                "validation split and Accelerate are not supported yet"
+                "Dataset, and train_split=None: a custom loader over arrays and a validation "
+                "split are not supported yet"
             )
         if sum(isinstance(c, DynamicPruning) for _, c in net.callbacks_) > 1:
             raise ValueError(f"a student takes one {name} callback; got several")
@@ -262,7 +296,7 @@ class DynamicPruning(Callback):
         if y.weights is None:  # the rescaling rides on the student's per-row weights
             y.weights = torch.ones(n)
         self._rows_of_y, self._view = None, None
-        self._rng = _generator(self.random_state)
+        self._rng = _generator(_shared_seed(net, self.random_state))
         self._n_epochs = net.max_epochs
         self._epoch, self._seen = 0, []
         self.scores_ = np.zeros(n)
@@ -331,7 +365,7 @@ class DynamicPruning(Callback):
         return (loss if soft is None else loss + alpha * soft).cpu().numpy()
 
     def on_epoch_end(self, net, **kwargs):
-        rows, logits, targets = (torch.cat(part) for part in zip(*self._seen))
+        rows, logits, targets = _gathered(net, *(torch.cat(part) for part in zip(*self._seen)))
         self.scores_[rows.cpu().numpy()] = self._row_scores(net, logits, targets)
         self._seen = []
         self._epoch += 1
