@@ -1,9 +1,11 @@
 """A grid search over a student or a pruning pipeline, whose teacher may be fitted per training fold."""
 
 import numpy as np
+from joblib import effective_n_jobs
 from joblib import hash as joblib_hash
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
+from tqdm.auto import tqdm
 
 from ._compat import BaseSearchCV, _safe_indexing
 from .distillation import DistillationClassifier
@@ -117,6 +119,10 @@ class DistillationSearchCV(BaseSearchCV):
         All as ``GridSearchCV``'s.
     teacher_per_fold : bool, default=False
         Fit a clone of the student's teacher on every training fold.
+    progress : bool, default=False
+        Show a progress bar over the candidates, with the time left (the
+        candidates are then evaluated ``n_jobs`` at a time, all their folds in
+        parallel; the results are the same).
 
     Attributes
     ----------
@@ -149,6 +155,7 @@ class DistillationSearchCV(BaseSearchCV):
     _parameter_constraints = {
         **GridSearchCV._parameter_constraints,
         "teacher_per_fold": ["boolean"],
+        "progress": ["boolean"],
     }
 
     def __init__(
@@ -165,6 +172,7 @@ class DistillationSearchCV(BaseSearchCV):
         error_score=np.nan,
         return_train_score=False,
         teacher_per_fold=False,
+        progress=False,
     ):
         super().__init__(
             estimator=estimator,
@@ -179,9 +187,19 @@ class DistillationSearchCV(BaseSearchCV):
         )
         self.param_grid = param_grid
         self.teacher_per_fold = teacher_per_fold
+        self.progress = progress
 
     def _run_search(self, evaluate_candidates):
-        evaluate_candidates(ParameterGrid(self.param_grid))
+        candidates = list(ParameterGrid(self.param_grid))
+        if not self.progress:
+            evaluate_candidates(candidates)
+            return
+        # scikit-learn accumulates the results of every call, in order: the same cv_results_.
+        step = max(1, effective_n_jobs(self.n_jobs))
+        with tqdm(total=len(candidates), desc="candidates", unit="candidate", leave=False) as bar:
+            for start in range(0, len(candidates), step):
+                evaluate_candidates(candidates[start : start + step])
+                bar.update(len(candidates[start : start + step]))
 
     def fit(self, X, y=None, **params):
         """Run the search (with a teacher per training fold if asked), then refit.

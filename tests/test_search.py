@@ -115,3 +115,13 @@ def test_the_teacher_itself_is_not_searched_with_per_fold_teachers(data):
     grid = {"distillationclassifier__teacher": [_Teacher(), _Teacher(C=0.1)]}
     with pytest.raises(ValueError, match="do not search 'distillationclassifier__teacher'"):
         DistillationSearchCV(_pipe(_Teacher()), grid, cv=2, teacher_per_fold=True).fit(X, y)
+
+
+def test_a_progress_bar_changes_nothing_in_the_results(data, capsys):
+    X, y = data
+    teacher = LogisticRegression().fit(X, y)
+    quiet = DistillationSearchCV(_pipe(teacher), GRID, cv=2).fit(X, y)
+    shown = DistillationSearchCV(_pipe(teacher), GRID, cv=2, progress=True, n_jobs=1).fit(X, y)
+    for key in ("mean_test_score", "rank_test_score", "params"):
+        assert list(quiet.cv_results_[key]) == list(shown.cv_results_[key])
+    assert "candidates" in capsys.readouterr().err  # the bar, with the time left

@@ -62,6 +62,7 @@ def run(args, parser, explicit):
             fractions=fractions,
             alphas=alphas,
             n_jobs=args.jobs,
+            progress=not args.no_progress,
             max_epochs=args.epochs if "epochs" in explicit else None,
             random_state=args.seeds[0] if "seeds" in explicit else 0,
         )

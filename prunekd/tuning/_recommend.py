@@ -4,10 +4,14 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from .._rows import take
-from ..model_selection import best_alpha_per_fraction, smallest_fraction_within
+from ..model_selection import (
+    DistillationSearchCV,
+    best_alpha_per_fraction,
+    smallest_fraction_within,
+)
 from ._build import prepare
 from ._load import check_labels
 
@@ -35,7 +39,7 @@ class Recommendation:
         ``fit_seconds`` (mean over the folds).
     teacher_seconds, search_seconds : float
         Wall time of the teacher's fit and of the search.
-    search : GridSearchCV
+    search : DistillationSearchCV
         The fitted search, refitted at the recommendation.
     """
 
@@ -115,6 +119,7 @@ def recommend(
     max_epochs=None,
     random_state=0,
     n_jobs=None,
+    progress=False,
 ):
     """Search kept fraction x alpha on your data; recommend the cheapest that keeps accuracy.
 
@@ -142,6 +147,8 @@ def recommend(
     random_state : int, default=0
     n_jobs : int or None
         Parallel search candidates.
+    progress : bool, default=False
+        Show a progress bar over the search's candidates, with the time left.
 
     Returns
     -------
@@ -172,13 +179,14 @@ def recommend(
     teacher_seconds = time.perf_counter() - start
     pipe = build(teacher)
     names = {"fraction": f"{pipe.steps[-2][0]}__fraction", "alpha": f"{pipe.steps[-1][0]}__alpha"}
-    search = GridSearchCV(
+    search = DistillationSearchCV(
         pipe,
         {names["fraction"]: list(fractions), names["alpha"]: list(alphas)},
         cv=StratifiedKFold(cv, shuffle=True, random_state=random_state),
         refit=smallest_fraction_within(tolerance),
         n_jobs=n_jobs,
         error_score="raise",
+        progress=progress,
     )
     start = time.perf_counter()
     search.fit(X_train, y_train)
