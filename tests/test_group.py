@@ -41,6 +41,8 @@ def test_a_group_equals_one_fit_per_member(setting, kd_loss):
         for name, weights in zip(group.module_._names, group.module_.weights):
             torch.testing.assert_close(weights[k], alone.module_.state_dict()[name], atol=5e-5, rtol=0)
         assert correct[k] == int((alone.predict(X_test) == y_test).sum())
+        np.testing.assert_allclose(group.member_proba(X_test)[k], alone.predict_proba(X_test),
+                                   atol=1e-4, rtol=0)  # fmt: skip
 
 
 def test_a_group_without_any_teacher_trains_as_plain_students(setting):

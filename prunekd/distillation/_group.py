@@ -11,6 +11,7 @@ alpha or teachers. Its API (``_StudentGroup``):
   rows), with the teachers' :func:`teacher_log_probs` on all of ``X``
   (``(n_teachers, n, C)``) and optional per-row weights per member.
 - ``member_correct(X, y)``: every member's number of correct predictions;
+  ``member_proba(X)``: every member's class probabilities, ``(K, n, C)``;
   ``module_.weights``: the stacked parameters, member ``k`` at index ``k``.
 - ``vectorisable(module, **kwargs)``: whether members of a network can share
   one model (a network with buffers trains one member at a time).
@@ -232,15 +233,29 @@ class _StudentGroup(_Classifier):
         return torch.as_tensor([max(t, 0) for t in self.teachers])
 
     @torch.no_grad()
-    def member_correct(self, X, y):
-        """How many of ``X`` every member classifies as ``y`` (class indices): ints, shape ``(K,)``."""
+    def _member_logits(self, X):
+        """Every member's logits on ``X``, batch by batch: tensors of shape ``(K, batch, C)``."""
         self.module_.eval()
         n_members = len(self.alphas)
-        correct = torch.zeros(n_members, dtype=torch.int64)
-        y = torch.as_tensor(np.asarray(y))
         for start in range(0, len(X), _INFERENCE_BATCH):
             xb = torch.as_tensor(X[start : start + _INFERENCE_BATCH])
-            xb = to_tensor(xb.expand(n_members, *xb.shape), device=self.device)
-            pred = self.module_(xb).argmax(-1).cpu()
-            correct += (pred == y[start : start + _INFERENCE_BATCH]).sum(1)
+            yield self.module_(to_tensor(xb.expand(n_members, *xb.shape), device=self.device))
+
+    def member_proba(self, X):
+        """Every member's class probabilities on ``X``: float array of shape ``(K, n, C)``.
+
+        What each member's :meth:`~prunekd.DistillationClassifier.predict_proba`
+        would give (a softmax of its logits), computed for all members at once.
+        """
+        parts = [torch.softmax(z.float(), dim=-1).cpu() for z in self._member_logits(X)]
+        return torch.cat(parts, dim=1).numpy()
+
+    def member_correct(self, X, y):
+        """How many of ``X`` every member classifies as ``y`` (class indices): ints, shape ``(K,)``."""
+        correct = torch.zeros(len(self.alphas), dtype=torch.int64)
+        y, start = torch.as_tensor(np.asarray(y)), 0
+        for logits in self._member_logits(X):  # the argmax of the logits, as the sweep stores it
+            pred = logits.argmax(-1).cpu()
+            correct += (pred == y[start : start + pred.shape[1]]).sum(1)
+            start += pred.shape[1]
         return correct.tolist()
