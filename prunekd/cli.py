@@ -77,28 +77,26 @@ def _one_of(choices):
     return parse
 
 
-def _teachers(text):
+def _named_ints(text, unit):
+    """``small=4,equal=16``: names and positive integers (``unit`` names them in errors)."""
     out = {}
     for item in text.split(","):
-        name, _, width = item.partition("=")
-        if not width:
-            raise argparse.ArgumentTypeError(f"expected name=width, got {item!r}")
-        out[name.strip()] = int(width)
+        name, _, value = item.partition("=")
+        if not value.strip().isdigit() or int(value) < 1:
+            raise argparse.ArgumentTypeError(f"expected name={unit} (at least 1), got {item!r}")
+        out[name.strip()] = int(value)
+    return out
+
+
+def _teachers(text):
+    out = _named_ints(text, "width")
     if "equal" not in out:
         raise argparse.ArgumentTypeError("the teachers must include 'equal' (the KD teacher)")
     return out
 
 
 def _teacher_epochs(text):
-    if "=" not in text:
-        return int(text)
-    out = {}
-    for item in text.split(","):
-        name, _, epochs = item.partition("=")
-        if not epochs.strip().isdigit() or int(epochs) < 1:
-            raise argparse.ArgumentTypeError(f"expected name=epochs (at least 1), got {item!r}")
-        out[name.strip()] = int(epochs)
-    return out
+    return int(text) if "=" not in text else _named_ints(text, "epochs")
 
 
 def _default_teachers(width):

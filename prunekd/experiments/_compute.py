@@ -12,7 +12,7 @@ import numpy as np
 from ._dynamic_report import dynamic_points
 from ._methods import get_method, method_names
 from ._methods import label as method_label
-from ._results import Results, complete, nanmean
+from ._results import Results, complete, fmt_accuracy, nanmean
 from ._stats import t_interval
 
 
@@ -100,13 +100,6 @@ def _mark_pareto(points, cost="total", flag="pareto"):
         )
 
 
-def _acc(interval):
-    mean, low, high = interval
-    if not np.isfinite(low):
-        return f"{100 * mean:.1f}"
-    return f"{100 * mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
-
-
 def _table_order(q):
     """Random first, then by method, KD, fraction, and a dynamic method's prune ratio."""
     return (
@@ -140,7 +133,7 @@ def compute_table(rows, frozen=None, teacher_samples=None):
         lines.append(
             f"| {method_label(q['pruner'])} | {'yes' if q['kd'] else 'no'} | {kept} "
             f"| {q['student']:.2f} | {q['total']:.2f}{' ★' if q['pareto'] else ''} |{teacher}"
-            f" {q['seconds']:.2f} | {_acc(q['accuracy'])} |"
+            f" {q['seconds']:.2f} | {fmt_accuracy(q['accuracy'])} |"
         )
     return lines
 
@@ -181,7 +174,7 @@ def budget_table(rows, alpha, epochs):
         for f, cost, accuracy in cells:
             lines.append(
                 f"| {f'alpha={alpha:g}' if kd else 'no'} | {scale * epochs:g} | {f:g} "
-                f"| {cost:.2f} | {_acc(accuracy)} |"
+                f"| {cost:.2f} | {fmt_accuracy(accuracy)} |"
             )
     return lines
 

@@ -65,3 +65,28 @@ def student_cost(epochs, n_kept, batch_size, alpha, teacher_cost):
     steps = epochs * -(-n_kept // batch_size)
     teacher = float(n_kept * teacher_cost) if alpha > 0 else 0.0
     return steps, epochs * n_kept, teacher
+
+
+def result_row(config, run, n_kept, epochs, teacher_cost, accuracy, seconds, pruner=(0.0, 0.0)):
+    """A student's row of ``results.csv``: its settings, what it cost, its accuracies.
+
+    ``teacher_cost``: the forward cost of its teacher relative to the student;
+    ``accuracy``: ``(validation, test)``; ``pruner``: the samples and seconds
+    of its pruner's scoring and selection.
+    """
+    steps, samples, teacher = student_cost(
+        epochs, n_kept, config.batch_size, run["alpha"], teacher_cost
+    )
+    return {
+        **run,
+        "n_kept": n_kept,
+        "epochs": epochs,
+        "steps": steps,
+        "student_samples": samples,
+        "teacher_samples": teacher,
+        "pruner_samples": pruner[0],
+        "val_accuracy": accuracy[0],
+        "test_accuracy": accuracy[1],
+        "fit_seconds": round(seconds, 3),
+        "pruner_seconds": round(pruner[1], 3),
+    }

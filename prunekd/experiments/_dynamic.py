@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from ..distillation import DistillationClassifier
-from ._cost import student_cost
+from ._cost import result_row
 from ._methods import get_method, make_pruner
 from ._train import net_kwargs, one_thread
 
@@ -78,20 +78,7 @@ def _fit(config, data, run, teacher, relative, epochs=None, kept=None, callback=
     start = time.perf_counter()
     student.fit(X, y)
     seconds = time.perf_counter() - start
-    steps, samples, teacher_samples = student_cost(
-        epochs, len(kept), config.batch_size, run["alpha"], relative.get(run["teacher"], 0.0)
-    )
-    return {
-        **run,
-        "budget_scale": epochs / config.epochs,
-        "n_kept": len(kept),
-        "epochs": epochs,
-        "steps": steps,
-        "student_samples": samples,
-        "teacher_samples": teacher_samples,
-        "pruner_samples": 0.0,
-        "val_accuracy": float(student.score(data["X_val"], data["y_val"])),
-        "test_accuracy": float(student.score(data["X_test"], data["y_test"])),
-        "fit_seconds": round(seconds, 3),
-        "pruner_seconds": 0.0,
-    }
+    accuracy = tuple(float(student.score(data[f"X_{p}"], data[f"y_{p}"])) for p in ("val", "test"))
+    run = {**run, "budget_scale": epochs / config.epochs}
+    teacher_cost = relative.get(run["teacher"], 0.0)
+    return result_row(config, run, len(kept), epochs, teacher_cost, accuracy, seconds)

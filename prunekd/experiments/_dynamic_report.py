@@ -10,13 +10,21 @@ import numpy as np
 
 from ._methods import get_method
 from ._methods import label as method_label
-from ._results import fmt_interval
+from ._results import fmt_accuracy, fmt_interval
 from ._stats import t_interval
 
 
 def _by_seed(rows, **match):
     """``{seed: row}`` of the rows matching every ``key=value`` of ``match``."""
     return {r["seed"]: r for r in rows if all(r.get(k) == v for k, v in match.items())}
+
+
+def _by_ratio(rows):
+    """``(prune ratio, its rows)``, by increasing ratio."""
+    return [
+        (q, [r for r in rows if r["prune_ratio"] == q])
+        for q in sorted({r["prune_ratio"] for r in rows})
+    ]
 
 
 def _role(row):
@@ -88,13 +96,11 @@ def dynamic_lines(rows):
         "| prune ratio | student | cost (×) | test accuracy (%) [95% interval] |",
         "| --- | --- | --- | --- |",
     ]
-    for ratio in sorted({r["prune_ratio"] for r in dynamic}):
-        here = [r for r in dynamic if r["prune_ratio"] == ratio]
+    for ratio, here in _by_ratio(dynamic):
         for role in dict.fromkeys(_role(r) for r in here):
             group = [r for r in here if _role(r) == role]
-            mean, low, high = (100 * v for v in t_interval([r["test_accuracy"] for r in group]))
-            interval = f"{mean:.1f} [{low:.1f}, {high:.1f}]" if np.isfinite(low) else f"{mean:.1f}"
-            lines.append(f"| {ratio:g} | {role} | {_cost(group, reference):.2f} | {interval} |")
+            accuracy = fmt_accuracy(t_interval([r["test_accuracy"] for r in group]))
+            lines.append(f"| {ratio:g} | {role} | {_cost(group, reference):.2f} | {accuracy} |")
     return lines + ["", *_difference_lines(dynamic, full), ""]
 
 
@@ -106,8 +112,7 @@ def _difference_lines(dynamic, full):
         "| prune ratio | dynamic student | minus | difference | seeds |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for ratio in sorted({r["prune_ratio"] for r in dynamic}):
-        here = [r for r in dynamic if r["prune_ratio"] == ratio]
+    for ratio, here in _by_ratio(dynamic):
         static = _by_seed(here, pruner="random", teacher="equal")
         shorter = _by_seed(here, pruner="random", teacher="none")
         comparators = (

@@ -20,26 +20,26 @@ PAPER_PRUNERS = ("random", "el2n", "grand", "forgetting")
 NOT_WORSE = ("F2", "F5a", "F5b", "F5c", "F6")
 
 
-def _mean_over(values):
+def mean_over(values):
     """Per seed, the mean of several per-seed arrays (NaN if any is missing)."""
     return np.mean(np.vstack(values), axis=0)
 
 
 def f1_kd_gain_random(r, small):
     """F1: random pruning with KD minus without, mean over the small fractions."""
-    return POINTS * _mean_over([r.kd_gain("random", f) for f in small])
+    return POINTS * mean_over([r.kd_gain("random", f) for f in small])
 
 
 def f2_random_minus_comparator(r, small, comparators):
     """F2: random minus the frozen comparator, both with KD, mean over the small fractions."""
     diffs = [r.kd_accuracy("random", f) - r.kd_accuracy(comparators[f"{f:g}"], f) for f in small]
-    return POINTS * _mean_over(diffs)
+    return POINTS * mean_over(diffs)
 
 
 def f3_larger_alpha(r, small, pruners=PAPER_PRUNERS, high=1.0, low=0.25):
     """F3: alpha = 1 minus alpha = 0.25, mean over the pruners and the small fractions."""
-    per_pruner = [_mean_over([r.kd(p, f, high) - r.kd(p, f, low) for f in small]) for p in pruners]
-    return POINTS * _mean_over(per_pruner)
+    per_pruner = [mean_over([r.kd(p, f, high) - r.kd(p, f, low) for f in small]) for p in pruners]
+    return POINTS * mean_over(per_pruner)
 
 
 def f4_equal_minus_large(r, small, alpha=0.5):
@@ -47,7 +47,7 @@ def f4_equal_minus_large(r, small, alpha=0.5):
     diffs = [
         r.values("random", f, alpha, "equal") - r.values("random", f, alpha, "large") for f in small
     ]
-    return POINTS * _mean_over(diffs)
+    return POINTS * mean_over(diffs)
 
 
 def f5_half_with_kd_minus_full(r, scale=1.0, fraction=0.5):

@@ -13,6 +13,7 @@ from ._findings_v3 import (
     POINTS,
     f5_half_with_kd_minus_full,
     f6_dynamic_minus_full,
+    mean_over,
     primary_family,
     teacher_gap,
 )
@@ -66,11 +67,7 @@ def _primary_lines(family, notes, spec):
 
 def _secondary(r, dynamic, small, large, frozen):
     """The secondary statistics: ``[(label, per-seed values in points)]``."""
-    comparators = frozen["comparators"]
-
-    def mean(values):
-        return np.mean(np.vstack(values), axis=0)
-
+    comparators, mean = frozen["comparators"], mean_over
     gain = {p: mean([r.kd_gain(p, f) for f in small]) for p in PAPER_PRUNERS}
     gain_large = {p: mean([r.kd_gain(p, f) for f in large]) for p in PAPER_PRUNERS}
     no_kd = mean([r.kd("random", f, 0.0) - r.kd(comparators[f"{f:g}"], f, 0.0) for f in small])

@@ -185,6 +185,14 @@ def fmt_interval(estimate, low, high, scale=100, digits=1):
     return f"{value} [{scale * low:+.{digits}f}, {scale * high:+.{digits}f}]"
 
 
+def fmt_accuracy(interval):
+    """``97.7 [96.9, 98.4]``: a mean accuracy and its interval, in percent (no interval: the mean)."""
+    mean, low, high = interval
+    if not np.isfinite(low):
+        return f"{100 * mean:.1f}"
+    return f"{100 * mean:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+
+
 def fmt_mean_sd(values):
     """Mean ± standard deviation over seeds, in percent; "–" where nothing is complete."""
     values = 100 * np.asarray(values, dtype=float)

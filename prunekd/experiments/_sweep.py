@@ -25,7 +25,7 @@ from ..callbacks import TrainingDynamics
 from ..distillation import DistillationClassifier
 from ._config import SweepConfig, epochs_for
 from ._dynamic import run_dynamic_group
-from ._cost import relative_costs, student_cost
+from ._cost import relative_costs, result_row
 from ._data import held_out_pool, load_dataset, seed_data, split_data
 from ._plan import plan_groups, plan_runs
 from ._protocol import protocol_hash, protocol_v3_hash
@@ -143,31 +143,20 @@ def _run_group(config, data, runs, rows, teacher_log_p, teacher_names, costs, we
             test = group.member_correct(data["X_test"], data["y_test"])
             for j, k in enumerate(part):
                 accuracy = (val[j] / len(data["y_val"]), test[j] / len(data["y_test"]))
+                teacher_cost = costs["teachers"].get(runs[k]["teacher"], 0.0)
                 results.append(
-                    _result_row(config, runs[k], rows.shape[1], epochs, costs, k, accuracy, seconds)
+                    result_row(
+                        config,
+                        runs[k],
+                        rows.shape[1],
+                        epochs,
+                        teacher_cost,
+                        accuracy,
+                        seconds,
+                        costs["pruners"][k],
+                    )
                 )
         return results
-
-
-def _result_row(config, run, n_kept, epochs, costs, k, accuracy, seconds):
-    """The row of run ``k`` of a group: its settings, what it cost, its accuracies."""
-    steps, samples, teacher = student_cost(
-        epochs, n_kept, config.batch_size, run["alpha"], costs["teachers"].get(run["teacher"], 0.0)
-    )
-    pruner, pruner_seconds = costs["pruners"][k]
-    return {
-        **run,
-        "n_kept": n_kept,
-        "epochs": epochs,
-        "steps": steps,
-        "student_samples": samples,
-        "teacher_samples": teacher,
-        "pruner_samples": pruner,
-        "val_accuracy": accuracy[0],
-        "test_accuracy": accuracy[1],
-        "fit_seconds": round(seconds, 3),
-        "pruner_seconds": round(pruner_seconds, 3),
-    }
 
 
 def _fit_teachers(config, datas, todo, parallel, bar):
