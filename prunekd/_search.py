@@ -1,5 +1,7 @@
 """A grid search over a student or a pruning pipeline, whose teacher may be fitted per training fold."""
 
+import warnings
+
 import numpy as np
 from joblib import effective_n_jobs
 from joblib import hash as joblib_hash
@@ -7,7 +9,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from tqdm.auto import tqdm
 
-from ._compat import BaseSearchCV, _safe_indexing
+from ._compat import BaseSearchCV, _safe_indexing, validate_params
+from ._search_plan import _Prefitted, prefit
 from .distillation import DistillationClassifier
 
 
@@ -87,31 +90,56 @@ def _teacher_param(estimator):
 
 
 class DistillationSearchCV(BaseSearchCV):
-    """Exhaustive search over a student's or a pruning pipeline's grid, teacher per fold if asked.
+    """Exhaustive search over a pruning pipeline's grid, in vectorised groups, teacher per fold if asked.
 
     ``GridSearchCV``'s interface and results (``cv_results_``, ``best_params_``,
     ``best_estimator_``, multi-metric ``refit``...), so that
     :func:`~prunekd.best_alpha_per_fraction` and
-    :func:`~prunekd.smallest_fraction_within` read it unchanged. With
-    ``teacher_per_fold=True`` the student's teacher, an unfitted estimator, is
-    cloned and fitted on each training fold, once per fold for every
-    candidate, so that no teacher has seen the fold its student is scored on
-    (a teacher fitted on all the training data has, which makes the CV scores
-    of students with ``alpha > 0`` optimistic); the refit's teacher is fitted
-    on all of ``X``. Its cost: one teacher fit per fold, plus one.
+    :func:`~prunekd.smallest_fraction_within` read it unchanged.
+
+    **Vectorised groups.** Candidates that differ only in ``alpha`` or the
+    teacher train together: for each setting of the other parameters (the
+    kept fraction, a scaler's options), the steps before the student are
+    fitted once per training fold, and every (fold, alpha, teacher) is a
+    member of one vectorised model, trained by one skorch loop. A member
+    starts from the weights and visits its rows in the order of a separate fit
+    with the same ``random_state``; only the last bits of its arithmetic
+    differ, so its scores match ``GridSearchCV``'s up to a rare flipped
+    prediction. Validation rows are never pruned; with a score-based pruner,
+    each training fold is scored once for all fractions (a temporary
+    ``memory`` unless the pipeline has one). Folds whose students keep
+    different numbers of rows train in separate groups. A candidate no group
+    can take (another student class, a module with buffers such as batch
+    norm, ``alpha="auto"``, callbacks, ``max_steps``, ``warm_start``,
+    ``mixed_precision``, a validation split, a torch Dataset, fit parameters)
+    is fitted separately, as ``GridSearchCV`` fits it, with one warning
+    naming the parameter. ``cv_results_["mean_fit_time"]`` shares a group's
+    time equally among its fits.
+
+    **A teacher per fold.** With ``teacher_per_fold=True`` the student's
+    teacher, an unfitted estimator, is cloned and fitted on each training
+    fold, once per fold for every candidate, so that no teacher has seen the
+    fold its student is scored on (a teacher fitted on all the training data
+    has, which makes the CV scores of students with ``alpha > 0``
+    optimistic); the refit's teacher is fitted on all of ``X``. Its cost: one
+    teacher fit per fold, plus one.
 
     Parameters
     ----------
     estimator : estimator
-        A :class:`~prunekd.DistillationClassifier` or a
-        :class:`~prunekd.Pipeline` ending in one (or, without
-        ``teacher_per_fold``, any estimator).
+        A :class:`~prunekd.DistillationClassifier` or a pipeline ending in one
+        (or, without ``teacher_per_fold``, any estimator, which is then
+        searched as ``GridSearchCV`` searches it).
     param_grid : dict or list of dicts
         As ``GridSearchCV``'s.
     scoring : str, callable, list, tuple or dict, default=None
     n_jobs : int, default=None
+        Processes over the groups and separate fits (scoring then runs in this
+        process). Groups are units of work: a grid of two fractions keeps at
+        most two processes busy.
     refit : bool, str or callable, default=True
     cv : int, cross-validation generator or iterable, default=None
+        The folds are drawn once, for every fit.
     verbose : int, default=0
     pre_dispatch : int or str, default="2*n_jobs"
     error_score : "raise" or numeric, default=np.nan
@@ -119,15 +147,22 @@ class DistillationSearchCV(BaseSearchCV):
         All as ``GridSearchCV``'s.
     teacher_per_fold : bool, default=False
         Fit a clone of the student's teacher on every training fold.
+    vectorise : bool, default=True
+        Train candidates in vectorised groups where they can be; False fits
+        every candidate separately, as ``GridSearchCV`` does.
     progress : bool, default=False
-        Show a progress bar over the candidates, with the time left (the
-        candidates are then evaluated ``n_jobs`` at a time, all their folds in
-        parallel; the results are the same).
+        Show a progress bar over the groups and separate fits, with the time
+        left (without groups: over the candidates, evaluated ``n_jobs`` at a
+        time; the results are the same).
 
     Attributes
     ----------
     cv_results_, best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_, refit_time_, multimetric_
         As ``GridSearchCV``'s.
+    grouped_ : ndarray of bool, shape (n_candidates,)
+        Which candidates trained in vectorised groups.
+    teacher_fits_ : int
+        With ``teacher_per_fold``, the number of teachers fitted.
 
     See Also
     --------
@@ -156,6 +191,7 @@ class DistillationSearchCV(BaseSearchCV):
         **GridSearchCV._parameter_constraints,
         "teacher_per_fold": ["boolean"],
         "progress": ["boolean"],
+        "vectorise": ["boolean"],
     }
 
     def __init__(
@@ -172,6 +208,7 @@ class DistillationSearchCV(BaseSearchCV):
         error_score=np.nan,
         return_train_score=False,
         teacher_per_fold=False,
+        vectorise=True,
         progress=False,
     ):
         super().__init__(
@@ -187,11 +224,12 @@ class DistillationSearchCV(BaseSearchCV):
         )
         self.param_grid = param_grid
         self.teacher_per_fold = teacher_per_fold
+        self.vectorise = vectorise
         self.progress = progress
 
     def _run_search(self, evaluate_candidates):
         candidates = list(ParameterGrid(self.param_grid))
-        if not self.progress:
+        if not self.progress or isinstance(self.estimator, _Prefitted):  # fitted: only scoring
             evaluate_candidates(candidates)
             return
         # scikit-learn accumulates the results of every call, in order: the same cv_results_.
@@ -202,21 +240,51 @@ class DistillationSearchCV(BaseSearchCV):
                 bar.update(len(candidates[start : start + step]))
 
     def fit(self, X, y=None, **params):
-        """Run the search (with a teacher per training fold if asked), then refit.
+        """Fit every candidate on every fold (in groups where it can), score them, then refit.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
         y : array-like of shape (n_samples,)
         **params : dict
-            Passed to the estimator's ``fit`` (and the CV splitter's ``groups``).
+            Passed to the estimator's ``fit`` (and the CV splitter's ``groups``);
+            fit parameters other than ``groups`` keep every candidate out of
+            the groups.
 
         Returns
         -------
         self : DistillationSearchCV
         """
+        validate_params(self)
+        cv = check_cv(self.cv, y, classifier=True)
+        splits = list(cv.split(X, y, params.get("groups")))  # the same folds for every fit
+        teachers, inner = self._fold_teachers(X, y, splits)
+        fits = None
+        if self.vectorise and set(params) <= {"groups"}:
+            candidates = list(ParameterGrid(self.param_grid))
+            fits = prefit(self, inner, X, y, candidates, [t for t, _ in splits], teachers)
+        elif self.vectorise:
+            warnings.warn(
+                f"DistillationSearchCV fits every candidate separately: the fit parameters "
+                f"{sorted(set(params) - {'groups'})} are not passed to vectorised groups",
+                UserWarning,
+                stacklevel=2,
+            )
+        saved = self.estimator, self.cv, self.n_jobs
+        self.estimator, self.cv = inner if fits is None else _Prefitted(inner, fits), splits
+        if fits is not None:
+            self.n_jobs = 1  # scoring looks the fits up: other processes would not find them
+        try:
+            super().fit(X, y, **params)
+        finally:
+            self.estimator, self.cv, self.n_jobs = saved
+        self._unwrap(teachers, fits)
+        return self
+
+    def _fold_teachers(self, X, y, splits):
+        """With ``teacher_per_fold``: the teachers, fitted once per fold here, and the wrapped estimator."""
         if self.teacher_per_fold is not True:
-            return super().fit(X, y, **params)
+            return None, self.estimator
         key, teacher = _teacher_param(self.estimator)
         searched = {k for grid in ParameterGrid(self.param_grid).param_grid for k in grid}
         if key in searched:
@@ -224,16 +292,29 @@ class DistillationSearchCV(BaseSearchCV):
                 f"teacher_per_fold=True fits the teacher itself; do not search {key!r}"
             )
         teachers = _FoldTeachers(teacher)
-        cv = check_cv(self.cv, y, classifier=True)
-        for train, _ in cv.split(X, y, params.get("groups")):  # fitted once, in this process
+        for train, _ in splits:  # fitted once, in this process
             teachers.get(_safe_indexing(X, train), _safe_indexing(y, train))
-        estimator = self.estimator
-        self.estimator = _WithFoldTeacher(estimator, key, teachers)
-        try:
-            super().fit(X, y, **params)
-        finally:
-            self.estimator = estimator
-        if hasattr(self, "best_estimator_"):
-            self.best_estimator_ = self.best_estimator_.estimator_
-        self.teacher_fits_ = len(teachers.fitted)
-        return self
+        return teachers, _WithFoldTeacher(self.estimator, key, teachers)
+
+    def _unwrap(self, teachers, fits):
+        """The refitted estimator without the search's wrappers; the fits' own times and groups."""
+        best = getattr(self, "best_estimator_", None)
+        if isinstance(best, _Prefitted):
+            best = best.estimator_
+        if isinstance(best, _WithFoldTeacher):
+            best = best.estimator_
+        if best is not None:
+            self.best_estimator_ = best
+        if teachers is not None:
+            self.teacher_fits_ = len(teachers.fitted)
+        self.grouped_ = np.zeros(len(self.cv_results_["params"]), dtype=bool)
+        if fits is not None:
+            seconds = np.array(
+                [
+                    [fits.seconds[i, f] for f in range(self.n_splits_)]
+                    for i in range(len(self.grouped_))
+                ]
+            )
+            self.cv_results_["mean_fit_time"] = seconds.mean(axis=1)
+            self.cv_results_["std_fit_time"] = seconds.std(axis=1)
+            self.grouped_[:] = [fits.grouped.get(i, False) for i in range(len(self.grouped_))]
