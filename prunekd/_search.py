@@ -1,5 +1,6 @@
 """A grid search over a student or a pruning pipeline, whose teacher may be fitted per training fold."""
 
+import time
 import warnings
 
 import numpy as np
@@ -22,7 +23,7 @@ class _FoldTeachers:
     """
 
     def __init__(self, teacher):
-        self.teacher, self.fitted = teacher, {}
+        self.teacher, self.fitted, self.seconds = teacher, {}, 0.0
 
     def __deepcopy__(self, memo):
         return self
@@ -30,7 +31,9 @@ class _FoldTeachers:
     def get(self, X, y):
         key = joblib_hash((X, y))
         if key not in self.fitted:
+            start = time.perf_counter()
             self.fitted[key] = clone(self.teacher).fit(X, y)
+            self.seconds += time.perf_counter() - start
         return self.fitted[key]
 
 
@@ -163,6 +166,8 @@ class DistillationSearchCV(BaseSearchCV):
         Which candidates trained in vectorised groups.
     teacher_fits_ : int
         With ``teacher_per_fold``, the number of teachers fitted.
+    teacher_fit_seconds_ : float
+        With ``teacher_per_fold``, their total fit time (in this process).
 
     See Also
     --------
@@ -307,6 +312,7 @@ class DistillationSearchCV(BaseSearchCV):
             self.best_estimator_ = best
         if teachers is not None:
             self.teacher_fits_ = len(teachers.fitted)
+            self.teacher_fit_seconds_ = teachers.seconds
         self.grouped_ = np.zeros(len(self.cv_results_["params"]), dtype=bool)
         if fits is not None:
             seconds = np.array(

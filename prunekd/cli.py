@@ -342,8 +342,8 @@ def main(argv=None):
     explicit = {a.lstrip("-").split("=")[0].replace("-", "_") for a in argv if a.startswith("--")}
     if args.data is not None:
         return own_data.run(args, parser, explicit)
-    if args.target is not None:
-        parser.error("--target names the label column of --data FILE")
+    if args.target is not None or args.shared_teacher:
+        parser.error("--target and --shared-teacher apply to --data FILE")
     config = _config_from(args, explicit)
     try:  # a dict of teacher epochs names every teacher
         [config.teacher_epochs_of(name) for name in config.teacher_widths]

@@ -211,3 +211,25 @@ def test_the_full_data_baseline_trains_without_kd(monkeypatch):
     assert rec.alpha == 0.5
     n_train = rec.n_train
     assert fitted[-1] == (n_train, 0.0)  # the last fit: the full-data baseline, without KD
+
+
+def test_the_command_fits_a_teacher_per_fold_unless_told_to_share_one(csv_file, tmp_path, recorded):
+    with pytest.raises(SystemExit):
+        main(["--data", str(csv_file), "--target", "label", "--out", str(tmp_path)])
+    assert recorded["teacher_per_fold"] is True
+    with pytest.raises(SystemExit):
+        main(["--data", str(csv_file), "--target", "label", "--out", str(tmp_path),
+              "--shared-teacher"])  # fmt: skip
+    assert recorded["teacher_per_fold"] is False
+    with pytest.raises(SystemExit):  # the paper sweep has no such teacher
+        main(["--shared-teacher", "--out", str(tmp_path)])
+
+
+def test_no_teacher_of_the_recommendation_saw_the_fold_it_was_scored_on():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    rec = recommend(X, y, fractions=(0.5, 1.0), alphas=(0.0, 0.5), max_epochs=3, cv=3)
+    assert rec.teacher_fits == 4 and rec.search.teacher_fits_ == 4  # three folds, one refit
+    assert "one per CV fold" in rec.to_markdown()
+    shared = recommend(X, y, fractions=(1.0,), alphas=(0.0, 0.5), max_epochs=3, cv=3,
+                       teacher_per_fold=False)  # fmt: skip
+    assert shared.teacher_fits == 1 and "it saw every CV fold" in shared.to_markdown()

@@ -1,0 +1,63 @@
+"""``prunekd --data``'s wall time and answers, this tree against another revision, side by side.
+
+Runs ``prunekd --data TABLE --target label --jobs 2`` in this tree and, with
+``--before TREE`` (the root of a checkout of another revision, e.g.
+``git worktree add /tmp/before REV``), in that one, alternating, and prints
+each run's search time, total time, recommendation, and held-out accuracy
+beside the no-KD baseline it prints. Extra arguments go to both commands.
+
+    python benchmarks/make_data_table.py --out /tmp/table.csv
+    python benchmarks/bench_data_search.py /tmp/table.csv --before /tmp/before [--repeats 1]
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+def _run(tree, table, extra):
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-c", "import sys; from prunekd.cli import main; sys.exit(main())",
+                   "--data", table, "--target", "label", "--jobs", "2", "--no-progress",
+                   "--out", out, *extra]  # fmt: skip
+        start = time.perf_counter()
+        text = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+        seconds = time.perf_counter() - start
+    search = re.search(r"search (\d+) s", text)
+    rec = re.search(r"Recommended: fraction=([\d.]+), alpha=([\d.]+)", text)
+    held = re.search(r"rows: ([\d.]+)% \(all \d+ training rows without KD: ([\d.]+)%\)", text)
+    return {
+        "search s": float(search.group(1)) if search else float("nan"),
+        "total s": seconds,
+        "recommended": f"fraction {rec.group(1)}, alpha {rec.group(2)}" if rec else "?",
+        "held-out": f"{held.group(1)}% vs no KD {held.group(2)}%" if held else "?",
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("table")
+    parser.add_argument("--before", help="root of a checkout of the revision to compare with")
+    parser.add_argument("--repeats", type=int, default=1)
+    args, extra = parser.parse_known_args()
+    trees = {"this tree": HERE}
+    if args.before:
+        trees = {"before": Path(args.before), **trees}
+    for repeat in range(args.repeats):
+        order = list(trees) if repeat % 2 == 0 else list(trees)[::-1]
+        for name in order:
+            result = _run(trees[name], args.table, extra)
+            print(f"{name:10s} " + "; ".join(f"{k}: {v if isinstance(v, str) else f'{v:.0f}'}"
+                                             for k, v in result.items()), flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
