@@ -113,7 +113,7 @@ class DistillationSearchCV(BaseSearchCV):
     ``memory`` unless the pipeline has one). Folds whose students keep
     different numbers of rows train in separate groups. A candidate no group
     can take (another student class, a module with buffers such as batch
-    norm, ``alpha="auto"``, callbacks, ``max_steps``, ``warm_start``,
+    norm, ``alpha="auto"``, callbacks, ``warm_start``,
     ``mixed_precision``, a validation split, a torch Dataset, fit parameters)
     is fitted separately, as ``GridSearchCV`` fits it, with one warning
     naming the parameter. ``cv_results_["mean_fit_time"]`` shares a group's

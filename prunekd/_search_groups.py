@@ -51,11 +51,12 @@ _TAKEN = frozenset(
         "verbose",
         "criterion",
         "classes",
+        "max_steps",
     }
 )
 _TAKEN_PREFIXES = ("module__", "optimizer__", "criterion__")
 # What the group's skorch loop receives from the student.
-_PASSED = ("lr", "batch_size", "max_epochs", "optimizer", "device", "criterion")
+_PASSED = ("lr", "batch_size", "max_epochs", "max_steps", "optimizer", "device", "criterion")
 
 
 class Ungroupable(Exception):
@@ -114,7 +115,9 @@ class _Capture(BaseEstimator):
         self.max_alpha = max_alpha
 
     def fit(self, X, y=None, sample_weight=None, teacher_X=None, train_fraction=None):
-        zero = clone(self.student).set_params(max_epochs=0, alpha=0.0, teacher=self.teachers[0])
+        zero = clone(self.student).set_params(
+            max_epochs=0, max_steps=None, alpha=0.0, teacher=self.teachers[0]
+        )
         zero.fit(X, y, sample_weight=sample_weight, teacher_X=teacher_X)
         X, y = check_training_data(zero, X, y)
         if not isinstance(X, np.ndarray):
@@ -211,6 +214,7 @@ def _member(fitted, capture, group, index, alpha, slot):
     """The fitted estimator of one member: its weights in a copy of the capture's student."""
     student = _copy_fitted(capture.student_)
     student.max_epochs = capture.student.max_epochs
+    student.max_steps = capture.student.max_steps
     student.alpha = student.alpha_ = alpha
     student.teacher = capture.teachers[slot]
     _, student.teacher_, student.teacher_view_, student.teacher_agreement_ = capture.outputs_[slot]
@@ -230,8 +234,8 @@ def fit_group(estimator, members, teachers, X, y, folds, memory=None):
     """Train one group on every fold; ``{(candidate, fold): (fitted estimator, seconds)}``.
 
     ``estimator`` has the group's shared parameters set; ``members`` lists
-    ``(candidate, alpha, teacher slot)``; ``teachers[fold]`` lists the
-    teachers of a fold, by slot. Folds whose students keep different numbers
+    ``(candidate, alpha, teacher slot)``; ``folds`` maps a fold's index to its
+    training rows; ``teachers[fold]`` lists the teachers of a fold, by slot. Folds whose students keep different numbers
     of rows train as separate groups (their data orders differ). ``memory``
     caches the pruners' scores across groups.
     """
@@ -239,7 +243,7 @@ def fit_group(estimator, members, teachers, X, y, folds, memory=None):
     _, prefix = split_final(estimator)
     max_alpha = max(alpha for _, alpha, _ in members)
     fits = {}
-    for fold, train in enumerate(folds):
+    for fold, train in folds.items():
         Xf, yf = _safe_indexing(X, train), _safe_indexing(y, train)
         fits[fold] = _fold_capture(estimator, prefix, teachers[fold], max_alpha, Xf, yf, memory)
     by_size = {}

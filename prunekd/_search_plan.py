@@ -7,13 +7,14 @@ candidate on each fold by looking the fitted estimator up, so that
 exception, which the lookup raises where scikit-learn would have caught it.
 """
 
+import math
 import tempfile
 import time
 import warnings
 from contextlib import contextmanager
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from joblib import hash as joblib_hash
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from tqdm.auto import tqdm
@@ -159,24 +160,13 @@ def prefit(search, inner, X, y, candidates, folds, fold_teachers=None):
         teachers = [[g["teachers"]] * len(folds) for g in groups]
     else:
         teachers = [[[fold_teachers.get(*r)] for r in rows]] * len(groups)
+    n_jobs = effective_n_jobs(search.n_jobs)
     with _scores_memory(search.estimator) as memory:
-        tasks = [
-            delayed(_fit_group_or_none)(g, t, X, y, folds, memory) for g, t in zip(groups, teachers)
-        ]
+        tasks = _group_tasks(groups, teachers, (X, y), folds, memory, n_jobs)
         tasks += _separate_tasks(inner, candidates, [i for i, _ in separate], X, y, folds)
-        found, failed = _run(search, tasks)
+        found, failed = _run(search, [task for _, task in sorted(tasks, key=lambda t: -t[0])])
     if failed:
-        indices = [i for g in failed for i, _, _ in g[1]["members"]]
-        exc = failed[0][0]
-        named = f"{exc.parameter!r}: " if hasattr(exc, "parameter") else ""
-        warnings.warn(
-            f"DistillationSearchCV fits {len(indices)} candidate(s) separately, not as "
-            f"vectorised groups ({named}{exc})",
-            UserWarning,
-            stacklevel=3,
-        )
-        more, _ = _run(search, _separate_tasks(inner, candidates, indices, X, y, folds))
-        found.update(more)
+        found.update(_separately(search, inner, candidates, failed, X, y, folds))
     fits = _Fits()
     failed_ids = {id(g) for _, g in failed}
     for g in groups:
@@ -187,6 +177,52 @@ def prefit(search, inner, X, y, candidates, folds, fold_teachers=None):
         fits.found[keys[i], fold_keys[f]] = fitted
         fits.seconds[i, f] = seconds
     return fits
+
+
+def _cost(estimator):
+    """A fit's relative cost: the student's steps, from the kept fraction and its epochs."""
+    student, _ = split_final(estimator)
+    if student.max_steps is not None:
+        return float(student.max_steps)
+    kept = 1.0
+    for _, step in getattr(estimator, "steps", [])[:-1]:
+        fraction = getattr(step, "fraction", 1.0) if isinstance(step, BasePruner) else 1.0
+        kept *= fraction if isinstance(fraction, float) and fraction <= 1 else 1.0
+    return kept * student.max_epochs
+
+
+def _group_tasks(groups, teachers, data, folds, memory, n_jobs):
+    """``(cost, task)`` per group; with several processes, a group larger than its share is split by folds.
+
+    A group is one unit of work: two fractions would otherwise keep two
+    processes busy for the time of the larger. Its folds are cut into the
+    fewest parts that fit a process's share of the whole.
+    """
+    costs = [_cost(g["estimator"]) * len(g["members"]) * len(folds) for g in groups]
+    share = sum(costs) / n_jobs
+    tasks = []
+    for group, chosen, cost in zip(groups, teachers, costs):
+        parts = 1 if n_jobs == 1 else min(len(folds), math.ceil(cost / share - 1e-9))
+        for part in np.array_split(np.arange(len(folds)), parts):
+            subset = {int(f): folds[f] for f in part}
+            task = delayed(_fit_group_or_none)(group, chosen, *data, subset, memory)
+            tasks.append((cost * len(part) / len(folds), task))
+    return tasks
+
+
+def _separately(search, inner, candidates, failed, X, y, folds):
+    """The fits of the failed groups' members, fitted separately after one warning."""
+    indices = sorted({i for _, g in failed for i, _, _ in g["members"]})
+    exc = failed[0][0]
+    named = f"{exc.parameter!r}: " if hasattr(exc, "parameter") else ""
+    warnings.warn(
+        f"DistillationSearchCV fits {len(indices)} candidate(s) separately, not as "
+        f"vectorised groups ({named}{exc})",
+        UserWarning,
+        stacklevel=4,
+    )
+    tasks = _separate_tasks(inner, candidates, indices, X, y, folds)
+    return _run(search, [task for _, task in tasks])[0]
 
 
 @contextmanager
@@ -209,11 +245,22 @@ def _scores_memory(estimator):
 
 
 def _separate_tasks(inner, candidates, indices, X, y, folds):
-    return [
-        delayed(_fit_one)(inner, candidates[i], X, y, train, (i, f))
-        for i in indices
-        for f, train in enumerate(folds)
-    ]
+    """``(cost, task)`` per separate fit of a candidate on a fold."""
+    tasks = []
+    for i in indices:
+        candidate = clone(inner).set_params(**clone(candidates[i], safe=False))
+        candidate = getattr(
+            candidate, "estimator", candidate
+        )  # inside a per-fold teacher's wrapper
+        try:
+            cost = _cost(candidate)
+        except (AttributeError, TypeError):  # not a student: unknown, the same for all
+            cost = 1.0
+        tasks += [
+            (cost, delayed(_fit_one)(inner, candidates[i], X, y, train, (i, f)))
+            for f, train in enumerate(folds)
+        ]
+    return tasks
 
 
 def _run(search, tasks):

@@ -20,7 +20,7 @@ from prunekd import (
     make_pipeline,
 )
 from prunekd._search_groups import fit_group
-from prunekd._search_plan import _plan
+from prunekd._search_plan import _group_tasks, _plan
 from prunekd.models import MLP
 
 GRID = {"randompruner__fraction": [0.5, 1.0], "distillationclassifier__alpha": [0.0, 0.5, 1.0]}
@@ -67,14 +67,17 @@ def _assert_same_scores(ours, theirs):
     assert ours.best_params_ == theirs.best_params_
 
 
-def test_every_candidate_trains_in_a_group_and_scores_as_a_separate_fit(data, teacher):
+@pytest.mark.parametrize("budget", [{}, {"max_steps": 9}], ids=["epochs", "steps"])
+def test_every_candidate_trains_in_a_group_and_scores_as_a_separate_fit(data, teacher, budget):
     X, y = data
-    ours, theirs = _both(_pipe(teacher), GRID, X, y)
+    ours, theirs = _both(_pipe(teacher, **budget), GRID, X, y)
     assert ours.grouped_.all() and len(ours.grouped_) == 6
     _assert_same_scores(ours, theirs)
     assert ours.cv_results_["mean_fit_time"].shape == (6,)
     best = ours.best_estimator_
     assert type(best).__name__ == "Pipeline" and best[-1].history_  # the refit trains for real
+    if budget:  # 9 steps of 16 rows: 3 epochs at fraction 0.5, 2 at 1.0
+        assert best[-1].max_steps == 9 and sum(e["train_batch_count"] for e in best[-1].history) == 9
 
 
 def test_a_member_is_a_fitted_student_whose_weights_equal_a_separate_fit(data, teacher):
@@ -84,7 +87,8 @@ def test_a_member_is_a_fitted_student_whose_weights_equal_a_separate_fit(data, t
     groups, separate = _plan(_pipe(teacher), candidates, per_fold=False)
     assert not separate and len(groups) == 2
     group = groups[0]  # fraction 0.5: folds keep 50, 50 and 51 rows, in two groups
-    fitted = fit_group(group["estimator"], group["members"], [group["teachers"]] * 3, X, y, folds)
+    teachers = [group["teachers"]] * 3
+    fitted = fit_group(group["estimator"], group["members"], teachers, X, y, dict(enumerate(folds)))
     assert len(fitted) == 9
     for (index, fold), (pipeline, _) in fitted.items():
         params = candidates[index]
@@ -201,3 +205,15 @@ def test_two_processes_give_the_results_of_one(data, teacher):
         next(one.best_estimator_[-1].module_.parameters()),
         next(two.best_estimator_[-1].module_.parameters()),
     )
+
+
+def test_with_two_processes_a_group_larger_than_its_share_is_split_by_folds(teacher):
+    groups, _ = _plan(_pipe(teacher), list(ParameterGrid(GRID)), per_fold=False)
+    folds = [np.arange(10)] * 3
+    one = _group_tasks(groups, [[g["teachers"]] * 3 for g in groups], (None, None), folds, None, 1)
+    two = _group_tasks(groups, [[g["teachers"]] * 3 for g in groups], (None, None), folds, None, 2)
+    # costs 0.5 and 1 (fraction x epochs x members x folds, relative): a process's share is 0.75,
+    # so fraction 1's group is cut into two parts of folds (2 and 1), fraction 0.5's is not
+    assert [c for c, _ in one] == [6 * 3 * 3 * 0.5, 6 * 3 * 3 * 1.0]
+    assert sorted(c for c, _ in two) == [18.0, 27.0, 36.0]
+    assert sorted(len(task[1][4]) for _, task in two) == [1, 2, 3]

@@ -4,7 +4,7 @@ The private trainer behind the ``prunekd`` sweep, and for any search over
 alpha or teachers. Its API (``_StudentGroup``):
 
 - ``_StudentGroup(module, alphas=(...), teachers=(...), temperature=,
-  kd_loss=, random_state=, **skorch_kwargs)``: ``K = len(alphas)`` members;
+  kd_loss=, random_state=, max_steps=, **skorch_kwargs)``: ``K = len(alphas)`` members;
   ``teachers[k]`` indexes the teachers' outputs (-1: none, with alpha 0).
 - ``fit(X, y, rows, teacher_log_p=None, weights=None)``: member ``k`` trains
   on ``X[rows[k]]`` (``rows`` is ``(K, n_kept)``; every member keeps as many
@@ -37,6 +37,7 @@ from torch.func import functional_call, vmap
 
 from .._skorch import _BatchedArrays, _Classifier
 from .._utils import _seed_from_random_state, _torch_seeded
+from ._budget import StepBudgetMixin
 from ._losses import check_kd_loss, kd_objective
 from ._targets import pack_targets, unpack_targets
 
@@ -120,7 +121,7 @@ class _MemberRows(_BatchedArrays):
         return torch.as_tensor(self.X[rows]), targets
 
 
-class _StudentGroup(_Classifier):
+class _StudentGroup(StepBudgetMixin, _Classifier):
     """K students: member ``k`` trains on ``X[rows[k]]`` with ``alphas[k]`` and teacher ``teachers[k]``.
 
     ``fit(X, y, rows, teacher_log_p)`` takes the labels as class indices,
@@ -144,6 +145,7 @@ class _StudentGroup(_Classifier):
         temperature=4.0,
         kd_loss="kd",
         random_state=None,
+        max_steps=None,
         **kwargs,
     ):
         kwargs.setdefault("iterator_train__shuffle", True)
@@ -157,6 +159,7 @@ class _StudentGroup(_Classifier):
         self.temperature = temperature
         self.kd_loss = kd_loss
         self.random_state = random_state
+        self.max_steps = max_steps
 
     def fit(self, X, y, rows, teacher_log_p=None, weights=None):
         y = np.asarray(y, dtype=np.int64)
