@@ -122,6 +122,18 @@ def _table(search, names):
     return table
 
 
+def _search(pipe, names, fractions, alphas, cv, tolerance, random_state, n_jobs):
+    """The fraction x alpha search, refitting the smallest fraction within ``tolerance``."""
+    return DistillationSearchCV(
+        pipe,
+        {names["fraction"]: list(fractions), names["alpha"]: list(alphas)},
+        cv=StratifiedKFold(cv, shuffle=True, random_state=random_state),
+        refit=smallest_fraction_within(tolerance),
+        n_jobs=n_jobs,
+        error_score="raise",
+    )
+
+
 def recommend(
     X,
     y,
@@ -190,28 +202,16 @@ def recommend(
     idx_train, idx_test = train_test_split(
         np.arange(len(y)), test_size=test_size, stratify=y, random_state=random_state
     )
-    X_train, X_test, y_train, y_test = (
-        take(X, idx_train),
-        take(X, idx_test),
-        y[idx_train],
-        y[idx_test],
-    )
+    X_train, X_test = take(X, idx_train), take(X, idx_test)
+    y_train, y_test = y[idx_train], y[idx_test]
     start = time.perf_counter()
     if not teacher_per_fold:
         teacher.fit(X_train, y_train)
     teacher_seconds = time.perf_counter() - start
     pipe = build(teacher)
     names = {"fraction": f"{pipe.steps[-2][0]}__fraction", "alpha": f"{pipe.steps[-1][0]}__alpha"}
-    search = DistillationSearchCV(
-        pipe,
-        {names["fraction"]: list(fractions), names["alpha"]: list(alphas)},
-        cv=StratifiedKFold(cv, shuffle=True, random_state=random_state),
-        refit=smallest_fraction_within(tolerance),
-        n_jobs=n_jobs,
-        error_score="raise",
-        progress=progress,
-        teacher_per_fold=teacher_per_fold,
-    )
+    search = _search(pipe, names, fractions, alphas, cv, tolerance, random_state, n_jobs)
+    search.set_params(progress=progress, teacher_per_fold=teacher_per_fold)
     start = time.perf_counter()
     search.fit(X_train, y_train)
     search_seconds = time.perf_counter() - start
