@@ -45,7 +45,21 @@ def choices(rows, small):
     for f in small:
         val = [nanmean(r.kd(q, f, alphas[q][f"{f:g}"], "val_accuracy")) for q in scored]
         comparators[f"{f:g}"] = scored[int(np.nanargmax(val))]
-    return {"alphas": alphas, "pooled_alphas": {}, "comparators": comparators}
+    return {"alphas": alphas, "pooled_alphas": pooled_alphas(r), "comparators": comparators}
+
+
+def pooled_alphas(r):
+    """Per fraction, the alpha of the best validation accuracy averaged over the design's pruners.
+
+    v2's rule; the alpha of every method the design did not run (claim 2's
+    family, in the methods sweep). Ties: the smaller.
+    """
+    pooled = {}
+    for f in r.fractions:
+        means = [nanmean([nanmean(r.kd(p, f, a, "val_accuracy")) for p in r.pruners])
+                 for a in r.kd_alphas]  # fmt: skip
+        pooled[f"{f:g}"] = r.kd_alphas[int(np.nanargmax(means))]
+    return pooled
 
 
 def margin_of(rows):
