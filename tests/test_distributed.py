@@ -1,4 +1,4 @@
-"""GridSearchCV over a prunekd Pipeline on a local dask.distributed cluster.
+"""GridSearchCV and DistillationSearchCV over a prunekd Pipeline on a local dask.distributed cluster.
 
 One test, one cluster of two worker processes: starting several clusters at
 once on a 2-core machine only makes the suite slow and fragile. The life of a
@@ -15,7 +15,8 @@ from skorch.callbacks import Callback
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
-from prunekd import DistillationClassifier, EL2NPruner, RandomPruner, make_pipeline
+from prunekd import (DistillationClassifier, DistillationSearchCV, EL2NPruner, RandomPruner,
+                     make_pipeline)  # fmt: skip
 from prunekd.models import MLP
 from prunekd.parallel import _SharedTeacher, shared_key, shared_teachers
 
@@ -73,6 +74,7 @@ def test_dask_grid_search_matches_serial_and_shares_the_teacher(blobs, tmp_path)
             PICKLED.clear()
             distributed = GridSearchCV(pipe, grid, cv=3, n_jobs=-1).fit(X, y)
             per_candidate = len(PICKLED)
+            grouped = DistillationSearchCV(pipe, grid, cv=3, n_jobs=-1).fit(X, y)
             PICKLED.clear()
             with shared_teachers(teacher):
                 shared = GridSearchCV(pipe, grid, cv=3, n_jobs=-1, refit=False).fit(X, y)
@@ -91,6 +93,10 @@ def test_dask_grid_search_matches_serial_and_shares_the_teacher(blobs, tmp_path)
             search.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
         )
     assert distributed.best_estimator_[-1].teacher is teacher  # refit in this process
+    # the vectorised groups, spread over the workers: GridSearchCV's scores up to a flipped row
+    assert grouped.grouped_.all() and grouped.best_params_ == serial.best_params_
+    np.testing.assert_allclose(grouped.cv_results_["mean_test_score"],
+                               serial.cv_results_["mean_test_score"], atol=0.02)  # fmt: skip
     # without sharing the teacher travels with every task; shared, once per worker
     assert per_candidate >= 12  # 4 candidates x 3 folds
     assert once <= 2  # to the two workers, once each
