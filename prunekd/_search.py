@@ -297,7 +297,8 @@ class DistillationSearchCV(BaseSearchCV):
                 f"teacher_per_fold=True fits the teacher itself; do not search {key!r}"
             )
         teachers = _FoldTeachers(teacher)
-        for train, _ in splits:  # fitted once, in this process
+        bar = dict(desc="teachers", unit="fold", leave=False, disable=not self.progress)
+        for train, _ in tqdm(splits, **bar):  # fitted once, in this process
             teachers.get(_safe_indexing(X, train), _safe_indexing(y, train))
         return teachers, _WithFoldTeacher(self.estimator, key, teachers)
 
