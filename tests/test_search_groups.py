@@ -20,7 +20,7 @@ from prunekd import (
     make_pipeline,
 )
 from prunekd._search_groups import fit_group
-from prunekd._search_plan import _group_tasks, _plan
+from prunekd._search_plan import _group_tasks, _plan, prefit
 from prunekd.models import MLP
 
 GRID = {"randompruner__fraction": [0.5, 1.0], "distillationclassifier__alpha": [0.0, 0.5, 1.0]}
@@ -217,3 +217,73 @@ def test_with_two_processes_a_group_larger_than_its_share_is_split_by_folds(teac
     assert [c for c, _ in one] == [6 * 3 * 3 * 0.5, 6 * 3 * 3 * 1.0]
     assert sorted(c for c, _ in two) == [18.0, 27.0, 36.0]
     assert sorted(len(task[1][4]) for _, task in two) == [1, 2, 3]
+
+
+def _one_group(estimator, grid, data, memory=None):
+    """The first group of ``grid``, fitted on two folds: the folds, ``{(candidate, fold): fitted}``."""
+    groups, _ = _plan(estimator, list(ParameterGrid(grid)), per_fold=False)
+    group = groups[0]
+    split = KFold(2, shuffle=True, random_state=0).split(data[0])
+    folds = dict(enumerate(train for train, _ in split))
+    fitted = fit_group(group["estimator"], group["members"], [group["teachers"]] * 2, *data, folds,
+                       memory)  # fmt: skip
+    return folds, {key: member for key, (member, _) in fitted.items()}
+
+
+def test_labels_that_are_not_0_to_k_are_encoded(data):
+    X, y = data
+    y = np.array(["no", "yes"])[y]
+    grid = {"distillationclassifier__alpha": [0.0, 1.0]}
+    ours, theirs = _both(_pipe(LogisticRegression().fit(X, y)), grid, X, y)
+    assert ours.grouped_.all()
+    _assert_same_scores(ours, theirs)
+
+
+def test_a_failed_separate_fit_is_stored_for_the_lookup_to_raise(data, teacher):
+    X, y = data
+    grid = {"distillationclassifier__alpha": [0.5, 7.0]}
+    folds = [t for t, _ in KFold(2, shuffle=True, random_state=0).split(X)]
+    search = DistillationSearchCV(_pipe(teacher), grid)
+    with pytest.warns(UserWarning):
+        fits = prefit(search, search.estimator, X, y, list(ParameterGrid(grid)), folds)
+    failed = [v for v in fits.found.values() if isinstance(v, BaseException)]
+    assert len(failed) == 2 and all("alpha must be a float" in str(e) for e in failed)
+
+
+def test_a_member_trains_with_the_students_optimizer(data, teacher):
+    X, y = data
+    pipe = _pipe(teacher, optimizer=torch.optim.Adam, optimizer__weight_decay=1e-3)
+    folds, fitted = _one_group(pipe, {"distillationclassifier__alpha": [0.0, 1.0]}, (X, y))
+    for (i, f), member in fitted.items():
+        params = list(ParameterGrid({"distillationclassifier__alpha": [0.0, 1.0]}))[i]
+        alone = clone(pipe).set_params(**params).fit(X[folds[f]], y[folds[f]])
+        for ours, theirs in zip(member[-1].module_.parameters(), alone[-1].module_.parameters()):
+            np.testing.assert_allclose(ours.detach(), theirs.detach(), atol=5e-5)
+
+
+def test_a_members_parameters_and_memory_are_its_candidates(data, teacher, tmp_path):
+    X, y = data
+    pipe = _pipe(teacher, max_steps=9)
+    candidates = list(ParameterGrid(GRID))
+    _, fitted = _one_group(pipe, GRID, (X, y), memory=str(tmp_path))
+    for (i, _), member in fitted.items():
+        assert member.memory is None
+        expected = clone(pipe).set_params(**candidates[i])[-1]
+        assert member[-1].get_params(deep=False) == expected.get_params(deep=False)
+
+
+def test_a_member_records_its_own_teacher(data, teacher):
+    X, y = data
+    other = LogisticRegression(C=0.01).fit(X, y)
+    grid = {"alpha": [1.0], "teacher": [FrozenEstimator(teacher), FrozenEstimator(other)]}
+    _, fitted = _one_group(_student(teacher), grid, (X, y))
+    assert len(fitted) == 4
+    for member in fitted.values():
+        assert member.teacher_.estimator is member.teacher
+
+
+def test_fit_leaves_the_searchs_own_parameters_as_they_were(data, teacher):
+    search = DistillationSearchCV(_pipe(teacher), {"distillationclassifier__alpha": [0.0, 1.0]}, cv=2)
+    before = search.get_params(deep=False)
+    search.fit(*data)
+    assert search.grouped_.all() and search.get_params(deep=False) == before
