@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 from joblib import effective_n_jobs
 from joblib import hash as joblib_hash
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from tqdm.auto import tqdm
 
@@ -261,7 +261,7 @@ class DistillationSearchCV(BaseSearchCV):
         self : DistillationSearchCV
         """
         validate_params(self)
-        cv = check_cv(self.cv, y, classifier=True)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(cv.split(X, y, params.get("groups")))  # the same folds for every fit
         teachers, inner = self._fold_teachers(X, y, splits)
         fits = None

@@ -125,3 +125,15 @@ def test_a_progress_bar_changes_nothing_in_the_results(data, capsys):
     for key in ("mean_test_score", "rank_test_score", "params"):
         assert list(quiet.cv_results_[key]) == list(shown.cv_results_[key])
     assert "fits" in capsys.readouterr().err  # the bar over groups and fits, with the time left
+
+
+def test_a_regressor_is_searched_on_gridsearchcvs_folds(data):
+    from sklearn.linear_model import Ridge
+
+    X, y = data
+    target = X[:, 0] * 2.0 + 0.1 * y  # continuous: stratified folds would refuse it
+    ours = DistillationSearchCV(Ridge(), {"alpha": [0.1, 10.0]}, cv=3).fit(X, target)
+    theirs = GridSearchCV(Ridge(), {"alpha": [0.1, 10.0]}, cv=3).fit(X, target)
+    np.testing.assert_allclose(ours.cv_results_["mean_test_score"],
+                               theirs.cv_results_["mean_test_score"])  # fmt: skip
+    assert not ours.grouped_.any()
