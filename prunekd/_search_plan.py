@@ -270,7 +270,7 @@ def _run(search, tasks):
     )
     found, failed = {}, []
     with tqdm(
-        total=len(tasks), desc="fits", unit="fit", disable=not search.progress, leave=False
+        total=len(tasks), desc="groups", unit="group", disable=not search.progress, leave=False
     ) as bar:
         for out in parallel(tasks):
             if isinstance(out, tuple):  # a group that failed, with its exception

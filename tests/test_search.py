@@ -124,7 +124,7 @@ def test_a_progress_bar_changes_nothing_in_the_results(data, capsys):
     shown = DistillationSearchCV(_pipe(teacher), GRID, cv=2, progress=True, n_jobs=1).fit(X, y)
     for key in ("mean_test_score", "rank_test_score", "params"):
         assert list(quiet.cv_results_[key]) == list(shown.cv_results_[key])
-    assert "fits" in capsys.readouterr().err  # the bar over groups and fits, with the time left
+    assert "groups" in capsys.readouterr().err  # the bar over the groups, with the time left
 
 
 def test_a_regressor_is_searched_on_gridsearchcvs_folds(data):
