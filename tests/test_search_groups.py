@@ -55,7 +55,7 @@ def _both(estimator, grid, X, y, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a grouped search falls back only with a warning
         ours = DistillationSearchCV(estimator, grid, cv=cv, **kwargs).fit(X, y)
-    theirs = GridSearchCV(estimator, grid, cv=cv).fit(X, y)
+    theirs = GridSearchCV(estimator, grid, cv=cv, **kwargs).fit(X, y)
     return ours, theirs
 
 
@@ -70,9 +70,12 @@ def _assert_same_scores(ours, theirs):
 @pytest.mark.parametrize("budget", [{}, {"max_steps": 9}], ids=["epochs", "steps"])
 def test_every_candidate_trains_in_a_group_and_scores_as_a_separate_fit(data, teacher, budget):
     X, y = data
-    ours, theirs = _both(_pipe(teacher, **budget), GRID, X, y)
+    ours, theirs = _both(_pipe(teacher, **budget), GRID, X, y, return_train_score=True)
     assert ours.grouped_.all() and len(ours.grouped_) == 6
     _assert_same_scores(ours, theirs)
+    # the training rows are scored too, by the fitted members (every kept and pruned row)
+    np.testing.assert_allclose(ours.cv_results_["mean_train_score"],
+                               theirs.cv_results_["mean_train_score"], atol=0.01)  # fmt: skip
     assert ours.cv_results_["mean_fit_time"].shape == (6,)
     best = ours.best_estimator_
     assert type(best).__name__ == "Pipeline" and best[-1].history_  # the refit trains for real
