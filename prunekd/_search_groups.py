@@ -16,7 +16,10 @@ pipeline: predict, score and every attribute are a fitted student's.
 A member starts from the initial weights and visits its rows in the order of
 a separate fit with the same ``random_state``; only the last bits of its
 arithmetic differ (vmap's kernels), so its scores match a separate fit's up
-to the tolerance the benchmark states.
+to the tolerance the benchmark states. Its optimiser state and ``history_``
+are the zero-epoch fit's: its weights are trained, but it is not a checkpoint
+to continue training from (the search only scores it; the refit is a real
+fit).
 """
 
 import copy
