@@ -6,12 +6,12 @@ import warnings
 import numpy as np
 from joblib import effective_n_jobs
 from joblib import hash as joblib_hash
-from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
+from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from tqdm.auto import tqdm
 
 from ._compat import BaseSearchCV, _safe_indexing, validate_params
-from ._search_plan import _Prefitted, prefit
+from ._search_plan import _Prefitted, _Wrapper, prefit
 from .distillation import DistillationClassifier
 
 
@@ -37,22 +37,13 @@ class _FoldTeachers:
         return self.fitted[key]
 
 
-class _WithFoldTeacher(ClassifierMixin, BaseEstimator):
+class _WithFoldTeacher(_Wrapper):
     """The searched estimator, given the teacher fitted on exactly the rows it is fitted on."""
+
+    _own = ("estimator", "teacher_param", "teachers")
 
     def __init__(self, estimator, teacher_param, teachers):
         self.estimator, self.teacher_param, self.teachers = estimator, teacher_param, teachers
-
-    def set_params(self, **params):
-        own = {
-            k: params.pop(k)
-            for k in list(params)
-            if k in ("estimator", "teacher_param", "teachers")
-        }
-        super().set_params(**own)
-        if params:
-            self.estimator.set_params(**params)
-        return self
 
     def fit(self, X, y, **fit_params):
         teacher = self.teachers.get(X, y)
@@ -60,15 +51,6 @@ class _WithFoldTeacher(ClassifierMixin, BaseEstimator):
         self.estimator_.fit(X, y, **fit_params)
         self.classes_ = self.estimator_.classes_
         return self
-
-    def predict(self, X):
-        return self.estimator_.predict(X)
-
-    def predict_proba(self, X):
-        return self.estimator_.predict_proba(X)
-
-    def score(self, X, y, sample_weight=None):
-        return self.estimator_.score(X, y, sample_weight=sample_weight)
 
 
 def _teacher_param(estimator):

@@ -50,22 +50,43 @@ class _Fits:
         return self
 
 
-class _Prefitted(ClassifierMixin, BaseEstimator):
-    """The searched estimator, whose ``fit`` returns what was fitted before for its parameters and rows.
+class _Wrapper(ClassifierMixin, BaseEstimator):
+    """A searched estimator inside a wrapper: the search's parameters reach it, its fit answers.
 
-    Anything not fitted before (the refit on all rows) is fitted now.
+    ``_own`` names the wrapper's own parameters; every other parameter is the
+    wrapped estimator's. Predictions and scores are those of ``estimator_``.
     """
 
-    def __init__(self, estimator, fits):
-        self.estimator, self.fits = estimator, fits
+    _own = ("estimator",)
 
     def set_params(self, **params):
-        own = {k: params.pop(k) for k in list(params) if k in ("estimator", "fits")}
+        own = {k: params.pop(k) for k in list(params) if k in self._own}
         super().set_params(**own)
         if params:
             self.estimator.set_params(**params)
             self._searched = {**getattr(self, "_searched", {}), **params}
         return self
+
+    def predict(self, X):
+        return self.estimator_.predict(X)
+
+    def predict_proba(self, X):
+        return self.estimator_.predict_proba(X)
+
+    def score(self, X, y, sample_weight=None):
+        return self.estimator_.score(X, y, sample_weight=sample_weight)
+
+
+class _Prefitted(_Wrapper):
+    """The searched estimator, whose ``fit`` returns what was fitted before for its parameters and rows.
+
+    Anything not fitted before (the refit on all rows) is fitted now.
+    """
+
+    _own = ("estimator", "fits")
+
+    def __init__(self, estimator, fits):
+        self.estimator, self.fits = estimator, fits
 
     def fit(self, X, y, **fit_params):
         key = (params_key(getattr(self, "_searched", {})), fold_key(X, y))
@@ -77,15 +98,6 @@ class _Prefitted(ClassifierMixin, BaseEstimator):
         )
         self.classes_ = self.estimator_.classes_
         return self
-
-    def predict(self, X):
-        return self.estimator_.predict(X)
-
-    def predict_proba(self, X):
-        return self.estimator_.predict_proba(X)
-
-    def score(self, X, y, sample_weight=None):
-        return self.estimator_.score(X, y, sample_weight=sample_weight)
 
 
 def _plan(estimator, candidates, per_fold):
