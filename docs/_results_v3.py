@@ -1,7 +1,9 @@
-"""The results page under protocol v3: both datasets side by side, then each dataset's section.
+"""The results page under protocol v3 (``docs/results_v3.md``): both datasets side by side.
 
-Not yet part of ``make_results.pages()``: it is wired in when the
-confirmatory runs are complete (``protocol_v3.json``, ``design.no_seeds_added``).
+A pure function of the runs stored in ``docs/results/v3/<dataset>/`` and of
+``prunekd/experiments/protocol_v3.json``; ``docs/make_results.py`` writes it and
+a test fails when the page differs from what this module renders. A dataset
+whose confirmatory runs are not stored yet reads "not run yet" in every cell.
 """
 
 import json
@@ -12,9 +14,47 @@ from prunekd.experiments._compute import compute_table
 from prunekd.experiments._dynamic_report import dynamic_lines
 from prunekd.experiments._family import holm_verdicts
 from prunekd.experiments._findings_v3 import primary_family
+from prunekd.experiments._methods import label
 from prunekd.experiments._protocol import protocol_v3, protocol_v3_hash
 from prunekd.experiments._report_v3 import v3_section
 from prunekd.experiments._results import Results, fmt_interval
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+V3 = os.path.join(HERE, "results", "v3")
+
+# The commits that gave protocol_v3.json each content a stored run saw (sha256 of the file,
+# first 12 hex digits). tests/test_docs_results.py checks every entry against git's history.
+PROTOCOL_COMMITS = {
+    "1d0120873d6e": ("75a5830", "draft"),
+    "e46d0f8b66aa": ("4c7c728", "frozen for digits"),
+    "ed10ed3de12b": ("2cbfe26", "addendum: claim-2 methods' alphas on digits"),
+}
+
+
+# Flags that make a frozen command rerun its stored grid now that the command's defaults are
+# protocol v3's design (they were v2's when digits froze: no dynamic pruner by default).
+SINCE_FROZEN = {("digits", "main"): "--pruners random,el2n,grand,forgetting"}
+
+
+def rerun_command(dataset, part):
+    """The frozen command of a dataset's ``part`` ("main", "dynamic"), as it reruns today."""
+    command = protocol_v3()["frozen"][dataset]["commands"][part]
+    extra = SINCE_FROZEN.get((dataset, part))
+    return command if extra is None else command.replace("prunekd ", f"prunekd {extra} ", 1)
+
+
+def stored_runs(root=V3):
+    """``{dataset: {"main": dir, "dynamic": dir[, "recheck": dir]}}`` of the stored confirmatory runs."""
+    runs = {}
+    for dataset in protocol_v3()["datasets"]:
+        folder = os.path.join(root, dataset)
+        main, dynamic = (os.path.join(folder, name) for name in ("confirmatory", "dynamic-confirmatory"))
+        if all(os.path.exists(os.path.join(d, "results.csv")) for d in (main, dynamic)):
+            runs[dataset] = {"main": main, "dynamic": dynamic}
+            for part, name in (("recheck", "recheck"), ("recheck_dynamic", "recheck-dynamic")):
+                if os.path.exists(os.path.join(folder, name, "results.csv")):
+                    runs[dataset][part] = os.path.join(folder, name)
+    return runs
 
 
 def _read(folder):
@@ -25,7 +65,7 @@ def _read(folder):
     return load_results(folder), config, info
 
 
-def _verdicts(spec, dataset, run):
+def verdicts(spec, dataset, run):
     """``{finding: (word, estimate, low, high)}`` of one dataset, or None when it has no run."""
     if run is None:
         return None
@@ -42,7 +82,7 @@ def _verdicts(spec, dataset, run):
 
 def _side_by_side(spec, runs):
     datasets = list(spec["datasets"])
-    verdicts = {d: _verdicts(spec, d, runs.get(d)) for d in datasets}
+    found = {d: verdicts(spec, d, runs.get(d)) for d in datasets}
     lines = [
         "| finding | " + " | ".join(datasets) + " | holds on both |",
         "| --- " * (len(datasets) + 2) + "|",
@@ -50,11 +90,11 @@ def _side_by_side(spec, runs):
     for name in spec["family"]["primary"]:
         cells, words = [], []
         for d in datasets:
-            if verdicts[d] is None:
+            if found[d] is None:
                 cells.append("not run yet")
                 words.append(None)
                 continue
-            word, estimate, low, high = verdicts[d][name]
+            word, estimate, low, high = found[d][name]
             cells.append(f"{word}: {fmt_interval(estimate, low, high, scale=1, digits=2)}")
             words.append(word)
         if any(w is None for w in words):
@@ -63,44 +103,158 @@ def _side_by_side(spec, runs):
             both = "yes" if all(w == "reproduced" for w in words) else "no"
         lines.append(f"| {name}. {spec['findings'][name]['claim']} | " + " | ".join(cells)
                      + f" | {both} |")  # fmt: skip
-    return lines
+    return lines + ["", *_comparator_lines(spec)]
 
 
-def _runs_lines(dataset, run):
-    lines = []
+def _comparator_lines(spec):
+    """F2's "best score-based pruner", named: the comparator frozen per dataset and fraction."""
+    named = []
+    for dataset, frozen in spec["frozen"].items():
+        pairs = ", ".join(f"{label(p)} at f = {f}" for f, p in frozen["comparators"].items())
+        named.append(f"{dataset}: {pairs}")
+    return [
+        "F2's comparator, 'the best score-based pruner', is the one of EL2N, GraNd and Forgetting "
+        "with the best validation accuracy with KD on the exploratory seeds, frozen per fraction "
+        "before the confirmatory run (" + "; ".join(named) + ")."
+    ]
+
+
+def _hashes(info):
+    named = []
+    for h in info.get("protocol_v3_sha256", []):
+        commit, what = PROTOCOL_COMMITS.get(h[:12], ("an uncommitted draft", "?"))
+        named.append(f"{h[:12]} ({commit}, {what})")
+    return "; ".join(named) or "not recorded"
+
+
+def _short(revision):
+    return revision[:7] + ("+modified" if revision.endswith("+modified") else "")
+
+
+def _recheck_line(stored_folder, folder):
+    """Rows recomputed from scratch at one revision against the stored ones: the resume check."""
+    stored = load_results(stored_folder)
+    again, config, _ = _read(folder)
+    key = ("study", "pruner", "fraction", "alpha", "seed", "teacher", "budget_scale", "prune_ratio")
+    index = {tuple(r[k] for k in key): r for r in stored}
+    metrics = ("val_accuracy", "test_accuracy")
+    same = sum(all(index[tuple(r[k] for k in key)][m] == r[m] for m in metrics) for r in again)
+    seeds = ", ".join(str(s) for s in sorted({r["seed"] for r in again}))
+    where = os.path.relpath(folder, os.path.dirname(HERE))
+    return (f"- Resume check: seeds {seeds} rerun from scratch at revision {_short(config['revision'])} "
+            f"(`{where}`): {same} of {len(again)} rows have the stored validation and test accuracy exactly.")  # fmt: skip
+
+
+def _runs_lines(spec, dataset, run):
+    lines = [f"### {dataset}", ""]
     for part in ("main", "dynamic"):
         rows, config, info = _read(run[part])
-        hashes = ", ".join(h[:12] for h in info.get("protocol_v3_sha256", [])) or "not recorded"
-        lines.append(
-            f"- {dataset}, {part} sweep: {len({r['seed'] for r in rows})} seeds, "
-            f"{info.get('wall_seconds', float('nan')):,.0f} s of wall time on 2 cores, "
-            f"protocol v3 sha256 {hashes}; revisions {', '.join(info.get('revisions', []))}"
-        )
+        revisions = sorted(info.get("revisions", []))
+        lines += [
+            f"- {part} sweep: {len({r['seed'] for r in rows})} seeds, {len(rows):,} rows, "
+            f"{info.get('wall_seconds', float('nan')):,.0f} s of wall time on 2 cores "
+            f"(summed over its resumed invocations). Protocol v3 as each invocation saw it: "
+            f"{_hashes(info)}. Revisions: {', '.join(_short(r) for r in revisions)}.",
+            "",
+            f"  `{rerun_command(dataset, part)}`",
+            "",
+        ]
+    for (d, part), extra in SINCE_FROZEN.items():
+        if d == dataset:
+            lines += [f"The {part} command adds `{extra}` to the one frozen in the protocol: "
+                      "the command's defaults were v2's design then, and are v3's now (which "
+                      "adds the dynamic study); the grid it trains is the stored run's.", ""]  # fmt: skip
+    lines += [
+        "A revision marked +modified is one whose package source had uncommitted changes when "
+        "that invocation started; every row depends only on its seed and settings, which the "
+        "resume check tests:",
+        "",
+    ]
+    for part, stored in (("recheck", "main"), ("recheck_dynamic", "dynamic")):
+        if part in run:
+            lines += [_recheck_line(run[stored], run[part])]
+    return lines + [""]
+
+
+def _scope_lines(spec):
+    lines = []
+    for dataset, d in spec["datasets"].items():
+        scope = d.get("scope", d.get("test_pools", ""))
+        lines.append(f"- **{dataset}**: {d['pool']}. {scope[:1].upper()}{scope[1:]}.")
     return lines
 
 
-def v3_results_page(runs):
+def _pending_lines(spec, runs):
+    lines = []
+    for dataset in spec["datasets"]:
+        if dataset not in runs:
+            lines += [f"## {dataset}: not run yet", "",
+                      f"Protocol v3 for {dataset}: {spec['status']}. Its confirmatory runs are "
+                      "not stored yet, so this page publishes no verdict for it.", ""]  # fmt: skip
+    return lines + [
+        "## Claim 2 against every method: not run yet under v3",
+        "",
+        "Claim 2's family (the protocol's list of "
+        f"{len(spec['claim_2_family']['methods'])} methods, secondary to F2) needs the methods "
+        "sweep on the confirmatory seeds with v3's teachers; it has not run. The "
+        "[v2 page](results.md) shows it under v2's teachers (30 epochs).",
+        "",
+    ]
+
+
+def _dataset_lines(spec, dataset, run):
+    rows, _, info = _read(run["main"])
+    dynamic = load_results(run["dynamic"])
+    frozen = spec["frozen"][dataset]
+    teacher = (info.get("teacher_samples") or {}).get("equal")
+    return [
+        *v3_section(rows, dynamic, info, spec, dataset, frozen, frozen["margin"]),
+        f"### {dataset}: accuracy against compute",
+        "",
+        "Cost in samples processed by a network of the student's size, relative to one "
+        "full-data student without KD at the design's epochs; the teacher's own training is "
+        "added in its own column, amortised over one student (★: the Pareto front of the "
+        "student's cost, ☆: with the teacher counted).",
+        "",
+        *compute_table(rows + dynamic, frozen, teacher),
+        "",
+        *dynamic_lines(rows + dynamic),
+    ]
+
+
+def v3_results_page(runs=None):
     """Markdown of the v3 results page; ``runs``: ``{dataset: {"main": dir, "dynamic": dir}}``."""
     spec = protocol_v3()
+    runs = stored_runs() if runs is None else runs
     lines = [
         "# Results under protocol v3",
         "",
-        f"Protocol v3 (`prunekd/experiments/protocol_v3.json`, sha256 "
-        f"{protocol_v3_hash()[:12]}): {spec['status']}. Verdicts: one Holm family per dataset.",
+        "The paper's findings as it states them, tested on each dataset under "
+        "`prunekd/experiments/protocol_v3.json` (sha256 "
+        f"{protocol_v3_hash()[:12]}; {spec['status']}). Each finding's primary statistic is a "
+        "paired difference in test-accuracy points, one value per seed (each seed its own split, "
+        "teachers, initial weights and data order); the primary findings of one dataset form "
+        "one Holm family (family-wise error 0.05), and each interval is shown at the level its "
+        "test was read at. A 'not worse' finding reads 'reproduced' when its interval lies "
+        "above minus the margin (half the full-data error); an interval wholly below 0 is "
+        "flagged 'significantly below 0' whatever the word. The rules, the seeds and the "
+        "margins were committed before the confirmatory runs.",
         "",
         *_side_by_side(spec, runs),
         "",
-        "Runs:",
+        "What the intervals cover:",
+        "",
+        *_scope_lines(spec),
+        "",
+        "## Runs: commands and wall time",
+        "",
+        "Each command is rerun as written to resume or reproduce its run (the sweep resumes "
+        "exactly: an interrupted run continues where it stopped, with the same rows).",
         "",
     ]
     for dataset, run in runs.items():
-        lines += _runs_lines(dataset, run)
+        lines += _runs_lines(spec, dataset, run)
     for dataset, run in runs.items():
-        rows, _, info = _read(run["main"])
-        dynamic = load_results(run["dynamic"])
-        frozen = spec["frozen"][dataset]
-        lines += ["", *v3_section(rows, dynamic, info, spec, dataset, frozen, frozen["margin"])]
-        teacher = (info.get("teacher_samples") or {}).get("equal")
-        lines += [f"### {dataset}: accuracy against compute", "",
-                  *compute_table(rows + dynamic, frozen, teacher), "", *dynamic_lines(rows + dynamic)]  # fmt: skip
-    return "\n".join(lines) + "\n"
+        lines += ["", *_dataset_lines(spec, dataset, run)]
+    lines += ["", *_pending_lines(spec, runs)]
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -22,6 +22,9 @@ from .experiments import (
     write_figures,
     write_summary,
 )
+from .experiments._protocol import v3_design
+from .experiments._report_v3 import v3_verdict_table
+from .experiments._store import read_json
 from .tuning import _command as own_data
 
 QUICK = dict(
@@ -33,6 +36,7 @@ QUICK = dict(
     steps=300,
     budget_scales=(),
     teacher_epochs=15,
+    baseline_scales=(),
     n_proxies=1,
     proxy_epochs=5,
 )
@@ -147,8 +151,8 @@ def _budget_options():
         (
             "--epochs",
             int,
-            "epochs per student with --budget epochs (fixed by the rule of "
-            "benchmarks/epoch_curve.py)",
+            "epochs per student with --budget epochs (default: the dataset's, fixed by the "
+            "rule of benchmarks/epoch_curve.py: digits 70, mnist1d 170, others 70)",
         ),
         ("--steps", int, "optimiser steps per student with --budget steps"),
         (
@@ -166,7 +170,8 @@ def _budget_options():
             "--baseline-scales",
             _scales,
             "budget scales at which every seed also trains the full data without KD (the "
-            "baselines of same-cost findings; each must be one of --budget-scales)",
+            "baselines of same-cost findings; each must be one of --budget-scales; default: "
+            "0.5,1.5143, those of them among --budget-scales)",
         ),
     )
 
@@ -178,7 +183,8 @@ def _training_options():
             "--teacher-epochs",
             _teacher_epochs,
             "epochs of every teacher on the full training split: one number, or "
-            "name=epochs per teacher (small=120,equal=70,large=90)",
+            "name=epochs per teacher (default: the dataset's, each teacher's own curve: digits "
+            "small=120,equal=70,large=60, mnist1d small=190,equal=170,large=40, others 30)",
         ),
         ("--batch-size", int, "mini-batch size"),
         ("--lr", float, "learning rate (Adam)"),
@@ -207,8 +213,10 @@ def build_parser():
             "Prune the training set, distill from a teacher fitted on the full data, and "
             "measure it: for every pruner x kept fraction x {no KD, KD over an alpha grid} x "
             "seed, train a student and record its accuracy. Writes results.csv, summary.md and "
-            "figures to --out, and prints the verdicts. Runs on the embedded digits data by "
-            "default (CPU; --quick: a smoke test of about a minute that reads no verdict). "
+            "figures to --out, and prints the verdicts. By default it runs results protocol "
+            "v3's digits design on 7 of its 109 confirmatory seeds, on the embedded digits data "
+            "(CPU, about a quarter of an hour on 2 cores; --quick: a smoke test of about a "
+            "minute that reads no verdict), and prints v3's verdicts on those seeds. "
             "Rerunning the same command resumes an interrupted sweep."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -226,6 +234,8 @@ def build_parser():
         default = getattr(d, field)
         if isinstance(default, tuple):
             default = ",".join(map(str, default))
+        if field in ("epochs", "teacher_epochs", "baseline_scales"):  # see _config_from
+            default = argparse.SUPPRESS
         p.add_argument(flag, type=kind, default=default, help=text)
     _add_run_options(p, d)
     own_data.add_options(p)
@@ -293,7 +303,7 @@ def _validate(args, parser):
         parser.error("--budget-scales must be positive")
     if args.budget_seeds < 0:
         parser.error("--budget-seeds must be at least 0")
-    if not set(args.baseline_scales) <= set(args.budget_scales):
+    if not set(getattr(args, "baseline_scales", ())) <= set(args.budget_scales):
         parser.error("--baseline-scales must be among --budget-scales")
     for name in (
         "epochs",
@@ -304,9 +314,9 @@ def _validate(args, parser):
         "jobs",
         "width",
     ):
-        if getattr(args, name) < 1:
+        if getattr(args, name, 1) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if isinstance(args.teacher_epochs, int) and args.teacher_epochs < 1:
+    if isinstance(getattr(args, "teacher_epochs", None), int) and args.teacher_epochs < 1:
         parser.error("--teacher-epochs must be at least 1")
     if not 0 <= args.label_noise < 1:
         parser.error("--label-noise must lie in [0, 1)")
@@ -370,6 +380,11 @@ def main(argv=None):
 def _config_from(args, explicit):
     """The sweep the options ask for: each option sets the SweepConfig field of its name."""
     given = {f.name: getattr(args, f.name) for f in fields(SweepConfig) if hasattr(args, f.name)}
+    # Not given: the epochs are the dataset's (SweepConfig), the baselines the default ones
+    # among the budget scales asked for (none with --budget-scales none).
+    if "baseline_scales" not in given:
+        default = SweepConfig().baseline_scales
+        given["baseline_scales"] = tuple(s for s in default if s in given["budget_scales"])
     teachers = getattr(args, "teachers", None) or _default_teachers(args.width)
     config = SweepConfig(**given, teacher_widths=teachers)
     if args.quick:
@@ -380,13 +395,19 @@ def _config_from(args, explicit):
 
 
 def _report(args, config, seconds):
-    """The verdict table, then where everything was written."""
-    if len(config.seeds) < protocol()["min_seeds"]:
-        print(
-            f"SMOKE TEST: {len(config.seeds)} seeds, fewer than the "
-            f"{protocol()['min_seeds']} a verdict needs; no finding is read from this run."
-        )
-    print(verdict_table(load_results(args.out), vars_of(config)))
+    """The verdict table (protocol v3's on its design, else v2's rules), then where it all is."""
+    rows = load_results(args.out)
+    info = read_json(os.path.join(args.out, "info.json"))
+    dataset = v3_design(vars_of(config))
+    if dataset is not None:
+        print(v3_verdict_table(rows, info, dataset))
+    else:
+        if len(config.seeds) < protocol()["min_seeds"]:
+            print(
+                f"SMOKE TEST: {len(config.seeds)} seeds, fewer than the "
+                f"{protocol()['min_seeds']} a verdict needs; no finding is read from this run."
+            )
+        print(verdict_table(rows, vars_of(config)))
     print(
         f"Done in {seconds:.0f} s. Results in {args.out}/: results.csv, summary.md (tables, "
         "verdicts, accuracy against compute) and figures."

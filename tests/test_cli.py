@@ -30,7 +30,7 @@ def _rows(out):
 def test_plan_runs_counts():
     config = SweepConfig(
         pruners=("random", "el2n"), fractions=(0.2, 1.0), alphas=(1.0,), seeds=(0, 1),
-        capacity_alpha=0.5,
+        capacity_alpha=0.5, budget_scales=(0.5, 2.0), budget_seeds=5, baseline_scales=(),
     )  # fmt: skip
     runs = plan_runs(config)
     # per seed: f=0.2: 2 pruners x (alpha 0, 1) = 4; f=1: one run per alpha = 2;
@@ -330,7 +330,7 @@ def test_the_own_data_job_refuses_kd_loss(tmp_path, capsys):
 def test_another_kd_loss_leaves_the_frozen_choices():
     from prunekd.experiments._protocol import frozen_choices
 
-    design = dataclasses.asdict(SweepConfig())
+    design = dataclasses.asdict(SweepConfig(teacher_epochs=30))  # v2's design
     assert frozen_choices({**design, "kd_loss": "kd"}) is not None
     assert frozen_choices({**design, "kd_loss": "dkd"}) is None
 

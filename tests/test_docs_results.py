@@ -72,23 +72,29 @@ def test_auto_alpha_knots_are_the_fit_of_the_stored_sweeps(make_results):
 
 
 # Words in the opening of the README, the docs' front page and the package docstring that
-# assert one of the paper's findings, and the findings the published verdicts must reproduce
-# for the words to stand.
+# assert one of the paper's findings, and the protocol v3 findings that must read "reproduced"
+# for the words to stand: on every dataset the sentence names, or on every dataset of the
+# protocol when it names none (a dataset not run yet reproduces nothing).
 CLAIMS = {
-    "without losing accuracy": ("5b",),
-    "as good as": ("2", "2*"),
-    "random pruning is enough": ("2", "2*"),
-    "not worse than the best": ("2",),
-    "not worse than any": ("2*",),
-    "not worse than the full data": ("5a",),
-    "at the same compute": ("5b",),
-    "recovers": ("1a",),
-    "improves the student": ("1a",),
-    "most of all at small": ("1b",),
-    "more at small fractions": ("1b",),
-    "larger kd weight": ("3",),
-    "larger teacher hurts": ("4",),
+    "without losing accuracy": ("F5a",),
+    "as good as": ("F2",),
+    "random pruning is enough": ("F2",),
+    "not worse than the best": ("F2",),
+    "not worse than the full data": ("F5a",),
+    "at the same compute": ("F5b",),
+    "at the same student cost": ("F5b",),
+    "even with the teacher's training counted": ("F5c",),
+    "recovers": ("F1",),
+    "improves the student": ("F1",),
+    "improves pruned students": ("F1",),
+    "larger kd weight pays": ("F3",),
+    "larger kd weight helps": ("F3",),
+    "teacher of the student's size beats": ("F4",),
+    "larger teacher hurts": ("F4",),
+    "dynamic pruning with kd is not worse": ("F6",),
+    "saves compute": ("F6",),
 }
+DATASET_NAMES = {"digits": ("digits",), "mnist1d": ("mnist-1d", "mnist1d")}
 
 
 def _openings():
@@ -102,52 +108,76 @@ def _openings():
     return {"README.md": readme, "docs/index.rst": index, "prunekd": prunekd.__doc__}
 
 
-def _published(make_results):
-    from prunekd.experiments import findings
-    from prunekd.experiments._findings import Results, random_against_each
+def _published():
+    """``{dataset: {finding: (word, interval text)} or None}`` under protocol v3."""
+    from prunekd.experiments._protocol import protocol_v3
+    from prunekd.experiments._results import fmt_interval
 
-    from prunekd.experiments._protocol import frozen_choices
+    module, spec = _results_v3(), protocol_v3()
+    runs = module.stored_runs()
+    out = {}
+    for dataset in spec["datasets"]:
+        found = module.verdicts(spec, dataset, runs.get(dataset))
+        out[dataset] = found and {
+            name: (word, fmt_interval(e, lo, hi, scale=1, digits=2))
+            for name, (word, e, lo, hi) in found.items()
+        }
+    return out
 
-    rows = load_results(make_results.RESULTS)
-    config = make_results._read_json(os.path.join(make_results.RESULTS, "config.json"))["config"]
-    verdicts = findings(rows, config["capacity_alpha"], config)
-    methods = make_results._read_json(os.path.join(make_results.METHODS, "config.json"))["config"]
-    family = random_against_each(Results(load_results(make_results.METHODS),
-                                         frozen_choices(methods)))[1]  # fmt: skip
-    return {v.finding: v for v in [*verdicts, family]}
+
+def _sentences(text):
+    import re
+
+    flat = " ".join(text.split())
+    return [s for s in re.split(r"(?<=[.;])\s+(?=[A-Z(])", flat) if s]
 
 
 def _problems(name, text, published):
-    """What an opening claims beyond the published verdicts, or without their intervals."""
-    from prunekd.experiments._results import fmt_interval
-
+    """What an opening claims beyond the published v3 verdicts, or without their intervals."""
     problems = []
-    flat = " ".join(text.lower().split())
-    for phrase, needed in CLAIMS.items():
-        if phrase not in flat:
-            continue
-        for finding in needed:
-            v = published[finding]
-            interval = fmt_interval(v.estimate, v.low, v.high)
-            if v.word != "reproduced":
-                problems.append(f"{name} says {phrase!r}, but finding {finding} is {v.word} "
-                                f"({interval})")  # fmt: skip
-            elif name != "prunekd" and interval not in " ".join(text.split()):
-                problems.append(f"{name} claims finding {finding} without its interval {interval}")
+    for sentence in _sentences(text):
+        lower = sentence.lower()
+        named = [d for d, words in DATASET_NAMES.items() if any(w in lower for w in words)]
+        for phrase, needed in CLAIMS.items():
+            if phrase not in lower:
+                continue
+            for dataset in named or list(published):
+                verdicts = published[dataset]
+                if verdicts is None:
+                    problems.append(f"{name} says {phrase!r} of {dataset}, which has not run yet")
+                    continue
+                for finding in needed:
+                    word, interval = verdicts[finding]
+                    if word != "reproduced":
+                        problems.append(f"{name} says {phrase!r}, but {finding} on {dataset} is "
+                                        f"{word} ({interval})")  # fmt: skip
+                    elif name != "prunekd" and interval not in sentence:
+                        problems.append(f"{name} claims {finding} on {dataset} without its "
+                                        f"interval {interval} in the same sentence")  # fmt: skip
     return problems
 
 
-def test_the_openings_claim_only_what_the_published_verdicts_reproduce(make_results):
-    published = _published(make_results)
+def test_the_openings_claim_only_what_the_published_verdicts_reproduce():
+    published = _published()
     for name, text in _openings().items():
         assert _problems(name, text, published) == []
 
 
-def test_a_planted_claim_is_caught(make_results):
-    published = _published(make_results)
-    # the slogan of the earlier README, and every other claim, without its interval
-    for phrase in CLAIMS:
+def test_a_planted_claim_is_caught():
+    published = _published()
+    digits = published["digits"]
+    for phrase, needed in CLAIMS.items():
+        # unscoped, every claim needs the second dataset too
         assert _problems("README.md", f"prunekd: {phrase}.", published), phrase
+        # scoped to digits, without its interval
+        assert _problems("README.md", f"On digits, {phrase}.", published), phrase
+        # scoped to digits, with its interval: stands exactly when digits reproduces it
+        intervals = " ".join(digits[f][1] for f in needed)
+        problems = _problems("README.md", f"On digits, {phrase} ({intervals}).", published)
+        assert bool(problems) == any(digits[f][0] != "reproduced" for f in needed), phrase
+    # a sentence naming MNIST-1D, which has no stored run (or a finding it does not reproduce)
+    if published["mnist1d"] is None:
+        assert _problems("README.md", "On MNIST-1D, KD improves the student.", published)
 
 
 def test_the_choose_a_pruner_page_places_every_method(make_results):
@@ -165,21 +195,144 @@ def test_the_choose_a_pruner_page_places_every_method(make_results):
         assert f"`{method.name}`" in text[text.index("## Dynamic selection"):]
 
 
-def test_the_v3_page_sets_both_datasets_side_by_side():
+def _results_v3():
     import sys
 
     sys.path.insert(0, DOCS)
     try:
-        from _results_v3 import v3_results_page
+        import _results_v3
     finally:
         sys.path.remove(DOCS)
+    return _results_v3
+
+
+def test_the_v3_page_sets_both_datasets_side_by_side():
     from prunekd.experiments._protocol import protocol_v3
 
     folder = os.path.join(DOCS, "results", "v3", "digits")
-    text = v3_results_page({"digits": {"main": os.path.join(folder, "exploratory"),
-                                       "dynamic": os.path.join(folder, "dynamic-exploratory")}})  # fmt: skip
+    text = _results_v3().v3_results_page(
+        {"digits": {"main": os.path.join(folder, "exploratory"),
+                    "dynamic": os.path.join(folder, "dynamic-exploratory")}})  # fmt: skip
     rows = [line for line in text.splitlines() if line.startswith("| F")]
     primary = protocol_v3()["family"]["primary"]
     assert [row.split(".")[0][2:] for row in rows[: len(primary)]] == primary
     assert all(row.endswith("| not run yet | not yet |") for row in rows[: len(primary)])
     assert "## digits: results protocol v3" in text and "Teacher check" in text
+    assert "## mnist1d: not run yet" in text
+
+
+def test_the_v3_page_publishes_every_stored_confirmatory_run():
+    from prunekd.experiments._protocol import protocol_v3
+
+    spec = protocol_v3()
+    runs = _results_v3().stored_runs()
+    assert "digits" in runs  # the digits runs are complete (protocol_v3.json, design.no_seeds_added)
+    for dataset, run in runs.items():
+        frozen = spec["frozen"][dataset]
+        first, last = (int(s) for s in frozen["confirmatory_seeds"].split("-"))
+        for part in ("main", "dynamic"):
+            rows = load_results(run[part])
+            assert sorted({r["seed"] for r in rows}) == list(range(first, last + 1)), (dataset, part)
+            assert len(range(first, last + 1)) == frozen["n_seeds"]
+            info = _json(os.path.join(run[part], "info.json"))
+            assert info["protocol_v3_sha256"], (dataset, part)
+
+
+def _json(path):
+    import json
+
+    with open(path) as f:
+        return json.load(f)
+
+
+def test_every_stored_v3_run_records_a_committed_protocol_v3():
+    import glob
+
+    named = _results_v3().PROTOCOL_COMMITS
+    # a stored run has its info.json (written once its teachers are trained)
+    folders = glob.glob(os.path.join(DOCS, "results", "v3", "*", "*", "info.json"))
+    assert len(folders) >= 4
+    for path in folders:
+        config = _json(os.path.join(os.path.dirname(path), "config.json"))
+        assert config["protocol_v3_sha256"][:12] in named, path
+        info = _json(path)
+        for h in info.get("protocol_v3_sha256", []):
+            assert h[:12] in named, path
+
+
+def test_each_named_protocol_hash_is_the_commit_that_made_it():
+    import hashlib
+    import subprocess
+
+    root = os.path.dirname(DOCS)
+    for short, (commit, _) in _results_v3().PROTOCOL_COMMITS.items():
+        out = subprocess.run(
+            ["git", "-C", root, "show", f"{commit}:prunekd/experiments/protocol_v3.json"],
+            capture_output=True,
+        )
+        if out.returncode != 0:
+            pytest.skip("no git history here (a shallow or exported copy)")
+        assert hashlib.sha256(out.stdout).hexdigest()[:12] == short, commit
+
+
+def _config_of(command):
+    """The SweepConfig a documented ``prunekd ...`` command runs, as stored in config.json."""
+    import dataclasses
+    import json
+    import shlex
+
+    from prunekd import cli
+
+    argv = shlex.split(command.replace("\\\n", " "))[1:]
+    parser = cli.build_parser()
+    args = parser.parse_args(argv)
+    explicit = {a.lstrip("-").split("=")[0].replace("-", "_") for a in argv if a.startswith("--")}
+    config = json.loads(json.dumps(dataclasses.asdict(cli._config_from(args, explicit))))
+    return config, args.out
+
+
+GRID = ("pruners", "fractions", "alphas", "seeds", "teacher_widths", "budget_scales",
+        "budget_seeds", "prune_ratios")  # fmt: skip
+
+
+def _same_run(config, stored):
+    """The stored run's settings and grid, as the command would train them."""
+    from prunekd.experiments import SweepConfig
+
+    key = SweepConfig(**{k: v for k, v in config.items()}).key()
+    stored_key = SweepConfig(**{k: v for k, v in stored.items() if k in config}).key()
+    # prune ratios matter to dynamic pruners only (runs before them did not record any)
+    keys = [k for k in GRID if k != "prune_ratios" or any("infobatch" in p for p in config["pruners"])]
+    keys = [k for k in keys if k != "budget_seeds" or config["budget_scales"]]  # no budget study
+    def grid(c):  # the registry's order of pruners may change; the runs do not
+        return {k: sorted(c[k]) if k == "pruners" else c[k] for k in keys}
+
+    return json_equal(key, stored_key) and json_equal(grid(config), grid(stored))
+
+
+def json_equal(a, b):
+    import json
+
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_the_documented_commands_rerun_the_stored_runs(make_results):
+    from prunekd.experiments._protocol import protocol_v3
+
+    folders = {"prunekd-results": make_results.RESULTS, "prunekd-exploratory": make_results.EXPLORATORY,
+               "prunekd-methods": make_results.METHODS,
+               "prunekd-mlp": os.path.join(make_results.SETTINGS, "mlp"),
+               "prunekd-noise": os.path.join(make_results.SETTINGS, "noise")}  # fmt: skip
+    import re
+
+    commands = [c for c in re.split(r"\n(?=\S)", make_results.COMMANDS) if c.startswith("prunekd")]
+    assert len(commands) == len(folders)
+    for command in commands:
+        config, out = _config_of(command)
+        stored = _json(os.path.join(folders[out], "config.json"))["config"]
+        assert _same_run(config, stored), out
+    for dataset, frozen in protocol_v3()["frozen"].items():
+        for part, name in (("main", "confirmatory"), ("dynamic", "dynamic-confirmatory")):
+            config, out = _config_of(_results_v3().rerun_command(dataset, part))
+            stored = _json(os.path.join(DOCS, "results", "v3", dataset, name, "config.json"))
+            assert _same_run(config, stored["config"]), (dataset, part)

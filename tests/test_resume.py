@@ -270,6 +270,31 @@ def test_a_resume_refuses_results_of_another_protocol(reference, tmp_path, capsy
     assert cli.main(["--out", target, "--restart", *TINY]) == 0
 
 
+def test_config_records_protocol_v3_and_a_new_v3_version_still_resumes(reference, tmp_path):
+    import json
+
+    from prunekd.experiments._protocol import protocol_v3_hash
+
+    out, _ = reference
+    with open(os.path.join(out, "config.json")) as f:
+        assert json.load(f)["protocol_v3_sha256"] == protocol_v3_hash()
+    target = str(tmp_path)
+    for name in ("config.json", "results.csv"):
+        with open(os.path.join(out, name), "rb") as src, open(os.path.join(target, name), "wb") as dst:
+            dst.write(src.read())
+    with open(os.path.join(target, "config.json")) as f:
+        config = json.load(f)
+    # v3 changes at each dataset's freeze while another dataset's run is resumed
+    config["protocol_v3_sha256"] = "0" * 64
+    with open(os.path.join(target, "config.json"), "w") as f:
+        json.dump(config, f)
+    rows = len(read_results(os.path.join(target, "results.csv")))
+    assert cli.main(["--out", target, *TINY]) == 0
+    assert len(read_results(os.path.join(target, "results.csv"))) == rows  # resumed: nothing left to train, nothing redone
+    with open(os.path.join(target, "config.json")) as f:
+        assert json.load(f)["protocol_v3_sha256"] == protocol_v3_hash()
+
+
 def test_a_summary_names_the_protocol_its_run_was_made_under(reference):
     from prunekd.experiments._protocol import protocol_hash
     from prunekd.experiments._report import _provenance_line

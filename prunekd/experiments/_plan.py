@@ -116,7 +116,8 @@ def plan_runs(config):
     --------
     >>> from prunekd.experiments import SweepConfig, plan_runs
     >>> runs = plan_runs(SweepConfig(pruners=("random",), fractions=(0.5,), alphas=(1.0,),
-    ...                              seeds=(0,), teacher_widths={"equal": 16}, budget_scales=(2,)))
+    ...                              seeds=(0,), teacher_widths={"equal": 16}, budget_scales=(2,),
+    ...                              budget_seeds=1, baseline_scales=()))
     >>> [(r["study"], r["alpha"], r["teacher"], r["budget_scale"]) for r in runs]  # doctest: +NORMALIZE_WHITESPACE
     [('main', 0.0, 'none', 1.0), ('main', 1.0, 'equal', 1.0), ('capacity', 0.5, 'equal', 1.0),
      ('budget', 0.0, 'none', 2.0), ('budget', 0.5, 'equal', 2.0)]

@@ -118,9 +118,10 @@ def frozen_choices(config):
     >>> import dataclasses
     >>> from prunekd.experiments import SweepConfig
     >>> from prunekd.experiments._protocol import frozen_choices
-    >>> sorted(frozen_choices(dataclasses.asdict(SweepConfig())))
+    >>> v2_design = SweepConfig(teacher_epochs=30)  # the command's defaults are v3's now
+    >>> sorted(frozen_choices(dataclasses.asdict(v2_design)))
     ['alphas', 'comparators', 'pooled_alphas', 'rule']
-    >>> frozen_choices(dataclasses.asdict(SweepConfig(model="mlp"))) is None
+    >>> frozen_choices(dataclasses.asdict(SweepConfig(teacher_epochs=30, model="mlp"))) is None
     True
     """
     p = _load()[0]
@@ -132,3 +133,34 @@ def frozen_choices(config):
     if config.get("kd_loss", "kd") != "kd":  # the design's loss, set before the field existed
         return None
     return json.loads(json.dumps(frozen))
+
+
+_V3_COMMON = ("model", "width", "budget", "batch_size", "lr", "temperature", "kd_loss")
+_V3_COMMON += ("label_noise", "n_proxies", "proxy_epochs", "teacher_widths")
+
+
+def v3_design(config):
+    """The dataset whose frozen protocol-v3 design ``config`` trains as, else None.
+
+    Seeds and the grid (pruners, fractions, alphas, budget scales) may differ:
+    the verdicts read the cells they need, and say which are missing.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from prunekd.experiments import SweepConfig
+    >>> from prunekd.experiments._protocol import v3_design
+    >>> v3_design(dataclasses.asdict(SweepConfig()))
+    'digits'
+    >>> v3_design(dataclasses.asdict(SweepConfig(epochs=30))) is None
+    True
+    """
+    spec = protocol_v3()
+    dataset = (config or {}).get("dataset")
+    if dataset not in spec.get("frozen", {}):
+        return None
+    design = {**spec["design"]["settings"]["common"], **spec["design"]["settings"][dataset]}
+    for key in (*_V3_COMMON, "epochs", "teacher_epochs"):
+        if json.dumps(config.get(key), sort_keys=True) != json.dumps(design[key], sort_keys=True):
+            return None
+    return dataset

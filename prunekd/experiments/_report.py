@@ -10,6 +10,7 @@ from ._dynamic_report import dynamic_lines
 from ._findings import findings, format_verdict, random_against_each
 from ._methods import label as method_label
 from ._protocol import frozen_choices, protocol, protocol_hash
+from ._report_v3 import v3_summary_lines
 from ._results import (
     Results,
     best_alpha_table,
@@ -322,7 +323,7 @@ def render_summary(rows, config, info=None, command=None, provenance=None):
     r = Results(rows, frozen_choices(config))
     lines = _intro(r, config, info, command, provenance)
     lines += _accuracy_tables(r) + _alpha_tables(r) + _capacity_lines(r, config)
-    lines += _verdict_lines(rows, r, config)
+    lines += v3_summary_lines(rows, config, info) or _verdict_lines(rows, r, config)
     lines += _compute_lines(rows, config, info) + _teacher_cost_lines(config, info)
     lines += dynamic_lines(rows)
     if r.kd_alphas:

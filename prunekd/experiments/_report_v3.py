@@ -17,6 +17,7 @@ from ._findings_v3 import (
     primary_family,
     teacher_gap,
 )
+from ._protocol import protocol_v3, protocol_v3_hash, v3_design
 from ._results import Results, fmt_interval, nanmean, paired_interval
 
 
@@ -27,8 +28,10 @@ def _teacher_lines(r, info, margin):
     lines = [
         "| network | validation (%) | test (%) |",
         "| --- | --- | --- |",
-        f"| full-data student, no KD | {100 * nanmean(full_val):.2f} "
-        f"| {100 * nanmean(r.kd('random', 1.0, 0.0)):.2f} |",
+        (
+            f"| full-data student, no KD | {100 * nanmean(full_val):.2f} "
+            f"| {100 * nanmean(r.kd('random', 1.0, 0.0)):.2f} |"
+        ),
     ]
     for name, by_seed in info["teacher_runs"].items():
         val = nanmean([v.get("val_accuracy", np.nan) for v in by_seed.values()])
@@ -38,8 +41,10 @@ def _teacher_lines(r, info, margin):
     passed = equal >= -delta
     lines += [
         "",
-        f"Teacher check (equal teacher minus the full-data student, validation): {equal:+.2f} "
-        f"points, against -delta = {-delta:.3f}: {'passed' if passed else 'FAILED: no verdict'}.",
+        (
+            f"Teacher check (equal teacher minus the full-data student, validation): {equal:+.2f} "
+            f"points, against -delta = {-delta:.3f}: {'passed' if passed else 'FAILED: no verdict'}."
+        ),
     ]
     if "large" in info["teacher_runs"]:
         large = teacher_gap(info, full_val, "large", "equal")
@@ -90,10 +95,89 @@ def _secondary(r, dynamic, small, large, frozen):
             f5_half_with_kd_minus_full(r) / POINTS,
         ),
     ]
+    out += _contrasts(r, small, large)
     values, _ = f6_dynamic_minus_full(dynamic, r)
     if np.isfinite(values).any():
         out.append(("F6: dynamic with KD minus the full data (prune ratio 0.5)", values / POINTS))
+    out.sort(key=lambda item: item[0].split(":")[0])  # stable: each finding's lines together
     return [(label, POINTS * v) for label, v in out]
+
+
+def _contrasts(r, small, large):
+    """v2's interactions (small f minus large f) of F3 and F4, and F4's small teacher."""
+    mean = mean_over
+
+    def alpha_gain(fractions):
+        per = [mean([r.kd(p, f, 1.0) - r.kd(p, f, 0.25) for f in fractions]) for p in PAPER_PRUNERS]
+        return mean(per)
+
+    def teachers(fractions, first="equal", second="large"):
+        return mean(
+            [
+                r.values("random", f, 0.5, first) - r.values("random", f, 0.5, second)
+                for f in fractions
+            ]
+        )
+
+    out = [
+        (
+            "F3: at small f minus at large f, mean over pruners (v2's 3)",
+            alpha_gain(small) - alpha_gain(large),
+        )
+    ]
+    if "large" in r.teachers:
+        out += [
+            ("F4: at small f minus at large f (v2's 4)", teachers(small) - teachers(large)),
+            ("F4: the small teacher minus the large one at small f", teachers(small, "small")),
+        ]
+    return out
+
+
+def _gain_cells(r, fractions):
+    """F1's secondary: the KD gain of every (pruner, fraction) cell, frozen alpha, 95% interval."""
+    lines = [
+        "| pruner | " + " | ".join(f"f = {f:g}" for f in fractions) + " |",
+        "| --- " * (len(fractions) + 1) + "|",
+    ]
+    for p in PAPER_PRUNERS:
+        cells = [
+            fmt_interval(*paired_interval(POINTS * r.kd_gain(p, f)), scale=1) for f in fractions
+        ]
+        lines.append(f"| {p} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _f6_cost_lines(r, dynamic, info):
+    """F6's cost condition, as measured: the student's samples, with KD's passes, with the teacher."""
+    _, processed = f6_dynamic_minus_full(dynamic, r)
+    if not np.isfinite(processed).any():
+        return []
+    full = nanmean(r.kd("random", 1.0, 0.0, "student_samples"))
+    passes = (
+        nanmean(
+            [
+                row["teacher_samples"]
+                for row in dynamic
+                if row["study"] == "dynamic"
+                and row["pruner"] == "infobatch"
+                and row["prune_ratio"] == 0.5
+                and row["alpha"] > 0
+            ]
+        )
+        / full
+    )
+    teacher = (info.get("teacher_samples") or {}).get("equal", np.nan) / full
+    student = nanmean(processed)
+    return [
+        (
+            f"F6's cost condition (at most 0.75, the teacher's training apart): the dynamic student "
+            f"with KD processed {student:.3f} of the full-data student's samples, {student + passes:.3f} "
+            f"with KD's teacher passes: {'met' if student + passes <= 0.75 else 'not met'}. With the "
+            f"teacher's training counted (amortised over one student) it costs "
+            f"{student + passes + teacher:.2f}, above 1, so the sentence cannot hold at that cost."
+        ),
+        "",
+    ]
 
 
 def v3_section(main_rows, dynamic_rows, info, spec, dataset, frozen, margin):
@@ -105,15 +189,75 @@ def v3_section(main_rows, dynamic_rows, info, spec, dataset, frozen, margin):
         return lines + ["The teacher check failed: this dataset publishes no verdict.", ""]
     family, notes = primary_family(r, dynamic_rows, spec, dataset, frozen, margin, info)
     lines += [
-        f"Primary findings, one Holm family (alpha {spec['family']['alpha']}), margin "
-        f"{margin:.2f} points:",
+        (
+            f"Primary findings, one Holm family (alpha {spec['family']['alpha']}), margin "
+            f"{margin:.2f} points:"
+        ),
         "",
         *_primary_lines(family, notes, spec),
         "",
+        *_f6_cost_lines(r, dynamic_rows, info),
         "Secondary statistics (descriptions, 95% t-intervals; never a verdict):",
         "",
     ]
     small, large = spec["small_fractions"], spec["large_fractions"]
     for label, values in _secondary(r, dynamic_rows, small, large, frozen):
         lines.append(f"- {label}: {fmt_interval(*paired_interval(values), scale=1, digits=2)}")
-    return lines + [""]
+    return lines + [
+        "",
+        "F1's cells (secondary): the KD gain, frozen alpha minus no KD, test accuracy points:",
+        "",
+        *_gain_cells(r, [f for f in r.fractions if f < 1]),
+        "",
+    ]
+
+
+def v3_verdict_table(rows, info, dataset):
+    """Protocol v3's verdicts on a run of its ``dataset`` design, as plain text for the terminal.
+
+    ``rows`` hold the main and the dynamic study (one run, or both runs' rows).
+    The family is read as the protocol reads it, on however many seeds the
+    run has; the protocol sized its confirmatory run, whose verdicts the
+    results page publishes.
+    """
+    spec = protocol_v3()
+    frozen = spec["frozen"][dataset]
+    r = Results(rows, frozen)
+    family, notes = primary_family(r, rows, spec, dataset, frozen, frozen["margin"], info)
+    verdicts = holm_verdicts(family, alpha=spec["family"]["alpha"])
+    lines = [
+        f"Results protocol v3, {dataset} design: {len(r.seeds)} seeds, one Holm family "
+        f"(family-wise error {spec['family']['alpha']}), margin {frozen['margin']} points. "
+        f"The protocol sized its confirmatory run at {frozen['n_seeds']} seeds (seeds "
+        f"{frozen['confirmatory_seeds']}); a run of fewer seeds reads fewer findings. The "
+        "published verdicts: docs/results_v3.md.",
+        f"{'finding':8} {'verdict':13} {'estimate [interval], points':30} claim",
+    ]
+    for name, v in verdicts.items():
+        word = notes.get(name, v.word)
+        interval = fmt_interval(v.estimate, v.low, v.high, scale=1, digits=2)
+        lines.append(f"{name:8} {word:13} {interval:30} {spec['findings'][name]['claim']}")
+    teachers, passed = _teacher_lines(r, info, frozen["margin"])
+    check = next(line for line in teachers if line.startswith("Teacher check"))
+    return "\n".join([*lines, check])
+
+
+def v3_summary_lines(rows, config, info):
+    """A run's summary section under protocol v3, when it trains as a frozen v3 design, else None."""
+    dataset = v3_design(config)
+    if dataset is None or not (info or {}).get("teacher_runs"):
+        return None
+    spec = protocol_v3()
+    frozen = spec["frozen"][dataset]
+    lines = [
+        "## The paper's findings on this run, under results protocol v3",
+        "",
+        f"This run trains as protocol v3's {dataset} design (`prunekd/experiments/protocol_v3.json`, "
+        f"sha256 `{protocol_v3_hash()[:16]}`), so its alphas and F2's comparators are the frozen "
+        f"ones. It has {len({r['seed'] for r in rows})} seeds; the protocol sized its "
+        f"confirmatory run at {frozen['n_seeds']} (seeds {frozen['confirmatory_seeds']}), whose "
+        "verdicts the results page publishes (docs/results_v3.md).",
+        "",
+    ]
+    section = v3_section(rows, rows, info, spec, dataset, frozen, frozen["margin"])
+    return lines + section[1:]  # the section's own title gives way to this one

@@ -205,11 +205,13 @@ def provenance():
     return {"prunekd_version": __version__, "revision": revision}
 
 
-def prepare_out(out, config, restart, protocol_hash):
+def prepare_out(out, config, restart, protocol_hash, recorded=None):
     """Create ``out``, refuse results of other settings or rules in it, and write ``config.json``.
 
     Results made under another protocol (another ``protocol.json`` hash) are
     refused too: a resume would mix runs of two rule books under one hash.
+    ``recorded``: more entries for ``config.json`` that a resume does not
+    compare (protocol v3's hash, which changes at each dataset's freeze).
     """
     os.makedirs(out, exist_ok=True)
     config_path = os.path.join(out, "config.json")
@@ -231,6 +233,7 @@ def prepare_out(out, config, restart, protocol_hash):
             "config": dataclasses.asdict(config),
             "key": config.key(),
             "protocol_sha256": protocol_hash,
+            **(recorded or {}),
             **provenance(),
         },
     )

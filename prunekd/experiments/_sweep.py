@@ -360,7 +360,9 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     ['accuracy_vs_fraction.png', 'alpha_heatmap.png', 'accuracy_vs_compute.png']
     """
     start = time.perf_counter()
-    results_path = prepare_out(out, config, restart, protocol_hash())
+    results_path = prepare_out(
+        out, config, restart, protocol_hash(), {"protocol_v3_sha256": protocol_v3_hash()}
+    )
     X, y = load_dataset(config.dataset, config.data_dir, config.download)
     pools = {seed: held_out_pool(config, seed) for seed in config.seeds}
     datas = {seed: seed_data(config, X, y, seed, pools[seed]) for seed in config.seeds}

@@ -1,0 +1,80 @@
+"""The default ``prunekd`` run is protocol v3's digits design on a few of its confirmatory seeds."""
+
+import csv
+import dataclasses
+import json
+import os
+import shutil
+from types import SimpleNamespace
+
+from prunekd import cli
+from prunekd.experiments import SweepConfig, load_results
+from prunekd.experiments._config import DATASET_EPOCHS
+from prunekd.experiments._protocol import protocol_v3, v3_design
+from prunekd.experiments._sweep import RESULT_FIELDS
+
+DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs")
+STORED = os.path.join(DOCS, "results", "v3", "digits")
+
+
+def _default():
+    parser = cli.build_parser()
+    config = dataclasses.asdict(cli._config_from(parser.parse_args([]), set()))
+    return json.loads(json.dumps(config))  # as config.json stores it
+
+
+def test_the_default_run_trains_the_frozen_digits_design_on_confirmatory_seeds():
+    config = _default()
+    assert v3_design(config) == "digits"
+    stored = json.load(open(os.path.join(STORED, "confirmatory", "config.json")))["config"]
+    for key in ("fractions", "alphas", "budget_scales", "baseline_scales", "teacher_widths",
+                "teacher_epochs", "epochs", "budget_seeds"):  # fmt: skip
+        assert config[key] == stored[key], key
+    assert set(stored["seeds"]) > set(config["seeds"]) and config["seeds"][0] == 30
+    assert set(config["pruners"]) == set(stored["pruners"]) | {"infobatch"}
+    dynamic = json.load(open(os.path.join(STORED, "dynamic-confirmatory", "config.json")))["config"]
+    assert config["prune_ratios"] == dynamic["prune_ratios"]
+
+
+def test_each_dataset_trains_its_own_epochs_unless_told():
+    parser = cli.build_parser()
+    mnist = cli._config_from(parser.parse_args(["--dataset", "mnist1d"]), set())
+    assert (mnist.epochs, mnist.teacher_epochs) == DATASET_EPOCHS["mnist1d"]
+    told = cli._config_from(parser.parse_args(["--dataset", "mnist1d", "--epochs", "9"]), set())
+    assert told.epochs == 9
+    # the protocol records the same epochs for every dataset whose design it fixed
+    settings = protocol_v3()["design"]["settings"]
+    for dataset, (epochs, teachers) in DATASET_EPOCHS.items():
+        assert settings[dataset]["epochs"] == epochs
+        if isinstance(settings[dataset]["teacher_epochs"], dict):
+            assert settings[dataset]["teacher_epochs"] == teachers
+
+
+def test_no_budget_study_means_no_default_baselines():
+    parser = cli.build_parser()
+    config = cli._config_from(parser.parse_args(["--budget-scales", "none"]), set())
+    assert config.baseline_scales == ()
+    half = cli._config_from(parser.parse_args(["--budget-scales", "0.5"]), set())
+    assert half.baseline_scales == (0.5,)
+
+
+def test_the_report_reads_v3s_family_on_the_runs_seeds(tmp_path, capsys):
+    # the stored confirmatory rows of the default seeds stand in for a default run
+    seeds = set(SweepConfig().seeds)
+    rows = [r for part in ("confirmatory", "dynamic-confirmatory")
+            for r in load_results(os.path.join(STORED, part)) if r["seed"] in seeds]  # fmt: skip
+    with open(tmp_path / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=RESULT_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    shutil.copy(os.path.join(STORED, "confirmatory", "info.json"), tmp_path / "info.json")
+    cli._report(SimpleNamespace(out=str(tmp_path)), SweepConfig(), 1.0)
+    out = capsys.readouterr().out
+    assert "Results protocol v3, digits design: 7 seeds" in out
+    assert "sized its confirmatory run at 109 seeds" in out and "SMOKE TEST" not in out
+    lines = [line.split()[0] for line in out.splitlines()[2:10]]
+    assert lines == protocol_v3()["family"]["primary"]
+    assert "Teacher check" in out
+    # a design the protocol did not freeze reads v2's rules, as before
+    cli._report(SimpleNamespace(out=str(tmp_path)), SweepConfig(epochs=30), 1.0)
+    assert "Results protocol v3" not in capsys.readouterr().out
