@@ -219,7 +219,22 @@ def _dataset_lines(spec, dataset, run):
         *compute_table(rows + dynamic, frozen, teacher),
         "",
         *dynamic_lines(rows + dynamic),
+        *_exploratory_dynamic_lines(dataset, run),
     ]
+
+
+def _exploratory_dynamic_lines(dataset, run):
+    """F6's secondary descriptions: every prune ratio of the exploratory run, which the
+    confirmatory grid trimmed to 0.5."""
+    folder = os.path.dirname(run["main"])
+    main, dynamic = (os.path.join(folder, name) for name in ("exploratory", "dynamic-exploratory"))
+    if not os.path.exists(os.path.join(dynamic, "results.csv")):
+        return []
+    rows = load_results(main) + load_results(dynamic)
+    seeds = sorted({r["seed"] for r in load_results(dynamic)})
+    lines = dynamic_lines(rows)
+    return [f"### {dataset}: every prune ratio, exploratory run (seeds {seeds[0]}-{seeds[-1]}; "
+            "descriptions, secondary to F6)", "", *lines[2:]]  # fmt: skip
 
 
 def v3_results_page(runs=None):

@@ -214,7 +214,7 @@ def build_parser():
             "measure it: for every pruner x kept fraction x {no KD, KD over an alpha grid} x "
             "seed, train a student and record its accuracy. Writes results.csv, summary.md and "
             "figures to --out, and prints the verdicts. By default it runs results protocol "
-            "v3's digits design on 7 of its 109 confirmatory seeds, on the embedded digits data "
+            "v3's digits design on 10 of its 109 confirmatory seeds, on the embedded digits data "
             "(CPU, about a quarter of an hour on 2 cores; --quick: a smoke test of about a "
             "minute that reads no verdict), and prints v3's verdicts on those seeds. "
             "Rerunning the same command resumes an interrupted sweep."

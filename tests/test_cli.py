@@ -206,7 +206,7 @@ def _synthetic(tmp_path, gain_small, gain_large):
         writer.writerows(rows)
     import dataclasses
 
-    return write_summary(str(out), dataclasses.asdict(SweepConfig()))
+    return write_summary(str(out), dataclasses.asdict(SweepConfig(teacher_epochs=30)))  # v2 rules
 
 
 def test_summary_prints_each_verdict_with_its_interval(tmp_path):

@@ -70,7 +70,7 @@ def test_the_report_reads_v3s_family_on_the_runs_seeds(tmp_path, capsys):
     shutil.copy(os.path.join(STORED, "confirmatory", "info.json"), tmp_path / "info.json")
     cli._report(SimpleNamespace(out=str(tmp_path)), SweepConfig(), 1.0)
     out = capsys.readouterr().out
-    assert "Results protocol v3, digits design: 7 seeds" in out
+    assert "Results protocol v3, digits design: 10 seeds" in out
     assert "sized its confirmatory run at 109 seeds" in out and "SMOKE TEST" not in out
     lines = [line.split()[0] for line in out.splitlines()[2:10]]
     assert lines == protocol_v3()["family"]["primary"]
@@ -78,3 +78,21 @@ def test_the_report_reads_v3s_family_on_the_runs_seeds(tmp_path, capsys):
     # a design the protocol did not freeze reads v2's rules, as before
     cli._report(SimpleNamespace(out=str(tmp_path)), SweepConfig(epochs=30), 1.0)
     assert "Results protocol v3" not in capsys.readouterr().out
+
+
+def test_a_failed_teacher_check_prints_no_word(tmp_path, capsys):
+    from prunekd.experiments._report_v3 import v3_verdict_table
+
+    seeds = set(SweepConfig().seeds)
+    rows = [r for part in ("confirmatory", "dynamic-confirmatory")
+            for r in load_results(os.path.join(STORED, part)) if r["seed"] in seeds]  # fmt: skip
+    info = json.load(open(os.path.join(STORED, "confirmatory", "info.json")))
+    text = v3_verdict_table(rows, info, "digits")
+    assert ": passed." in text and "no verdict" not in text
+    # the equal teacher 1.5 points lower: below the full-data student by more than delta (0.425)
+    for run in info["teacher_runs"]["equal"].values():
+        run["val_accuracy"] -= 0.015
+    failed = v3_verdict_table(rows, info, "digits")
+    assert "FAILED: no verdict" in failed
+    words = [line.split()[1:3] for line in failed.splitlines()[2:10]]
+    assert all(w == ["no", "verdict"] for w in words)

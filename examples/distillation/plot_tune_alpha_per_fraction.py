@@ -104,8 +104,9 @@ print(f"DistillationSearchCV {grouped_seconds:.0f} s, GridSearchCV {separate_sec
 # --------------------------
 # ``max_epochs=60`` gives every fit 60 passes over the rows it keeps, so a fit
 # at fraction 0.1 takes a quarter of the optimiser steps of one at 0.4: its
-# cost is proportional to the fraction, which is what pruning saves, and the
-# search compares budgets as well as subsets. ``max_steps`` gives every fit the
+# cost is proportional to the fraction, which is what pruning saves (the
+# student's cost: the teacher's own training comes on top whenever it distills),
+# and the search compares budgets as well as subsets. ``max_steps`` gives every fit the
 # same number of optimiser steps whatever its fraction (the sweep's
 # ``--budget steps``): the search then compares subsets at equal compute, and
 # small fractions are no longer starved. Ask the question you mean to answer:

@@ -110,8 +110,10 @@ _TRAINING = (
 def frozen_choices(config):
     """The protocol's frozen alphas and comparators, if ``config`` trains as its design does.
 
-    Returns None for a sweep of other training settings (another dataset,
-    model, budget...), whose alphas are then chosen on its own validation split.
+    v2's design takes v2's choices, and a frozen design of protocol v3 (the
+    command's default) v3's. Returns None for a sweep of other training
+    settings (another dataset, model, budget...), whose alphas are then
+    chosen on its own validation split.
 
     Examples
     --------
@@ -121,6 +123,8 @@ def frozen_choices(config):
     >>> v2_design = SweepConfig(teacher_epochs=30)  # the command's defaults are v3's now
     >>> sorted(frozen_choices(dataclasses.asdict(v2_design)))
     ['alphas', 'comparators', 'pooled_alphas', 'rule']
+    >>> frozen_choices(dataclasses.asdict(SweepConfig()))["rule"][:40]
+    'read off the exploratory runs (seeds 20,'
     >>> frozen_choices(dataclasses.asdict(SweepConfig(teacher_epochs=30, model="mlp"))) is None
     True
     """
@@ -128,10 +132,14 @@ def frozen_choices(config):
     frozen, design = p.get("frozen"), p["design"]["settings"]
     if not frozen or config is None:
         return None
-    if any(json.dumps(config.get(k)) != json.dumps(design.get(k)) for k in _TRAINING):
-        return None
     if config.get("kd_loss", "kd") != "kd":  # the design's loss, set before the field existed
         return None
+    if any(json.dumps(config.get(k)) != json.dumps(design.get(k)) for k in _TRAINING):
+        dataset = v3_design(config)  # protocol v3's design of a dataset: its frozen choices
+        if dataset is None:
+            return None
+        frozen = protocol_v3()["frozen"][dataset]
+        return {k: frozen[k] for k in ("rule", "alphas", "pooled_alphas", "comparators")}
     return json.loads(json.dumps(frozen))
 
 

@@ -225,6 +225,7 @@ def v3_verdict_table(rows, info, dataset):
     r = Results(rows, frozen)
     family, notes = primary_family(r, rows, spec, dataset, frozen, frozen["margin"], info)
     verdicts = holm_verdicts(family, alpha=spec["family"]["alpha"])
+    teachers, passed = _teacher_lines(r, info, frozen["margin"])
     lines = [
         f"Results protocol v3, {dataset} design: {len(r.seeds)} seeds, one Holm family "
         f"(family-wise error {spec['family']['alpha']}), margin {frozen['margin']} points. "
@@ -234,10 +235,10 @@ def v3_verdict_table(rows, info, dataset):
         f"{'finding':8} {'verdict':13} {'estimate [interval], points':30} claim",
     ]
     for name, v in verdicts.items():
-        word = notes.get(name, v.word)
+        # a failed teacher check publishes no word: the statistics stay, as descriptions
+        word = notes.get(name, v.word) if passed else "no verdict"
         interval = fmt_interval(v.estimate, v.low, v.high, scale=1, digits=2)
         lines.append(f"{name:8} {word:13} {interval:30} {spec['findings'][name]['claim']}")
-    teachers, passed = _teacher_lines(r, info, frozen["margin"])
     check = next(line for line in teachers if line.startswith("Teacher check"))
     return "\n".join([*lines, check])
 
