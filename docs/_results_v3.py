@@ -43,6 +43,53 @@ def rerun_command(dataset, part):
     return command if extra is None else command.replace("prunekd ", f"prunekd {extra} ", 1)
 
 
+def _flag_value(value):
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value) or "none"
+    return str(value)
+
+
+def _seed_range(seeds):
+    consecutive = seeds == list(range(seeds[0], seeds[-1] + 1))
+    return f"{seeds[0]}-{seeds[-1]}" if consecutive and len(seeds) > 2 else _flag_value(seeds)
+
+
+def command_of(folder):
+    """A ``prunekd`` command that trains the stored run's settings and grid, every flag explicit."""
+    config = _read(folder)[1]["config"]
+    flags = ["dataset", "model", "width", "pruners", "fractions", "alphas", "teachers",
+             "teacher_epochs", "epochs", "budget_scales", "budget_seeds", "baseline_scales",
+             "prune_ratios"]  # fmt: skip
+    # a run stored before --baseline-scales existed trained none
+    config = {"baseline_scales": [], **config, "teachers": config["teacher_widths"]}
+    words = ["prunekd", "--seeds", _seed_range(config["seeds"])]
+    for flag in flags:
+        if config.get(flag) is not None:
+            words += [f"--{flag.replace('_', '-')}", _flag_value(config[flag])]
+    if config.get("test_pool_seed") is not None:
+        words += ["--test-pool-seed", str(config["test_pool_seed"])]
+    return " ".join(words + ["--out", os.path.relpath(folder, os.path.dirname(HERE))])
+
+
+def _other_run_lines(dataset, run):
+    """Every other stored run of the dataset (exploratory, resume checks): its command and time."""
+    folder = os.path.dirname(run["main"])
+    lines = []
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if name in ("confirmatory", "dynamic-confirmatory") or not os.path.exists(
+            os.path.join(path, "info.json")
+        ):
+            continue
+        rows, _, info = _read(path)
+        lines += [f"- {name}: {len({r['seed'] for r in rows})} seeds, {len(rows):,} rows, "
+                  f"{info.get('wall_seconds', float('nan')):,.0f} s of wall time on 2 cores", "",
+                  f"  `{command_of(path)}`", ""]  # fmt: skip
+    return lines
+
+
 def stored_runs(root=V3):
     """``{dataset: {"main": dir, "dynamic": dir[, "recheck": dir]}}`` of the stored confirmatory runs."""
     runs = {}
@@ -173,7 +220,7 @@ def _runs_lines(spec, dataset, run):
     for part, stored in (("recheck", "main"), ("recheck_dynamic", "dynamic")):
         if part in run:
             lines += [_recheck_line(run[stored], run[part])]
-    return lines + [""]
+    return lines + ["", f"The other stored runs of {dataset}:", "", *_other_run_lines(dataset, run)]
 
 
 def _scope_lines(spec):

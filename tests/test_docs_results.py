@@ -292,7 +292,7 @@ def _config_of(command):
 
 
 GRID = ("pruners", "fractions", "alphas", "seeds", "teacher_widths", "budget_scales",
-        "budget_seeds", "prune_ratios")  # fmt: skip
+        "budget_seeds", "baseline_scales", "prune_ratios")  # fmt: skip
 
 
 def _same_run(config, stored):
@@ -305,6 +305,8 @@ def _same_run(config, stored):
     keys = [k for k in GRID if k != "prune_ratios" or any("infobatch" in p for p in config["pruners"])]
     keys = [k for k in keys if k != "budget_seeds" or config["budget_scales"]]  # no budget study
     def grid(c):  # the registry's order of pruners may change; the runs do not
+        # runs stored before --baseline-scales existed trained no baselines
+        c = {"baseline_scales": [], **c}
         return {k: sorted(c[k]) if k == "pruners" else c[k] for k in keys}
 
     return json_equal(key, stored_key) and json_equal(grid(config), grid(stored))
@@ -336,3 +338,16 @@ def test_the_documented_commands_rerun_the_stored_runs(make_results):
             config, out = _config_of(_results_v3().rerun_command(dataset, part))
             stored = _json(os.path.join(DOCS, "results", "v3", dataset, name, "config.json"))
             assert _same_run(config, stored["config"]), (dataset, part)
+
+
+def test_every_stored_v3_runs_command_reruns_it():
+    import glob
+
+    module = _results_v3()
+    folders = [os.path.dirname(p) for p in
+               glob.glob(os.path.join(DOCS, "results", "v3", "*", "*", "info.json"))]  # fmt: skip
+    assert len(folders) >= 6
+    for folder in folders:
+        config, out = _config_of(module.command_of(folder))
+        assert os.path.abspath(os.path.join(os.path.dirname(DOCS), out)) == folder
+        assert _same_run(config, _json(os.path.join(folder, "config.json"))["config"]), folder
