@@ -27,7 +27,7 @@ import sys
 import numpy as np
 
 from prunekd.experiments import load_results
-from prunekd.experiments._findings_v3 import PAPER_PRUNERS, primary_family
+from prunekd.experiments._findings_v3 import PAPER_PRUNERS, f5c_scale, primary_family
 from prunekd.experiments._results import Results, nanmean
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -73,8 +73,41 @@ def _seconds_per_seed(folder, rows):
     return round(info["wall_seconds"] / len({r["seed"] for r in rows}), 1)
 
 
+def _record_teacher_epochs(spec, dataset, main_folder):
+    """The draft left a dataset's teacher epochs to its curves: record the ones its run trained."""
+    settings = spec["design"]["settings"][dataset]
+    if not isinstance(settings["teacher_epochs"], dict):
+        config = json.loads((pathlib.Path(main_folder) / "config.json").read_text())["config"]
+        settings["teacher_epochs"] = config["teacher_epochs"]
+
+
+def _confirmatory(spec, dataset, n):
+    """The confirmatory seeds and the two commands on the trimmed grid (design.trimming), every
+    flag explicit: the main sweep (F1-F5) and the dynamic one (F6), sharing seeds and teachers."""
+    import re
+
+    s = {**spec["design"]["settings"]["common"], **spec["design"]["settings"][dataset]}
+    first = int(re.match(r"\d+", spec["design"]["seeds"][dataset]["confirmatory"]).group())
+    seeds = f"{first}-{first + n - 1}"
+    scales = f"0.5,{round(f5c_scale(s['epochs'], s['teacher_epochs']['equal']), 4):g}"
+    pool = re.search(r"--test-pool-seed (\d+)", spec["datasets"][dataset].get("test_pools", ""))
+    pool = f" --test-pool-seed {pool.group(1)}" if pool else ""
+    teachers = ",".join(f"{k}={v}" for k, v in s["teacher_epochs"].items())
+    out = f"docs/results/v3/{dataset}"
+    main = (f"prunekd --dataset {dataset} --pruners {','.join(PAPER_PRUNERS)} --seeds {seeds} "
+            f"--fractions 0.1,0.2,0.3,0.5,1.0 --epochs {s['epochs']} --teacher-epochs {teachers} "
+            f"--budget-scales {scales} --budget-seeds 0 --baseline-scales {scales}{pool} "
+            f"--out {out}/confirmatory")  # fmt: skip
+    dynamic = (f"prunekd --dataset {dataset} --pruners random,infobatch,infobatch_kd "
+               f"--fractions 1.0 --prune-ratios 0.5 --teachers equal={s['teacher_widths']['equal']} "
+               f"--teacher-epochs {s['teacher_epochs']['equal']} --epochs {s['epochs']} "
+               f"--seeds {seeds} --budget-scales none{pool} --out {out}/dynamic-confirmatory")  # fmt: skip
+    return seeds, {"main": main, "dynamic": dynamic}
+
+
 def main(dataset, main_folder, dynamic_folder):
     spec = json.loads(PATH.read_text())
+    _record_teacher_epochs(spec, dataset, main_folder)
     rows, dynamic = load_results(main_folder), load_results(dynamic_folder)
     frozen = choices(rows, spec["small_fractions"])
     margin = margin_of(rows)
@@ -96,6 +129,7 @@ def main(dataset, main_folder, dynamic_folder):
         for name, f in findings.items()
     }
     n = max(max(needed.values()), spec["sizing"]["min_seeds"])
+    previous = spec.get("frozen", {}).get(dataset, {})
     spec["sizing"]["datasets"][dataset] = {"margin": margin, "df": df, "findings": findings}
     spec.setdefault("frozen", {})[dataset] = {
         "rule": f"read off the exploratory runs (seeds {', '.join(map(str, r.seeds))}) by "
@@ -110,6 +144,11 @@ def main(dataset, main_folder, dynamic_folder):
             "dynamic": _seconds_per_seed(dynamic_folder, dynamic),
         },
     }
+    if "commands" not in previous:  # digits froze its commands by hand
+        seeds, commands = _confirmatory(spec, dataset, n)
+        spec["frozen"][dataset].update(confirmatory_seeds=seeds, commands=commands)
+    else:
+        spec["frozen"][dataset] = {**previous, **spec["frozen"][dataset]}
     PATH.write_text(json.dumps(spec, indent=2) + "\n")
     print(json.dumps(spec["frozen"][dataset], indent=2))
 

@@ -351,3 +351,25 @@ def test_every_stored_v3_runs_command_reruns_it():
         config, out = _config_of(module.command_of(folder))
         assert os.path.abspath(os.path.join(os.path.dirname(DOCS), out)) == folder
         assert _same_run(config, _json(os.path.join(folder, "config.json"))["config"]), folder
+
+
+def test_the_freeze_writes_commands_that_train_the_frozen_grid():
+    # the generator that will write MNIST-1D's commands at its freeze, checked on digits, whose
+    # commands were frozen by hand and whose runs are stored
+    import sys
+
+    from prunekd.experiments._protocol import protocol_v3
+
+    sys.path.insert(0, DOCS)
+    try:
+        import freeze_protocol_v3
+    finally:
+        sys.path.remove(DOCS)
+    spec = protocol_v3()
+    seeds, commands = freeze_protocol_v3._confirmatory(spec, "digits", spec["frozen"]["digits"]["n_seeds"])
+    assert seeds == spec["frozen"]["digits"]["confirmatory_seeds"]
+    for part, name in (("main", "confirmatory"), ("dynamic", "dynamic-confirmatory")):
+        config, out = _config_of(commands[part])
+        assert out == f"docs/results/v3/digits/{name}"
+        stored = _json(os.path.join(DOCS, "results", "v3", "digits", name, "config.json"))
+        assert _same_run(config, stored["config"]), part
