@@ -159,7 +159,7 @@ def test_the_v3_section_reads_the_family_and_the_teacher_checks():
     assert "**reproduced** (6 seeds)" in text and ": passed." in text
     assert "Secondary statistics" in text and "KD's part" in text
     # F6's cost condition as measured: 0.7 of the full data's samples, 0.01 more with KD's passes
-    assert "processed 0.700 of the full-data student's samples, 0.710 with KD's teacher passes: met" in text
+    assert "processed 0.700: met. With KD's teacher passes it costs 0.710" in text
     # the full-data student: 0.95 + 0.003 x seed, 95.75% on average; a teacher 1 point
     # below it fails the check, and no verdict is published
     failed = "\n".join(v3_section(_rows(), _dynamic(0.7), _info(equal=0.9575 - 0.01), SPEC,

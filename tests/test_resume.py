@@ -1,6 +1,7 @@
 """The main job survives faults: kill -9 at any moment, torn rows, then the same command resumes."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -115,6 +116,41 @@ def test_kill_9_then_the_same_command_resumes(reference, tmp_path, point):
     assert len(lines) == N_ROWS + 1 and len(set(lines)) == len(lines)
 
 
+def test_a_resumed_sweep_reuses_its_teachers_and_scores(reference, tmp_path, monkeypatch):
+    from prunekd.experiments import _sweep
+    from prunekd.experiments._sweep_cache import cache_dir
+
+    _, rows = reference
+    out = str(tmp_path)
+    results = os.path.join(out, "results.csv")
+    teachers = os.path.join(cache_dir(out), "teachers")
+    # killed once the first group's rows are written: every teacher is stored by then
+    _kill_when(_start(out), lambda: os.path.exists(results) and len(_lines(out)) > 3)
+    stored = sorted(os.listdir(teachers))
+    assert len(stored) == 6 and not [n for n in stored if n.endswith(".part")]  # 2 seeds x 3
+    assert os.listdir(os.path.join(cache_dir(out), "scores"))  # EL2N's scores, kept
+
+    def refit(*args, **kwargs):
+        raise AssertionError("a stored teacher was fitted again")
+
+    monkeypatch.setattr(_sweep, "_fit_teacher", refit)
+    assert cli.main(["--out", out, *TINY]) == 0
+    assert _comparable(out) == rows  # the loaded teachers give the uninterrupted rows
+    assert not os.path.exists(cache_dir(out))  # complete: nothing left behind
+
+
+def test_restart_discards_the_stored_teachers(reference, tmp_path):
+    from prunekd.experiments._sweep_cache import cache_dir
+
+    out = str(tmp_path)
+    os.makedirs(os.path.join(cache_dir(out), "teachers"))
+    marker = os.path.join(cache_dir(out), "teachers", "seed0-equal-w8-e3.joblib")
+    with open(marker, "w") as f:
+        f.write("not a teacher")  # would fail to load: a restart must not read it
+    assert cli.main(["--out", out, "--restart", *TINY]) == 0
+    assert _comparable(out) == reference[1] and not os.path.exists(cache_dir(out))
+
+
 def test_a_pruner_added_later_trains_only_its_own_students(reference, tmp_path, monkeypatch):
     from prunekd.experiments import _sweep
 
@@ -176,7 +212,10 @@ _STOPS = {
     **{f"after group {g}": [("_append_group", g + 1)] for g in (1, 2, 3)},
     **{f"torn last row of group {g}": g for g in (1, 2, 3, 4)},
     "inside the first teacher fit": [("_fit_teacher", 1)],
-    "inside a teacher fit of a resume": [("_append_group", 3), ("_fit_teacher", 2)],
+    # two teachers stored before the stop: the resume loads them and fits the rest
+    "inside the third teacher fit": [("_fit_teacher", 3)],
+    # the stored teachers removed first, so that the resume fits teachers again
+    "inside a teacher fit of a resume": [("_append_group", 3), ("cache", None), ("_fit_teacher", 2)],
 }
 
 
@@ -237,6 +276,11 @@ def test_interrupted_anywhere_the_resumed_rows_equal_the_uninterrupted_ones(fing
         _torn_copy(out, target, _STOPS[stop])
     else:
         for name, call in _STOPS[stop]:
+            if name == "cache":
+                from prunekd.experiments._sweep_cache import cache_dir
+
+                shutil.rmtree(os.path.join(cache_dir(target), "teachers"))
+                continue
             with monkeypatch.context() as patch:
                 _interrupt_at_call(patch, name, call)
                 with pytest.raises(_Interrupted):

@@ -168,13 +168,16 @@ def _f6_cost_lines(r, dynamic, info):
     )
     teacher = (info.get("teacher_samples") or {}).get("equal", np.nan) / full
     student = nanmean(processed)
+    total = student + passes + teacher
+    # judged as primary_family's gate judges it: on the samples the dynamic student processed
+    met = "met" if student <= 0.75 else "not met: F6 is not tested"
+    above = "above 1, so the sentence cannot hold at that cost" if total > 1 else "at most 1"
     return [
         (
-            f"F6's cost condition (at most 0.75, the teacher's training apart): the dynamic student "
-            f"with KD processed {student:.3f} of the full-data student's samples, {student + passes:.3f} "
-            f"with KD's teacher passes: {'met' if student + passes <= 0.75 else 'not met'}. With the "
-            f"teacher's training counted (amortised over one student) it costs "
-            f"{student + passes + teacher:.2f}, above 1, so the sentence cannot hold at that cost."
+            "F6's cost condition, at most 0.75 of the full-data student's samples (the teacher's "
+            f"training apart): the dynamic student with KD processed {student:.3f}: {met}. With "
+            f"KD's teacher passes it costs {student + passes:.3f}; with the teacher's training "
+            f"counted (amortised over one student), {total:.2f}, {above}."
         ),
         "",
     ]

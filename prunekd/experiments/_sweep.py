@@ -3,13 +3,9 @@
 import csv
 import io
 import os
-import shutil
-import tempfile
 import time
 
-import joblib
 import numpy as np
-import torch
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
@@ -24,11 +20,9 @@ from .._internal import (
 from ..callbacks import TrainingDynamics
 from ..distillation import DistillationClassifier
 from ._config import SweepConfig, epochs_for
-from ._dynamic import run_dynamic_group
 from ._cost import relative_costs, result_row
 from ._data import held_out_pool, load_dataset, seed_data, split_data
-from ._plan import plan_groups, plan_runs
-from ._protocol import protocol_hash, protocol_v3_hash
+from ._dynamic import run_dynamic_group
 from ._methods import (
     PAPER_PRUNERS,
     PRUNERS,
@@ -36,7 +30,8 @@ from ._methods import (
     make_pruner,
     trains_proxies,
 )
-from ._train import net_kwargs, one_thread
+from ._plan import plan_groups, plan_runs
+from ._protocol import protocol_hash, protocol_v3_hash
 from ._store import (
     RESULT_FIELDS,
     prepare_out,
@@ -46,6 +41,9 @@ from ._store import (
     run_key,
     write_json,
 )
+from ._sweep_cache import clear as clear_cache
+from ._sweep_cache import load_teacher, save_teacher, scores_memory
+from ._train import net_kwargs, one_thread
 
 __all__ = [
     "PAPER_PRUNERS",
@@ -159,8 +157,9 @@ def _run_group(config, data, runs, rows, teacher_log_p, teacher_names, costs, we
         return results
 
 
-def _fit_teachers(config, datas, todo, parallel, bar):
-    """Fit every teacher the runs still to do need, each seed its own.
+def _fit_teachers(config, datas, todo, parallel, bar, out):
+    """Fit every teacher the runs still to do need, each seed its own (or load it from ``out``'s
+    cache, where an earlier invocation stored it).
 
     Returns ``{(seed, name): (log-probabilities, accuracies, seconds,
     fitted teacher or None)}``; the "equal" teacher is kept, its training
@@ -174,19 +173,19 @@ def _fit_teachers(config, datas, todo, parallel, bar):
             if get_method(r["pruner"]).reads_teacher or r["study"] == "dynamic":
                 needed.setdefault(r["seed"], set()).add("equal")
                 scoring.add(r["seed"])
-    jobs = [
-        (seed, name, width)
-        for seed in sorted(needed)
-        for name, width in config.teacher_widths.items()
-        if name in needed[seed]
-    ]
-    tasks = (
-        delayed(_fit_teacher)(config, datas[s], n, w, s in scoring and n == "equal")
-        for s, n, w in jobs
-    )
-    fitted = {}
+    fitted, jobs = {}, []
+    for seed in sorted(needed):
+        for name, width in config.teacher_widths.items():
+            keep = seed in scoring and name == "equal"
+            stored = load_teacher(out, config, seed, name, keep) if name in needed[seed] else None
+            if stored is not None:
+                fitted[seed, name] = stored
+            elif name in needed[seed]:
+                jobs.append((seed, name, width, keep))
+    tasks = (delayed(_fit_teacher)(config, datas[s], n, w, keep) for s, n, w, keep in jobs)
     for seed, name, *rest in tqdm(parallel(tasks), total=len(jobs), desc="teachers", **bar):
         fitted[seed, name] = tuple(rest)
+        save_teacher(out, config, seed, name, fitted[seed, name])
     return fitted
 
 
@@ -382,14 +381,14 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     bar = dict(disable=not progress, leave=False)
     first = datas[config.seeds[0]]
     relative = relative_costs(config, first["n_classes"], first["X_train"].shape[1:])
-    teachers = _fit_teachers(config, datas, todo, parallel, bar)
-    # Scores live in a cache shared by the workers for the length of the run.
-    memory = joblib.Memory(tempfile.mkdtemp(prefix="prunekd-scores-"), verbose=0)
-    try:
-        _score_and_train(
-            config, datas, todo, done, memory, parallel, bar, results_path, teachers, relative
-        )
-    finally:
-        shutil.rmtree(memory.location, ignore_errors=True)
+    if restart:
+        clear_cache(out)
+    teachers = _fit_teachers(config, datas, todo, parallel, bar, out)
+    # Scores live in a cache shared by the workers, kept until the sweep completes.
+    memory = scores_memory(out)
+    _score_and_train(
+        config, datas, todo, done, memory, parallel, bar, results_path, teachers, relative
+    )
+    clear_cache(out)  # complete: a later invocation with a larger grid fits what it needs
     seconds = time.perf_counter() - start
     return _update_info(out, config, datas, teachers, relative, seconds, digests)
