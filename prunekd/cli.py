@@ -53,8 +53,14 @@ def _ints(text):
         first, dash, last = item.strip().partition("-")
         if dash and first and not last.strip().lstrip("-").isdigit():
             raise argparse.ArgumentTypeError(f"expected an integer or a range a-b, got {item!r}")
+        if dash and first and int(last) < int(first):
+            raise argparse.ArgumentTypeError(f"the range {item!r} is empty: write it low-high")
         out += range(int(first), int(last) + 1) if dash and first else [int(item)]
     return tuple(out)
+
+
+def _listed(values):
+    return ",".join(f"{v:g}" for v in values)
 
 
 def _scales(text):
@@ -119,7 +125,9 @@ def _study_options():
         (
             "--pruners",
             _names(method_names()),
-            f"comma-separated pruners, from {', '.join(method_names())}",
+            f"comma-separated pruners, from {', '.join(method_names())} (infobatch and "
+            "infobatch_kd are dynamic: InfoBatch's recipe on the student, skipping the rows "
+            "of low training loss, or of low KD term)",
         ),
         ("--fractions", _floats, "kept fractions, in (0, 1]"),
         ("--alphas", _floats, "KD weights tried (no KD, alpha=0, is always run)"),
@@ -164,7 +172,8 @@ def _budget_options():
         (
             "--budget-seeds",
             int,
-            "seeds that run the whole budget study (the others run only what finding 5b needs)",
+            "how many seeds (the first N of --seeds) run the whole budget study; the others run "
+            "only the baselines of --baseline-scales",
         ),
         (
             "--baseline-scales",
@@ -215,7 +224,7 @@ def build_parser():
             "seed, train a student and record its accuracy. Writes results.csv, summary.md and "
             "figures to --out, and prints the verdicts. By default it runs results protocol "
             "v3's digits design on 10 of its 109 confirmatory seeds, on the embedded digits data "
-            "(CPU, about a quarter of an hour on 2 cores; --quick: a smoke test of about a "
+            "(CPU, about 11 minutes on 2 cores; --quick: a smoke test of about a "
             "minute that reads no verdict), and prints v3's verdicts on those seeds. "
             "Rerunning the same command resumes an interrupted sweep."
         ),
@@ -303,8 +312,12 @@ def _validate(args, parser):
         parser.error("--budget-scales must be positive")
     if args.budget_seeds < 0:
         parser.error("--budget-seeds must be at least 0")
-    if not set(getattr(args, "baseline_scales", ())) <= set(args.budget_scales):
-        parser.error("--baseline-scales must be among --budget-scales")
+    baselines = getattr(args, "baseline_scales", ())
+    if not set(baselines) <= set(args.budget_scales):
+        parser.error(
+            f"--baseline-scales {_listed(baselines)} must be among --budget-scales "
+            f"({_listed(args.budget_scales) or 'none'}): add them there, or leave them out"
+        )
     for name in (
         "epochs",
         "steps",
@@ -368,7 +381,7 @@ def main(argv=None):
             restart=args.restart,
             progress=not args.no_progress,
         )
-    except ValueError as exc:
+    except (ValueError, ImportError) as exc:  # bad settings, or an extra not installed
         parser.exit(2, f"prunekd: error: {exc}\n")
     write_figures(args.out, vars_of(config))
     command = "prunekd " + " ".join(shlex.quote(a) for a in argv)
@@ -402,12 +415,17 @@ def _report(args, config, seconds):
     if dataset is not None:
         print(v3_verdict_table(rows, info, dataset))
     else:
+        table = verdict_table(rows, vars_of(config))
         if len(config.seeds) < protocol()["min_seeds"]:
             print(
                 f"SMOKE TEST: {len(config.seeds)} seeds, fewer than the "
-                f"{protocol()['min_seeds']} a verdict needs; no finding is read from this run."
+                f"{protocol()['min_seeds']} a verdict needs; no finding is read from this run "
+                "(protocol v2's statistics, as descriptions)."
             )
-        print(verdict_table(rows, vars_of(config)))
+            # the statistics stay; the verdict column (characters 9 to 22) says so
+            lines = table.splitlines()
+            table = "\n".join([lines[0], *(f"{x[:9]}{'not read':13}{x[22:]}" for x in lines[1:])])
+        print(table)
     print(
         f"Done in {seconds:.0f} s. Results in {args.out}/: results.csv, summary.md (tables, "
         "verdicts, accuracy against compute) and figures."

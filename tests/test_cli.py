@@ -347,4 +347,4 @@ def test_baseline_scales_give_every_seed_its_full_data_baselines():
 def test_baseline_scales_must_be_budget_scales(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["--out", str(tmp_path), "--budget-scales", "0.5", "--baseline-scales", "1.5"])
-    assert "--baseline-scales must be among --budget-scales" in capsys.readouterr().err
+    assert "--baseline-scales 1.5 must be among --budget-scales (0.5)" in capsys.readouterr().err

@@ -106,6 +106,8 @@ def test_the_terminal_prints_the_verdict_table(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "finding  verdict" in text and "\n1a " in text and "\n5b " in text
     assert "SMOKE TEST: 1 seeds" in text
+    words = [line[9:22].strip() for line in text.split("finding  verdict")[1].splitlines()[1:9]]
+    assert words == ["not read"] * 8  # the statistics, no verdict word
 
 
 def test_quick_is_a_smoke_test_that_reads_no_verdict(tmp_path, capsys, monkeypatch):

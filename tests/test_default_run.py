@@ -96,3 +96,45 @@ def test_a_failed_teacher_check_prints_no_word(tmp_path, capsys):
     assert "FAILED: no verdict" in failed
     words = [line.split()[1:3] for line in failed.splitlines()[2:10]]
     assert all(w == ["no", "verdict"] for w in words)
+
+
+def test_bad_seeds_and_baselines_get_errors_that_name_the_fix(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        cli.main(["--seeds", "30-20", "--quick"])
+    assert "the range '30-20' is empty: write it low-high" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["--baseline-scales", "0.7", "--budget-scales", "0.5", "--quick"])
+    err = capsys.readouterr().err
+    assert "--baseline-scales 0.7 must be among --budget-scales (0.5): add them there" in err
+
+
+def test_the_json_files_the_package_reads_are_package_data():
+    import glob
+
+    import pytest
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    root = os.path.dirname(DOCS)
+    with open(os.path.join(root, "pyproject.toml"), "rb") as f:
+        data = tomllib.load(f)["tool"]["setuptools"]["package-data"]["prunekd.experiments"]
+    shipped = sorted(os.path.basename(p) for p in glob.glob(os.path.join(root, "prunekd", "experiments", "*.json")))
+    assert sorted(data) == shipped  # a wheel without protocol_v3.json cannot run prunekd
+
+
+def test_a_missing_extra_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    import pytest
+
+    from prunekd.experiments import _sweep
+
+    def missing(*args, **kwargs):
+        raise ImportError('MNIST-1D needs the mnist1d package: pip install "prunekd[mnist1d]"')
+
+    monkeypatch.setattr(_sweep, "load_dataset", missing)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--dataset", "mnist1d", "--quick", "--out", str(tmp_path), "--no-progress"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("prunekd: error: MNIST-1D needs the mnist1d package") and "Traceback" not in err

@@ -60,7 +60,8 @@ def load_mnist1d(n_samples=5000, seed=42):
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError as exc:
         raise ImportError(
-            'MNIST-1D needs the mnist1d package: pip install "prunekd[mnist1d]"'
+            'MNIST-1D needs the mnist1d package: pip install "prunekd[mnist1d]" '
+            '(from a clone: pip install -e ".[mnist1d]")'
         ) from exc
     args = get_dataset_args()
     args.num_samples, args.seed, args.train_split = n_samples, int(seed), 1.0

@@ -24,7 +24,8 @@ def _torchvision(submodule):
         return __import__(f"torchvision.{submodule}", fromlist=[submodule])
     except ImportError as exc:
         raise ImportError(
-            "loading CIFAR-10/100 or SVHN needs torchvision: pip install 'prunekd[vision]'"
+            "loading CIFAR-10/100 or SVHN needs torchvision: pip install 'prunekd[vision]' "
+            "(from a clone: pip install -e '.[vision]')"
         ) from exc
 
 
