@@ -5,7 +5,7 @@ import os
 import shlex
 import sys
 import time
-from dataclasses import fields
+from dataclasses import asdict, fields
 
 from .experiments import (
     BUDGETS,
@@ -417,11 +417,16 @@ def _report(args, config, seconds):
     else:
         table = verdict_table(rows, vars_of(config))
         if len(config.seeds) < protocol()["min_seeds"]:
-            print(
+            banner = (
                 f"SMOKE TEST: {len(config.seeds)} seeds, fewer than the "
                 f"{protocol()['min_seeds']} a verdict needs; no finding is read from this run "
                 "(protocol v2's statistics, as descriptions)."
             )
+            print(banner)
+            with open(os.path.join(args.out, "summary.md"), "r+") as f:  # its first line too
+                text = f.read()
+                f.seek(0)
+                f.write(f"**{banner}**\n\n{text}")
             # the statistics stay; the verdict column (characters 9 to 22) says so
             lines = table.splitlines()
             table = "\n".join([lines[0], *(f"{x[:9]}{'not read':13}{x[22:]}" for x in lines[1:])])
@@ -433,9 +438,7 @@ def _report(args, config, seconds):
 
 
 def vars_of(config):
-    import dataclasses
-
-    return dataclasses.asdict(config)
+    return asdict(config)
 
 
 if __name__ == "__main__":

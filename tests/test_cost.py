@@ -120,6 +120,8 @@ def test_quick_is_a_smoke_test_that_reads_no_verdict(tmp_path, capsys, monkeypat
     cli.main(["--quick", "--out", str(tmp_path), *tiny])
     text = capsys.readouterr().out
     assert "SMOKE TEST" in text and "reproduced" not in text and "contradicted" not in text
+    with open(os.path.join(tmp_path, "summary.md")) as f:
+        assert f.readline().startswith("**SMOKE TEST: 1 seeds")  # the summary says so first
     assert "reproduced" not in open(os.path.join(tmp_path, "summary.md")).read().split(
         "## The paper's findings")[1].split("## Claim 2")[0].replace("*reproduced*", "")  # fmt: skip
 
