@@ -13,7 +13,7 @@ from prunekd.experiments import load_results
 from prunekd.experiments._compute import compute_table
 from prunekd.experiments._dynamic_report import dynamic_lines
 from prunekd.experiments._family import holm_verdicts
-from prunekd.experiments._findings_v3 import primary_family
+from prunekd.experiments._findings_v3 import NOT_WORSE, primary_family
 from prunekd.experiments._methods import label
 from prunekd.experiments._protocol import protocol_v3, protocol_v3_hash
 from prunekd.experiments._report_v3 import v3_section
@@ -142,7 +142,8 @@ def _side_by_side(spec, runs):
                 words.append(None)
                 continue
             word, estimate, low, high = found[d][name]
-            cells.append(f"{word}: {fmt_interval(estimate, low, high, scale=1, digits=2)}")
+            flag = " (significantly below 0)" if name in NOT_WORSE and high < 0 else ""
+            cells.append(f"{word}{flag}: {fmt_interval(estimate, low, high, scale=1, digits=2)}")
             words.append(word)
         if any(w is None for w in words):
             both = "not yet"

@@ -236,6 +236,10 @@ def test_the_v3_page_publishes_every_stored_confirmatory_run():
             assert len(range(first, last + 1)) == frozen["n_seeds"]
             info = _json(os.path.join(run[part], "info.json"))
             assert info["protocol_v3_sha256"], (dataset, part)
+    # a 'not worse' finding whose interval lies below 0 says so beside its word, on both tables
+    with open(os.path.join(DOCS, "results_v3.md")) as f:
+        rows = [line for line in f if line.startswith("| F5a")]
+    assert all("inconclusive (significantly below 0)" in row for row in rows) and len(rows) == 2
 
 
 def _json(path):
