@@ -297,7 +297,8 @@ def _update_info(out, config, datas, teachers, relative, seconds, digests):
     }
     info["relative_forward_cost"] = relative
     info.update(n_train=n_train, n_val=len(first["y_val"]), n_test=len(first["y_test"]))
-    source = provenance()
+    # the code this invocation started with (config.json), not the code at its end
+    source = read_json(os.path.join(out, "config.json"))
     info["prunekd_version"] = source["prunekd_version"]
     info["revisions"] = sorted(set(info.get("revisions", [])) | {str(source["revision"])})
     # Every version of protocol v3 the run's invocations saw (one, unless it changed).
