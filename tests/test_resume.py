@@ -291,16 +291,23 @@ def test_interrupted_anywhere_the_resumed_rows_equal_the_uninterrupted_ones(fing
     assert len(lines) == N_ROWS + 1 and len(set(lines)) == len(lines)
 
 
+def _copy_run(out, target):
+    """Copy a finished run's config.json and results.csv into ``target``; its config, loaded."""
+    import json
+
+    for name in ("config.json", "results.csv"):
+        with open(os.path.join(out, name), "rb") as src, open(os.path.join(target, name), "wb") as dst:
+            dst.write(src.read())
+    with open(os.path.join(target, "config.json")) as f:
+        return json.load(f)
+
+
 def test_a_resume_refuses_results_of_another_protocol(reference, tmp_path, capsys):
     import json
 
     out, _ = reference
     target = str(tmp_path)
-    for name in ("config.json", "results.csv"):
-        with open(os.path.join(out, name), "rb") as src, open(os.path.join(target, name), "wb") as dst:
-            dst.write(src.read())
-    with open(os.path.join(target, "config.json")) as f:
-        config = json.load(f)
+    config = _copy_run(out, target)
     config["protocol_sha256"] = "0" * 64  # made under another protocol.json
     with open(os.path.join(target, "config.json"), "w") as f:
         json.dump(config, f)
@@ -323,11 +330,7 @@ def test_config_records_protocol_v3_and_a_new_v3_version_still_resumes(reference
     with open(os.path.join(out, "config.json")) as f:
         assert json.load(f)["protocol_v3_sha256"] == protocol_v3_hash()
     target = str(tmp_path)
-    for name in ("config.json", "results.csv"):
-        with open(os.path.join(out, name), "rb") as src, open(os.path.join(target, name), "wb") as dst:
-            dst.write(src.read())
-    with open(os.path.join(target, "config.json")) as f:
-        config = json.load(f)
+    config = _copy_run(out, target)
     # v3 changes at each dataset's freeze while another dataset's run is resumed
     config["protocol_v3_sha256"] = "0" * 64
     with open(os.path.join(target, "config.json"), "w") as f:
