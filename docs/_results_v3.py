@@ -9,7 +9,7 @@ whose confirmatory runs are not stored yet reads "not run yet" in every cell.
 import json
 import os
 
-from prunekd.experiments import load_results
+from prunekd.experiments import load_results, pending_runs
 from prunekd.experiments._compute import compute_table
 from prunekd.experiments._dynamic_report import dynamic_lines
 from prunekd.experiments._family import holm_verdicts
@@ -95,13 +95,21 @@ def stored_runs(root=V3):
     runs = {}
     for dataset in protocol_v3()["datasets"]:
         folder = os.path.join(root, dataset)
-        main, dynamic = (os.path.join(folder, name) for name in ("confirmatory", "dynamic-confirmatory"))
-        if all(os.path.exists(os.path.join(d, "results.csv")) for d in (main, dynamic)):
+        main, dynamic = (
+            os.path.join(folder, name) for name in ("confirmatory", "dynamic-confirmatory")
+        )
+        # A run committed part-way (resumed across sessions) is not read until it is complete.
+        if all(_complete(d) for d in (main, dynamic)):
             runs[dataset] = {"main": main, "dynamic": dynamic}
             for part, name in (("recheck", "recheck"), ("recheck_dynamic", "recheck-dynamic")):
                 if os.path.exists(os.path.join(folder, name, "results.csv")):
                     runs[dataset][part] = os.path.join(folder, name)
     return runs
+
+
+def _complete(folder):
+    stored = os.path.exists(os.path.join(folder, "results.csv"))
+    return stored and os.path.exists(os.path.join(folder, "info.json")) and not pending_runs(folder)
 
 
 def _read(folder):
@@ -238,7 +246,8 @@ def _pending_lines(spec, runs):
         if dataset not in runs:
             lines += [f"## {dataset}: not run yet", "",
                       f"Protocol v3 for {dataset}: {spec['status']}. Its confirmatory runs are "
-                      "not stored yet, so this page publishes no verdict for it.", ""]  # fmt: skip
+                      "not stored complete yet, so this page publishes no verdict for it.", "",
+                      *_frozen_lines(spec, dataset)]  # fmt: skip
     return lines + [
         "## Claim 2 against every method: not run yet under v3",
         "",
@@ -248,6 +257,20 @@ def _pending_lines(spec, runs):
         "[v2 page](results.md) shows it under v2's teachers (30 epochs).",
         "",
     ]
+
+
+def _frozen_lines(spec, dataset):
+    """A frozen dataset's confirmatory commands, with how many of their runs are stored."""
+    frozen = spec.get("frozen", {}).get(dataset, {})
+    lines = []
+    for part, name in (("main", "confirmatory"), ("dynamic", "dynamic-confirmatory")):
+        if part in frozen.get("commands", {}):
+            folder = os.path.join(V3, dataset, name)
+            done = len(load_results(folder)) if os.path.exists(folder) else 0
+            pending = len(pending_runs(folder)) if done else "every"
+            lines += [f"- {part}, seeds {frozen['confirmatory_seeds']}: {done} runs stored, "
+                      f"{pending} pending: `{rerun_command(dataset, part)}`"]  # fmt: skip
+    return lines + [""] if lines else []
 
 
 def _dataset_lines(spec, dataset, run):

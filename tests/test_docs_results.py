@@ -377,3 +377,25 @@ def test_the_freeze_writes_commands_that_train_the_frozen_grid():
         assert out == f"docs/results/v3/digits/{name}"
         stored = _json(os.path.join(DOCS, "results", "v3", "digits", name, "config.json"))
         assert _same_run(config, stored["config"]), part
+
+
+def test_a_run_stored_part_way_is_not_read(tmp_path):
+    """A confirmatory run committed part-way (it resumes across sessions) publishes nothing."""
+    import shutil
+
+    from prunekd.experiments import pending_runs
+    from prunekd.experiments._store import run_key
+
+    source = os.path.join(DOCS, "results", "v3", "digits")
+    for name in ("confirmatory", "dynamic-confirmatory"):
+        shutil.copytree(os.path.join(source, name), tmp_path / "digits" / name)
+    main = str(tmp_path / "digits" / "confirmatory")
+    assert pending_runs(main) == set()
+    assert set(_results_v3().stored_runs(str(tmp_path))) == {"digits"}
+    with open(os.path.join(main, "results.csv")) as f:
+        lines = f.readlines()
+    with open(os.path.join(main, "results.csv"), "w") as f:
+        f.writelines(lines[:-2])  # the last two runs not stored yet
+    last = load_results(os.path.join(source, "confirmatory"))[-2:]
+    assert pending_runs(main) == {run_key(r) for r in last}
+    assert _results_v3().stored_runs(str(tmp_path)) == {}

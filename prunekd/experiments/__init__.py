@@ -5,7 +5,7 @@ from ._config import BUDGETS, KD_LOSS_NAMES, SweepConfig
 from ._data import DATASETS, MODELS, flip_labels, split_data
 from ._figures import write_figures
 from ._findings import Verdict, findings, format_verdict
-from ._plan import plan_groups, plan_runs
+from ._plan import pending_runs, plan_groups, plan_runs
 from ._methods import (
     DYNAMIC,
     PRUNERS,
@@ -47,6 +47,7 @@ __all__ = [
     "load_results",
     "method_names",
     "methods",
+    "pending_runs",
     "plan_groups",
     "plan_runs",
     "protocol",

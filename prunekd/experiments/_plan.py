@@ -1,7 +1,11 @@
 """Which students a sweep trains, and which of them train together."""
 
+import os
+
+from ._config import SweepConfig
 from ._methods import get_method
 from ._protocol import protocol
+from ._store import read_json, read_results, run_key
 
 
 def _main_and_capacity(config, seed, fraction):
@@ -160,3 +164,33 @@ def plan_groups(config):
             key = (run["fraction"], run["seed"], run["budget_scale"])
         groups.setdefault(key, []).append(run)
     return list(groups.items())
+
+
+def pending_runs(out):
+    """The run keys a stored sweep planned (its ``config.json``) that its ``results.csv`` lacks.
+
+    Empty when the sweep is complete; a run committed part-way is read by no
+    verdict until this is empty.
+
+    Parameters
+    ----------
+    out : str
+        The sweep's folder.
+
+    Returns
+    -------
+    pending : set of tuple
+        :func:`~prunekd.experiments._store.run_key` of every planned run not stored yet.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from prunekd.experiments import pending_runs
+    >>> len(pending_runs(tempfile.mkdtemp()))  # no config.json: nothing planned
+    0
+    """
+    stored = read_json(os.path.join(out, "config.json")).get("config")
+    if stored is None:
+        return set()
+    planned = {run_key(r) for r in plan_runs(SweepConfig(**stored))}
+    return planned - {run_key(r) for r in read_results(os.path.join(out, "results.csv"))}
