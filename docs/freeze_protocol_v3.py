@@ -14,10 +14,16 @@ planning values under ``sizing.datasets.<dataset>``:
   F5b's and the exploratory run's);
 * the cost per seed of each exploratory sweep (its wall time over its seeds).
 
+The confirmatory commands apply the steps of ``design.trimming`` named by the
+optional last argument (default ``1,2,3``, all of them): the steps needed for
+the sizing's seeds to fit about 3 hours, judged at freeze from the exploratory
+costs and stated in ``frozen.<dataset>.trimming``. Step 3 absent, the dynamic
+command keeps every prune ratio (0.3, 0.5, 0.7).
+
 Usage, from the repository root::
 
     python docs/freeze_protocol_v3.py digits docs/results/v3/digits/exploratory \\
-        docs/results/v3/digits/dynamic-exploratory
+        docs/results/v3/digits/dynamic-exploratory [1,2,3]
 """
 
 import json
@@ -81,31 +87,36 @@ def _record_teacher_epochs(spec, dataset, main_folder):
         settings["teacher_epochs"] = config["teacher_epochs"]
 
 
-def _confirmatory(spec, dataset, n):
-    """The confirmatory seeds and the two commands on the trimmed grid (design.trimming), every
-    flag explicit: the main sweep (F1-F5) and the dynamic one (F6), sharing seeds and teachers."""
+def _confirmatory(spec, dataset, n, steps=(1, 2, 3)):
+    """The confirmatory seeds and the two commands on the grid trimmed by ``steps`` of
+    design.trimming, every flag explicit: the main sweep (F1-F5) and the dynamic one (F6),
+    sharing seeds and teachers."""
     import re
 
     s = {**spec["design"]["settings"]["common"], **spec["design"]["settings"][dataset]}
     first = int(re.match(r"\d+", spec["design"]["seeds"][dataset]["confirmatory"]).group())
     seeds = f"{first}-{first + n - 1}"
-    scales = f"0.5,{round(f5c_scale(s['epochs'], s['teacher_epochs']['equal']), 4):g}"
+    baselines = f"0.5,{round(f5c_scale(s['epochs'], s['teacher_epochs']['equal']), 4):g}"
     pool = re.search(r"--test-pool-seed (\d+)", spec["datasets"][dataset].get("test_pools", ""))
     pool = f" --test-pool-seed {pool.group(1)}" if pool else ""
     teachers = ",".join(f"{k}={v}" for k, v in s["teacher_epochs"].items())
+    fractions = "0.1,0.2,0.3,0.5,1.0" if 1 in steps else "0.1,0.2,0.3,0.5,0.7,1.0"
+    # step 2 keeps F5b's and F5c's baselines only; without it, the exploratory budget study too
+    budget = f"{baselines} --budget-seeds 0" if 2 in steps else f"{baselines},2.0 --budget-seeds 5"
+    ratios = "0.5" if 3 in steps else "0.3,0.5,0.7"
     out = f"docs/results/v3/{dataset}"
     main = (f"prunekd --dataset {dataset} --pruners {','.join(PAPER_PRUNERS)} --seeds {seeds} "
-            f"--fractions 0.1,0.2,0.3,0.5,1.0 --epochs {s['epochs']} --teacher-epochs {teachers} "
-            f"--budget-scales {scales} --budget-seeds 0 --baseline-scales {scales}{pool} "
+            f"--fractions {fractions} --epochs {s['epochs']} --teacher-epochs {teachers} "
+            f"--budget-scales {budget} --baseline-scales {baselines}{pool} "
             f"--out {out}/confirmatory")  # fmt: skip
     dynamic = (f"prunekd --dataset {dataset} --pruners random,infobatch,infobatch_kd "
-               f"--fractions 1.0 --prune-ratios 0.5 --teachers equal={s['teacher_widths']['equal']} "
+               f"--fractions 1.0 --prune-ratios {ratios} --teachers equal={s['teacher_widths']['equal']} "
                f"--teacher-epochs {s['teacher_epochs']['equal']} --epochs {s['epochs']} "
                f"--seeds {seeds} --budget-scales none{pool} --out {out}/dynamic-confirmatory")  # fmt: skip
     return seeds, {"main": main, "dynamic": dynamic}
 
 
-def main(dataset, main_folder, dynamic_folder):
+def main(dataset, main_folder, dynamic_folder, steps="1,2,3"):
     spec = json.loads(PATH.read_text())
     _record_teacher_epochs(spec, dataset, main_folder)
     rows, dynamic = load_results(main_folder), load_results(dynamic_folder)
@@ -145,7 +156,7 @@ def main(dataset, main_folder, dynamic_folder):
         },
     }
     if "commands" not in previous:  # digits froze its commands by hand
-        seeds, commands = _confirmatory(spec, dataset, n)
+        seeds, commands = _confirmatory(spec, dataset, n, [int(x) for x in steps.split(",")])
         spec["frozen"][dataset].update(confirmatory_seeds=seeds, commands=commands)
     else:
         spec["frozen"][dataset] = {**previous, **spec["frozen"][dataset]}
@@ -154,4 +165,4 @@ def main(dataset, main_folder, dynamic_folder):
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    sys.exit(main(*sys.argv[1:5]))

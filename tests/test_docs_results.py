@@ -360,6 +360,7 @@ def test_every_stored_v3_runs_command_reruns_it():
 def test_the_freeze_writes_commands_that_train_the_frozen_grid():
     # the generator that will write MNIST-1D's commands at its freeze, checked on digits, whose
     # commands were frozen by hand and whose runs are stored
+    import copy
     import sys
 
     from prunekd.experiments._protocol import protocol_v3
@@ -377,6 +378,19 @@ def test_the_freeze_writes_commands_that_train_the_frozen_grid():
         assert out == f"docs/results/v3/digits/{name}"
         stored = _json(os.path.join(DOCS, "results", "v3", "digits", name, "config.json"))
         assert _same_run(config, stored["config"]), part
+    # the trimming steps the freeze applies: all three on digits; fewer keep more of the grid
+    expected = {(): ([0.1, 0.2, 0.3, 0.5, 0.7, 1.0], 5, 3, [0.3, 0.5, 0.7]),
+                (1, 2): ([0.1, 0.2, 0.3, 0.5, 1.0], 0, 2, [0.3, 0.5, 0.7]),
+                (1, 2, 3): ([0.1, 0.2, 0.3, 0.5, 1.0], 0, 2, [0.5])}  # fmt: skip
+    spec = copy.deepcopy(spec)
+    explored = os.path.join(DOCS, "results", "v3", "mnist1d", "exploratory")
+    freeze_protocol_v3._record_teacher_epochs(spec, "mnist1d", explored)
+    for steps, (fractions, budget_seeds, n_scales, ratios) in expected.items():
+        _, commands = freeze_protocol_v3._confirmatory(spec, "mnist1d", 13, steps)
+        main, dynamic = (_config_of(commands[part])[0] for part in ("main", "dynamic"))
+        assert main["fractions"] == fractions and main["budget_seeds"] == budget_seeds
+        assert len(main["budget_scales"]) == n_scales and len(main["baseline_scales"]) == 2
+        assert dynamic["prune_ratios"] == ratios and main["test_pool_seed"] == 20261205
 
 
 def test_a_run_stored_part_way_is_not_read(tmp_path):
