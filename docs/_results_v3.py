@@ -10,12 +10,13 @@ import json
 import os
 
 from prunekd.experiments import load_results, pending_runs
+from prunekd.experiments._claim2_v3 import claim_2_lines, claim_2_v3
 from prunekd.experiments._compute import compute_table
 from prunekd.experiments._dynamic_report import dynamic_lines
 from prunekd.experiments._family import holm_verdicts
 from prunekd.experiments._findings_v3 import NOT_WORSE, primary_family
 from prunekd.experiments._methods import label
-from prunekd.experiments._protocol import protocol_v3, protocol_v3_hash
+from prunekd.experiments._protocol import claim_2_family_v3, protocol_v3, protocol_v3_hash
 from prunekd.experiments._report_v3 import v3_section
 from prunekd.experiments._results import Results, fmt_interval
 
@@ -248,15 +249,44 @@ def _pending_lines(spec, runs):
                       f"Protocol v3 for {dataset}: {spec['status']}. Its confirmatory runs are "
                       "not stored complete yet, so this page publishes no verdict for it.", "",
                       *_frozen_lines(spec, dataset)]  # fmt: skip
-    return lines + [
-        "## Claim 2 against every method: not run yet under v3",
-        "",
-        "Claim 2's family (the protocol's list of "
-        f"{len(spec['claim_2_family']['methods'])} methods, secondary to F2) needs the methods "
-        "sweep on the confirmatory seeds with v3's teachers; it has not run. The "
-        "[v2 page](results.md) shows it under v2's teachers (30 epochs).",
-        "",
-    ]
+    return lines + _claim_2_sections(spec)
+
+
+def methods_command(spec, dataset):
+    """Claim 2's methods sweep: random and the protocol's list, on the confirmatory seeds and
+    the confirmatory teachers (same seeds: same splits and teachers), the small fractions."""
+    frozen = spec["frozen"][dataset]
+    settings = {**spec["design"]["settings"]["common"], **spec["design"]["settings"][dataset]}
+    pool = frozen["commands"]["main"].partition(" --test-pool-seed ")[2].split(" ")[0]
+    return (f"prunekd --dataset {dataset} --pruners random,{','.join(claim_2_family_v3())} "
+            f"--seeds {frozen['confirmatory_seeds']} --fractions 0.1,0.2,0.3 "
+            f"--epochs {settings['epochs']} --teachers equal={settings['teacher_widths']['equal']} "
+            f"--teacher-epochs {settings['teacher_epochs']['equal']} --budget-scales none"
+            + (f" --test-pool-seed {pool}" if pool else "")
+            + f" --out docs/results/v3/{dataset}/methods")  # fmt: skip
+
+
+def _claim_2_sections(spec):
+    """Claim 2 per dataset whose methods sweep is stored complete; the command of the others."""
+    lines, pending = [], []
+    for dataset in spec.get("frozen", {}):
+        folder = os.path.join(V3, dataset, "methods")
+        if not _complete(folder):
+            pending.append(dataset)
+            continue
+        frozen = spec["frozen"][dataset]
+        result = claim_2_v3(load_results(folder), frozen, frozen["margin"])
+        lines += [f"## {dataset}: claim 2 against every method", "",
+                  *claim_2_lines(result, frozen["margin"])]  # fmt: skip
+    if pending:
+        lines += ["## Claim 2 against every method: not run yet under v3", "",
+                  "Claim 2's family (the protocol's list of "
+                  f"{len(spec['claim_2_family']['methods'])} methods, secondary to F2) needs the "
+                  "methods sweep on the confirmatory seeds with v3's teachers. The "
+                  "[v2 page](results.md) shows it under v2's teachers (30 epochs). Not run yet "
+                  "on " + ", ".join(pending) + ":", "",
+                  *(f"- `{methods_command(spec, d)}`" for d in pending), ""]  # fmt: skip
+    return lines
 
 
 def _frozen_lines(spec, dataset):

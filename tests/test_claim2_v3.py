@@ -1,0 +1,101 @@
+"""Claim 2 under protocol v3: the protocol's list is the family, a later method never enters it."""
+
+import numpy as np
+import pytest
+
+from prunekd.experiments._claim2_v3 import claim_2_lines, claim_2_v3
+
+FROZEN = {
+    "alphas": {"random": {"0.1": 0.5, "0.2": 0.5, "0.3": 0.5}},
+    "pooled_alphas": {"0.1": 1.0, "0.2": 1.0, "0.3": 1.0},
+}
+SEEDS = range(8)
+NOISE = np.array([0.3, -0.1, 0.2, -0.4, 0.0, 0.1, -0.2, 0.1])  # points, mean 0
+
+
+def _rows(offsets):
+    """Rows whose random-minus-method difference with KD is ``offsets[method]`` + NOISE points.
+
+    Random trains at its frozen alpha 0.5, every other method at the pooled 1.0; rows at the
+    alphas not chosen carry a large accuracy, so reading the wrong alpha changes every number.
+    """
+    rows = []
+    for method, offset in {"random": 0.0, **offsets}.items():
+        chosen = 0.5 if method == "random" else 1.0
+        for seed in SEEDS:
+            for f in (0.1, 0.2, 0.3):
+                for alpha in (0.0, 0.5, 1.0):
+                    base = 90.0 if method == "random" else 90.0 - offset - NOISE[seed]
+                    acc = base if alpha == chosen else 99.0
+                    rows.append(dict(study="main", pruner=method, fraction=f, alpha=alpha,
+                                     seed=seed, teacher="equal" if alpha else "none",
+                                     budget_scale=1.0, val_accuracy=0.5, test_accuracy=acc / 100))  # fmt: skip
+    return rows
+
+
+def _t_half(level, n=len(SEEDS)):
+    from scipy import stats
+
+    return stats.t.ppf(0.5 + level / 2, n - 1) * NOISE.std(ddof=1) / np.sqrt(n)
+
+
+def test_the_intervals_are_the_paired_t_intervals_at_the_frozen_alphas():
+    out = claim_2_v3(_rows({"el2n": 0.4, "grand": -0.2}), FROZEN, 1.0, family=["el2n", "grand"])
+    est, low, high, b_low, b_high = out["members"]["el2n"]
+    assert est == pytest.approx(0.4) and high - est == pytest.approx(_t_half(0.95))
+    assert out["level"] == pytest.approx(1 - 0.05 / 2)
+    assert b_high - est == pytest.approx(_t_half(1 - 0.05 / 2))
+    assert out["members"]["grand"][0] == pytest.approx(-0.2) and out["word"] == "reproduced"
+
+
+def test_a_method_outside_the_protocols_list_is_reported_but_never_enters_the_family():
+    rows = _rows({"el2n": 0.4, "grand": 0.1, "kcenter": -5.0})  # k-center far better than random
+    out = claim_2_v3(rows, FROZEN, 1.0, family=["el2n", "grand"])
+    assert out["word"] == "reproduced" and set(out["members"]) == {"el2n", "grand"}
+    assert list(out["later"]) == ["kcenter"] and out["later"]["kcenter"][0] == pytest.approx(-5.0)
+    # in the family, the same method contradicts it
+    inside = claim_2_v3(rows, FROZEN, 1.0, family=["el2n", "grand", "kcenter"])
+    assert inside["word"] == "contradicted" and inside["later"] == {}
+    lines = "\n".join(claim_2_lines(out, 1.0))
+    assert "| k-center | -5.0 [" in lines and "no: added after the freeze |" in lines
+
+
+def test_a_member_not_run_leaves_the_family_inconclusive():
+    out = claim_2_v3(_rows({"el2n": 0.4}), FROZEN, 1.0, family=["el2n", "grand"])
+    assert out["missing"] == ["grand"] and out["word"] == "inconclusive"
+    assert "Not run: GraNd." in "\n".join(claim_2_lines(out, 1.0))
+
+
+def test_contradicted_needs_the_bonferroni_interval_below_the_margin():
+    # -1.21: the 95% interval lies below -1 (not 'every method'), the Bonferroni one straddles it
+    half95, half_b = _t_half(0.95), _t_half(1 - 0.05 / 2)
+    assert -1.21 + half95 < -1.0 < -1.21 + half_b
+    out = claim_2_v3(_rows({"el2n": 0.4, "grand": -1.21}), FROZEN, 1.0, family=["el2n", "grand"])
+    assert out["word"] == "inconclusive"
+    out = claim_2_v3(_rows({"el2n": 0.4, "grand": -2.0}), FROZEN, 1.0, family=["el2n", "grand"])
+    assert out["word"] == "contradicted"
+
+
+def test_the_page_renders_claim_2_from_a_complete_methods_run(tmp_path, monkeypatch):
+    import os
+    import shutil
+    import sys
+
+    docs = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs")
+    sys.path.insert(0, docs)
+    try:
+        import _results_v3
+    finally:
+        sys.path.remove(docs)
+    from prunekd.experiments._protocol import protocol_v3
+
+    spec = protocol_v3()
+    assert "## Claim 2 against every method: not run yet under v3" in "\n".join(
+        _results_v3._claim_2_sections(spec)
+    )
+    # v2's stored methods sweep stands in for a complete v3 one
+    shutil.copytree(os.path.join(docs, "results", "methods"), tmp_path / "digits" / "methods")
+    monkeypatch.setattr(_results_v3, "V3", str(tmp_path))
+    text = "\n".join(_results_v3._claim_2_sections(spec))
+    assert "## digits: claim 2 against every method" in text
+    assert "(27 of 27 run): inconclusive**" in text and "| k-center | " in text
