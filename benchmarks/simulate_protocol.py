@@ -40,7 +40,10 @@ def power(n, sd, effect, level):
     """Power of the two-sided t-test at ``level`` for a true distance ``effect`` from the threshold."""
     df, ncp = n - 1, effect * np.sqrt(n) / sd
     critical = stats.t.ppf(1 - level / 2, df)
-    return float(stats.nct.sf(critical, df, ncp) + stats.nct.cdf(-critical, df, ncp))
+    # scipy's noncentral t returns NaN for the far tail at a large noncentrality, where the
+    # wrong-side rejection is ~0: a NaN there would end seeds_needed's search early
+    wrong_side = np.nan_to_num(stats.nct.cdf(-critical, df, ncp), nan=0.0)
+    return float(stats.nct.sf(critical, df, ncp) + wrong_side)
 
 
 def seeds_needed(sd, effect, level, target=0.8):

@@ -297,9 +297,9 @@ def _frozen_lines(spec, dataset):
         if part in frozen.get("commands", {}):
             folder = os.path.join(V3, dataset, name)
             done = len(load_results(folder)) if os.path.exists(folder) else 0
-            pending = len(pending_runs(folder)) if done else "every"
-            lines += [f"- {part}, seeds {frozen['confirmatory_seeds']}: {done} runs stored, "
-                      f"{pending} pending: `{rerun_command(dataset, part)}`"]  # fmt: skip
+            state = f"{done} runs stored, {len(pending_runs(folder))} pending" if done else "not started"
+            lines += [f"- {part}, seeds {frozen['confirmatory_seeds']}, {state}: "
+                      f"`{rerun_command(dataset, part)}`"]  # fmt: skip
     return lines + [""] if lines else []
 
 

@@ -337,11 +337,16 @@ def test_the_documented_commands_rerun_the_stored_runs(make_results):
         config, out = _config_of(command)
         stored = _json(os.path.join(folders[out], "config.json"))["config"]
         assert _same_run(config, stored), out
+    checked = []
     for dataset, frozen in protocol_v3()["frozen"].items():
         for part, name in (("main", "confirmatory"), ("dynamic", "dynamic-confirmatory")):
+            path = os.path.join(DOCS, "results", "v3", dataset, name, "config.json")
+            if not os.path.exists(path):  # frozen, its run not started yet
+                continue
             config, out = _config_of(_results_v3().rerun_command(dataset, part))
-            stored = _json(os.path.join(DOCS, "results", "v3", dataset, name, "config.json"))
-            assert _same_run(config, stored["config"]), (dataset, part)
+            assert _same_run(config, _json(path)["config"]), (dataset, part)
+            checked.append((dataset, part))
+    assert {("digits", "main"), ("digits", "dynamic")} <= set(checked)
 
 
 def test_every_stored_v3_runs_command_reruns_it():

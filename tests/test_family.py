@@ -115,6 +115,13 @@ def test_the_draft_protocol_sizes_every_primary_finding_and_keeps_the_family_bel
     simulated = np.mean(np.abs(t) > stats.t.ppf(1 - level / 2, n - 1))
     assert sim.power(n, sd, effect, level) == pytest.approx(simulated, abs=0.03)
     assert sim.seeds_needed(sd, effect, level) == 22  # the F5 rows of the draft
+    # a large effect: the far tail is NaN in scipy's noncentral t, and must not stop the search
+    n, sd, effect = 4, sim.upper_sd(0.545, 9), 2.5  # MNIST-1D's F3 at its freeze
+    draws = effect + sd * rng.randn(20000, n)
+    t = draws.mean(1) / (draws.std(1, ddof=1) / np.sqrt(n))
+    simulated = np.mean(np.abs(t) > stats.t.ppf(1 - level / 2, n - 1))
+    assert sim.power(n, sd, effect, level) == pytest.approx(simulated, abs=0.02)  # 0.62
+    assert sim.seeds_needed(sd, effect, level) == 5
 
 
 def test_a_not_worse_interval_straddling_zero_is_not_flagged_below_zero():

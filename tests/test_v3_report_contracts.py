@@ -256,12 +256,10 @@ def test_the_resume_check_compares_validation_and_test_accuracy(tmp_path, metric
 def test_a_dataset_with_one_of_its_two_runs_is_not_stored(tmp_path):
     module = _results_v3()
     main = tmp_path / "digits" / "confirmatory"
-    main.mkdir(parents=True)
-    shutil.copy(os.path.join(STORED, "confirmatory", "results.csv"), main / "results.csv")
+    shutil.copytree(os.path.join(STORED, "confirmatory"), main)
     assert module.stored_runs(str(tmp_path)) == {}
     dynamic = tmp_path / "digits" / "dynamic-confirmatory"
-    dynamic.mkdir()
-    shutil.copy(os.path.join(STORED, "dynamic-confirmatory", "results.csv"), dynamic / "results.csv")
+    shutil.copytree(os.path.join(STORED, "dynamic-confirmatory"), dynamic)
     assert module.stored_runs(str(tmp_path)) == {"digits": {"main": str(main), "dynamic": str(dynamic)}}
 
 
