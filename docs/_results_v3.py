@@ -29,6 +29,7 @@ PROTOCOL_COMMITS = {
     "1d0120873d6e": ("75a5830", "draft"),
     "e46d0f8b66aa": ("4c7c728", "frozen for digits"),
     "ed10ed3de12b": ("2cbfe26", "addendum: claim-2 methods' alphas on digits"),
+    "8d857db48c7a": ("35eac06", "frozen for MNIST-1D"),
 }
 
 
