@@ -320,7 +320,8 @@ def _dataset_lines(spec, dataset, run):
         "",
         *compute_table(rows + dynamic, frozen, teacher),
         "",
-        *dynamic_lines(rows + dynamic),
+        f"### {dataset}: dynamic pruning",
+        *dynamic_lines(rows + dynamic)[1:],  # under the dataset's heading, not a page-level one
         *_exploratory_dynamic_lines(dataset, run),
     ]
 
