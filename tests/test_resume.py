@@ -385,3 +385,28 @@ def test_a_folder_without_a_recorded_protocol_is_not_resumed():
                                                                          protocol_hash())  # fmt: skip
     recorded = {**previous, "protocol_sha256": protocol_hash()}
     assert _why_not_resumable(recorded, config, protocol_hash()) is None
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_a_killed_invocations_wall_time_is_counted(reference, tmp_path, monkeypatch, restart):
+    """info.json's wall time covers every invocation since the last completion, killed ones too."""
+    import json
+
+    from prunekd.experiments._sweep_cache import cache_dir
+
+    out = str(tmp_path)
+    with monkeypatch.context() as m:
+        _interrupt_at_call(m, "_append_group", 3)  # two groups written, then killed
+        with pytest.raises(_Interrupted):
+            cli.main(["--out", out, *TINY])
+    clock = os.path.join(cache_dir(out), "wall_seconds.json")
+    with open(clock) as f:
+        assert json.load(f)["seconds"] > 0  # ticked after each unit of work
+    with open(clock, "w") as f:
+        json.dump({"seconds": 1000.0}, f)  # as if the killed invocation had run 1,000 s
+    assert cli.main(["--out", out, *TINY, *(["--restart"] if restart else [])]) == 0
+    with open(os.path.join(out, "info.json")) as f:
+        wall = json.load(f)["wall_seconds"]
+    # the resume adds its own seconds to the killed invocation's; --restart discards them
+    assert (wall < 1000.0) if restart else (1000.0 < wall < 1300.0)
+    assert not os.path.exists(cache_dir(out))

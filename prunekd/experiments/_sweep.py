@@ -42,7 +42,7 @@ from ._store import (
     write_json,
 )
 from ._sweep_cache import clear as clear_cache
-from ._sweep_cache import load_teacher, save_teacher, scores_memory
+from ._sweep_cache import WallClock, load_teacher, save_teacher, scores_memory
 from ._train import net_kwargs, one_thread
 
 __all__ = [
@@ -157,7 +157,7 @@ def _run_group(config, data, runs, rows, teacher_log_p, teacher_names, costs, we
         return results
 
 
-def _fit_teachers(config, datas, todo, parallel, bar, out):
+def _fit_teachers(config, datas, todo, parallel, bar, out, clock):
     """Fit every teacher the runs still to do need, each seed its own (or load it from ``out``'s
     cache, where an earlier invocation stored it).
 
@@ -186,11 +186,12 @@ def _fit_teachers(config, datas, todo, parallel, bar, out):
     for seed, name, *rest in tqdm(parallel(tasks), total=len(jobs), desc="teachers", **bar):
         fitted[seed, name] = tuple(rest)
         save_teacher(out, config, seed, name, fitted[seed, name])
+        clock.tick()
     return fitted
 
 
 def _score_and_train(
-    config, datas, todo, done, memory, parallel, bar, results_path, teachers, relative
+    config, datas, todo, done, memory, parallel, bar, results_path, teachers, relative, clock
 ):
     """Score with every pruner that trains proxies, then train the students group by group."""
     needed = sorted(
@@ -200,6 +201,7 @@ def _score_and_train(
     scoring_seconds = {}
     for name, seed, seconds in tqdm(parallel(tasks), total=len(needed), desc="scoring", **bar):
         scoring_seconds[name, seed] = seconds
+        clock.tick()
 
     def task(runs):
         seed = runs[0]["seed"]
@@ -226,6 +228,7 @@ def _score_and_train(
         with tqdm(total=n_students, desc="students", **bar) as progress_bar:
             for rows in parallel(task(runs) for _, runs in todo):
                 _append_group(f, rows, done)
+                clock.tick()
                 progress_bar.update(len(rows))
 
 
@@ -275,7 +278,7 @@ def _update_info(out, config, datas, teachers, relative, seconds, digests):
     """
     info_path = os.path.join(out, "info.json")
     info = {**read_json(info_path), **digests}
-    # Every invocation's wall time, a resumed sweep's included.
+    # Every invocation's wall time, killed ones included (WallClock carries them to completion).
     info["wall_seconds"] = round(info.get("wall_seconds", 0.0) + seconds, 1)
     runs = info.setdefault("teacher_runs", {})
     for (seed, name), (_, accuracy, seconds, _) in teachers.items():
@@ -363,6 +366,9 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     results_path = prepare_out(
         out, config, restart, protocol_hash(), {"protocol_v3_sha256": protocol_v3_hash()}
     )
+    if restart:
+        clear_cache(out)
+    clock = WallClock(out, start)  # counts the killed invocations since the last completion
     X, y = load_dataset(config.dataset, config.data_dir, config.download)
     pools = {seed: held_out_pool(config, seed) for seed in config.seeds}
     datas = {seed: seed_data(config, X, y, seed, pools[seed]) for seed in config.seeds}
@@ -382,14 +388,12 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     bar = dict(disable=not progress, leave=False)
     first = datas[config.seeds[0]]
     relative = relative_costs(config, first["n_classes"], first["X_train"].shape[1:])
-    if restart:
-        clear_cache(out)
-    teachers = _fit_teachers(config, datas, todo, parallel, bar, out)
+    teachers = _fit_teachers(config, datas, todo, parallel, bar, out, clock)
     # Scores live in a cache shared by the workers, kept until the sweep completes.
     memory = scores_memory(out)
     _score_and_train(
-        config, datas, todo, done, memory, parallel, bar, results_path, teachers, relative
+        config, datas, todo, done, memory, parallel, bar, results_path, teachers, relative, clock
     )
+    seconds = clock.seconds()
     clear_cache(out)  # complete: a later invocation with a larger grid fits what it needs
-    seconds = time.perf_counter() - start
     return _update_info(out, config, datas, teachers, relative, seconds, digests)

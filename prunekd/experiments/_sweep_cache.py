@@ -1,4 +1,4 @@
-"""What an unfinished sweep keeps between invocations: its fitted teachers and its pruners' scores.
+"""What an unfinished sweep keeps between invocations: its teachers, its scores, its wall time.
 
 A sweep that stops (killed, or its session over) refits nothing when the same
 command runs again. Each teacher is stored under ``out/cache/`` as soon as it
@@ -9,11 +9,15 @@ a resumed sweep are those of an uninterrupted one. A teacher's file is named by
 its seed, name, width and epochs (the grid may change between invocations);
 the settings it also depends on are the sweep's key, which a resume must match
 (:func:`~prunekd.experiments._store.prepare_out`). The cache is removed when
-the sweep completes, and by ``restart``.
+the sweep completes, and by ``restart``. So is the wall time of invocations
+that stopped before completing (:class:`WallClock`), which ``info.json``
+would otherwise never count.
 """
 
+import json
 import os
 import shutil
+import time
 
 import joblib
 
@@ -56,3 +60,37 @@ def save_teacher(out, config, seed, name, fitted):
 def clear(out):
     """Remove the cache: the sweep completed, or restarts."""
     shutil.rmtree(cache_dir(out), ignore_errors=True)
+
+
+class WallClock:
+    """A sweep's wall seconds since its last completion, invocations that were killed included.
+
+    ``tick`` stores the running total in the cache after each unit of work (a
+    teacher, a pruner's scores, a group of students), so a killed invocation
+    loses only the time since its last tick; the next one starts from it.
+
+    Parameters
+    ----------
+    out : str
+        The sweep's folder.
+    start : float
+        ``time.perf_counter()`` when this invocation started.
+    """
+
+    def __init__(self, out, start):
+        self.path = os.path.join(cache_dir(out), "wall_seconds.json")
+        self.start = start
+        self.carried = 0.0
+        if os.path.exists(self.path):
+            with open(self.path) as f:
+                self.carried = float(json.load(f)["seconds"])
+
+    def seconds(self):
+        """Wall seconds of the killed invocations and of this one so far."""
+        return self.carried + time.perf_counter() - self.start
+
+    def tick(self):
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        with open(self.path + ".part", "w") as f:
+            json.dump({"seconds": round(self.seconds(), 3)}, f)
+        os.replace(self.path + ".part", self.path)
