@@ -367,7 +367,12 @@ def v3_results_page(runs=None):
         "## Runs: commands and wall time",
         "",
         "Each command is rerun as written to resume or reproduce its run (the sweep resumes "
-        "exactly: an interrupted run continues where it stopped, with the same rows).",
+        "exactly: an interrupted run continues where it stopped, with the same rows). Wall "
+        "time is what `info.json` records. Before commit 25b41a2 it counted only the "
+        "invocations that completed: a run resumed across sessions lacks the time of the "
+        "invocations killed part-way. `python docs/estimate_confirmatory_cost.py --check` "
+        "rebuilds digits' runs' time from their rows (training, scoring and teacher seconds "
+        "over 2 workers) beside what they record.",
         "",
     ]
     for dataset, run in runs.items():
