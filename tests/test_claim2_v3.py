@@ -99,3 +99,57 @@ def test_the_page_renders_claim_2_from_a_complete_methods_run(tmp_path, monkeypa
     text = "\n".join(_results_v3._claim_2_sections(spec))
     assert "## digits: claim 2 against every method" in text
     assert "(27 of 27 run): inconclusive**" in text and "| k-center | " in text
+
+
+def test_every_method_reads_the_95_interval_and_so_does_each_rows_word():
+    # kills: "every method" (above) judged on the Bonferroni interval; the table's word column
+    # taken from the Bonferroni interval
+    from prunekd.experiments._methods import label
+
+    # -0.79: the 95% interval lies above -1, the Bonferroni one straddles it
+    half95, half_b = _t_half(0.95), _t_half(1 - 0.05 / 2)
+    assert -0.79 - half95 > -1.0 > -0.79 - half_b
+    out = claim_2_v3(_rows({"el2n": 0.4, "grand": -0.79}), FROZEN, 1.0, family=["el2n", "grand"])
+    assert out["word"] == "reproduced"
+    rows = [line for line in claim_2_lines(out, 1.0) if line.startswith(f"| {label('grand')} |")]
+    assert len(rows) == 1 and "| reproduced | yes |" in rows[0]
+
+
+def test_the_bonferroni_level_counts_the_family_not_the_methods_added_later():
+    # kills: level = 1 - 0.05 / len(scored) (a later method would widen the family's intervals)
+    out = claim_2_v3(_rows({"el2n": 0.4, "grand": 0.1, "kcenter": 0.0}), FROZEN, 1.0,
+                     family=["el2n", "grand"])  # fmt: skip
+    assert list(out["later"]) == ["kcenter"]
+    assert out["level"] == pytest.approx(1 - 0.05 / 2)
+    est, _, _, _, b_high = out["members"]["el2n"]
+    assert b_high - est == pytest.approx(_t_half(1 - 0.05 / 2))
+    assert "Bonferroni interval (97.50%)" in "\n".join(claim_2_lines(out, 1.0))
+
+
+def test_only_the_small_fractions_enter_the_difference():
+    # kills: small = every fraction of the rows (a methods sweep run with a larger fraction)
+    frozen = {
+        "alphas": {"random": {**FROZEN["alphas"]["random"], "0.5": 0.5}},
+        "pooled_alphas": {**FROZEN["pooled_alphas"], "0.5": 1.0},
+    }
+    rows = _rows({"el2n": 0.4})
+    for method, acc in (("random", 0.90), ("el2n", 0.80)):  # 10 points apart at fraction 0.5
+        for seed in SEEDS:
+            for alpha in (0.0, 0.5, 1.0):
+                rows.append(dict(study="main", pruner=method, fraction=0.5, alpha=alpha, seed=seed,
+                                 teacher="equal" if alpha else "none", budget_scale=1.0,
+                                 val_accuracy=0.5, test_accuracy=acc))  # fmt: skip
+    out = claim_2_v3(rows, frozen, 1.0, family=["el2n"])
+    assert out["members"]["el2n"][0] == pytest.approx(0.4)
+
+
+def test_the_lines_name_the_weakest_member_and_count_the_family():
+    # kills: weakest = max(...); "(k of n run)" counting the members run only
+    from prunekd.experiments._methods import label
+
+    out = claim_2_v3(_rows({"el2n": 0.4, "grand": -0.2, "kcenter": -3.0}), FROZEN, 1.0,
+                     family=["el2n", "grand", "forgetting"])  # fmt: skip
+    text = "\n".join(claim_2_lines(out, 1.0))
+    # the weakest of the family's members run (k-center, added later, is not one of them)
+    assert f"Weakest: {label('grand')}." in text
+    assert f"(2 of 3 run): {out['word']}**" in text and out["missing"] == ["forgetting"]

@@ -410,3 +410,87 @@ def test_a_killed_invocations_wall_time_is_counted(reference, tmp_path, monkeypa
     # the resume adds its own seconds to the killed invocation's; --restart discards them
     assert (wall < 1000.0) if restart else (1000.0 < wall < 1300.0)
     assert not os.path.exists(cache_dir(out))
+
+
+def _watch_clock(monkeypatch, unit, kill_at):
+    """Spy on the sweep's WallClock and on ``unit`` (a function of _sweep called once per unit
+    of work): ``marks`` gets the clock's seconds right after each call of ``unit`` returns; the
+    ``kill_at``-th call stops the invocation."""
+    from prunekd.experiments import _sweep
+
+    clocks, marks, calls = [], [], []
+
+    class Clock(_sweep.WallClock):
+        def __init__(self, *args):
+            super().__init__(*args)
+            clocks.append(self)
+
+    original = getattr(_sweep, unit)
+
+    def watched(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == kill_at:
+            raise _Interrupted
+        result = original(*args, **kwargs)
+        marks.append(clocks[-1].seconds())
+        return result
+
+    monkeypatch.setattr(_sweep, "WallClock", Clock)
+    monkeypatch.setattr(_sweep, unit, watched)
+    return marks
+
+
+def _stored_clock(out):
+    import json
+
+    from prunekd.experiments._sweep_cache import cache_dir
+
+    path = os.path.join(cache_dir(out), "wall_seconds.json")
+    assert os.path.exists(path), "no tick before the kill"
+    with open(path) as f:
+        return json.load(f)["seconds"]
+
+
+# TINY: 2 seeds x 3 teachers, el2n scored on each seed, 4 groups of students.
+@pytest.mark.parametrize("unit, kill_at", [("save_teacher", 3), ("_score", 2), ("_append_group", 3)])
+def test_each_unit_of_work_leaves_the_clock_up_to_date(tmp_path, monkeypatch, unit, kill_at):
+    """A kill loses at most the time since the last teacher, scores or group: each one ticks."""
+    out = str(tmp_path)
+    with monkeypatch.context() as m:
+        marks = _watch_clock(m, unit, kill_at)
+        with pytest.raises(_Interrupted):
+            cli.main(["--out", out, *TINY])
+    assert len(marks) == kill_at - 1
+    # the tick after the last unit done came after it: the stored total (rounded to the
+    # millisecond) covers it; a missing tick leaves an earlier unit's, before this one's work
+    assert _stored_clock(out) >= marks[-1] - 1e-3
+
+
+def test_a_sweep_killed_twice_keeps_both_invocations_time(tmp_path, monkeypatch):
+    """The second killed invocation's ticks add to the first's total, not replace it."""
+    import json
+
+    from prunekd.experiments import _sweep
+    from prunekd.experiments._sweep_cache import cache_dir
+
+    out = str(tmp_path)
+    for kill_at in (3, 2):  # two groups written, then one more
+        with monkeypatch.context() as m:
+            original, calls = _sweep._append_group, []
+
+            def stopping(*args, **kwargs):
+                calls.append(1)
+                if len(calls) == kill_at:
+                    raise _Interrupted
+                return original(*args, **kwargs)
+
+            m.setattr(_sweep, "_append_group", stopping)
+            with pytest.raises(_Interrupted):
+                cli.main(["--out", out, *TINY])
+        if kill_at == 3:
+            with open(os.path.join(cache_dir(out), "wall_seconds.json"), "w") as f:
+                json.dump({"seconds": 1000.0}, f)  # as if the first invocation had run 1,000 s
+    assert _stored_clock(out) > 1000.0
+    assert cli.main(["--out", out, *TINY]) == 0
+    with open(os.path.join(out, "info.json")) as f:
+        assert 1000.0 < json.load(f)["wall_seconds"] < 1300.0
