@@ -415,26 +415,27 @@ def _report(args, config, seconds):
     if dataset is not None:
         print(v3_verdict_table(rows, info, dataset))
     else:
-        table = verdict_table(rows, vars_of(config))
-        if len(config.seeds) < protocol()["min_seeds"]:
-            banner = (
-                f"SMOKE TEST: {len(config.seeds)} seeds, fewer than the "
-                f"{protocol()['min_seeds']} a verdict needs; no finding is read from this run "
-                "(protocol v2's statistics, as descriptions)."
-            )
-            print(banner)
-            with open(os.path.join(args.out, "summary.md"), "r+") as f:  # its first line too
-                text = f.read()
-                f.seek(0)
-                f.write(f"**{banner}**\n\n{text}")
-            # the statistics stay; the verdict column (characters 9 to 22) says so
-            lines = table.splitlines()
-            table = "\n".join([lines[0], *(f"{x[:9]}{'not read':13}{x[22:]}" for x in lines[1:])])
-        print(table)
+        smoke = len(config.seeds) < protocol()["min_seeds"]
+        if smoke:
+            _smoke_test_banner(args.out, len(config.seeds))
+        print(verdict_table(rows, vars_of(config), read=not smoke))
     print(
         f"Done in {seconds:.0f} s. Results in {args.out}/: results.csv, summary.md (tables, "
         "verdicts, accuracy against compute) and figures."
     )
+
+
+def _smoke_test_banner(out, n_seeds):
+    """Say on the terminal, and first in ``summary.md``, that no finding is read from this run."""
+    banner = (
+        f"SMOKE TEST: {n_seeds} seeds, fewer than the {protocol()['min_seeds']} a verdict "
+        "needs; no finding is read from this run (protocol v2's statistics, as descriptions)."
+    )
+    print(banner)
+    with open(os.path.join(out, "summary.md"), "r+") as f:
+        text = f.read()
+        f.seek(0)
+        f.write(f"**{banner}**\n\n{text}")
 
 
 def vars_of(config):

@@ -41,7 +41,7 @@ def _t_half(level, n=len(SEEDS)):
 
 def test_the_intervals_are_the_paired_t_intervals_at_the_frozen_alphas():
     out = claim_2_v3(_rows({"el2n": 0.4, "grand": -0.2}), FROZEN, 1.0, family=["el2n", "grand"])
-    est, low, high, b_low, b_high = out["members"]["el2n"]
+    est, _, high, _, b_high = out["members"]["el2n"]
     assert est == pytest.approx(0.4) and high - est == pytest.approx(_t_half(0.95))
     assert out["level"] == pytest.approx(1 - 0.05 / 2)
     assert b_high - est == pytest.approx(_t_half(1 - 0.05 / 2))

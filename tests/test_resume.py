@@ -478,7 +478,7 @@ def test_a_sweep_killed_twice_keeps_both_invocations_time(tmp_path, monkeypatch)
         with monkeypatch.context() as m:
             original, calls = _sweep._append_group, []
 
-            def stopping(*args, **kwargs):
+            def stopping(*args, calls=calls, kill_at=kill_at, original=original, **kwargs):
                 calls.append(1)
                 if len(calls) == kill_at:
                     raise _Interrupted

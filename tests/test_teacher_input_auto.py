@@ -25,10 +25,9 @@ from prunekd.models import MLP
 
 
 def _student(teacher, **kwargs):
-    params = dict(module__hidden=(16,), teacher=teacher, alpha=0.5, max_epochs=3, lr=0.01,
-                  verbose=0, random_state=0)  # fmt: skip
-    params.update(kwargs)
-    return DistillationClassifier(MLP, **params)
+    params = {"module__hidden": (16,), "teacher": teacher, "alpha": 0.5, "max_epochs": 3,
+              "lr": 0.01, "verbose": 0, "random_state": 0}  # fmt: skip
+    return DistillationClassifier(MLP, **{**params, **kwargs})
 
 
 def _weights(pipe):

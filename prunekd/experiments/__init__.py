@@ -5,7 +5,6 @@ from ._config import BUDGETS, KD_LOSS_NAMES, SweepConfig
 from ._data import DATASETS, MODELS, flip_labels, split_data
 from ._figures import write_figures
 from ._findings import Verdict, findings, format_verdict
-from ._plan import pending_runs, plan_groups, plan_runs
 from ._methods import (
     DYNAMIC,
     PRUNERS,
@@ -16,6 +15,7 @@ from ._methods import (
     methods,
     register,
 )
+from ._plan import pending_runs, plan_groups, plan_runs
 from ._protocol import protocol, protocol_hash
 from ._report import load_results, render_summary, verdict_table, write_summary
 from ._results import Results, smoothed_best_alpha
@@ -26,15 +26,15 @@ from ._sweep import run_sweep
 __all__ = [
     "BUDGETS",
     "DATASETS",
+    "DYNAMIC",
     "KD_LOSS_NAMES",
     "MODELS",
-    "Method",
-    "DYNAMIC",
     "PRUNERS",
+    "WEIGHTED",
+    "Method",
     "Results",
     "SweepConfig",
     "Verdict",
-    "WEIGHTED",
     "all_cells_word",
     "alpha_regret",
     "bootstrap_interval",

@@ -79,7 +79,7 @@ def claim_2_v3(rows, frozen, margin, family=None):
     below = [q for q, v in members.items() if word(v[3], v[4], -margin) == "contradicted"]
     reproduced = len(above) == len(family) and not missing
     verdict = "contradicted" if below else "reproduced" if reproduced else "inconclusive"
-    return dict(word=verdict, members=members, later=later, missing=missing, level=level)
+    return {"word": verdict, "members": members, "later": later, "missing": missing, "level": level}
 
 
 def claim_2_lines(result, margin):

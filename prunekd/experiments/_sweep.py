@@ -41,8 +41,8 @@ from ._store import (
     run_key,
     write_json,
 )
-from ._sweep_cache import clear as clear_cache
 from ._sweep_cache import WallClock, load_teacher, save_teacher, scores_memory
+from ._sweep_cache import clear as clear_cache
 from ._train import net_kwargs, one_thread
 
 __all__ = [
@@ -281,10 +281,12 @@ def _update_info(out, config, datas, teachers, relative, seconds, digests):
     # Every invocation's wall time, killed ones included (WallClock carries them to completion).
     info["wall_seconds"] = round(info.get("wall_seconds", 0.0) + seconds, 1)
     runs = info.setdefault("teacher_runs", {})
-    for (seed, name), (_, accuracy, seconds, _) in teachers.items():
-        runs.setdefault(name, {})[str(seed)] = dict(
-            test_accuracy=accuracy["test"], val_accuracy=accuracy["val"], seconds=round(seconds, 3)
-        )
+    for (seed, name), (_, accuracy, fit_seconds, _) in teachers.items():
+        runs.setdefault(name, {})[str(seed)] = {
+            "test_accuracy": accuracy["test"],
+            "val_accuracy": accuracy["val"],
+            "seconds": round(fit_seconds, 3),
+        }
     for part in ("test", "val"):  # runs of before the validation accuracy have none
         info[f"teacher_{part}_accuracy"] = {
             name: float(np.mean([r[f"{part}_accuracy"] for r in by_seed.values()]))
