@@ -1,5 +1,6 @@
 """The main job survives faults: kill -9 at any moment, torn rows, then the same command resumes."""
 
+import json
 import os
 import shutil
 import signal
@@ -340,6 +341,52 @@ def test_config_records_protocol_v3_and_a_new_v3_version_still_resumes(reference
     assert len(read_results(os.path.join(target, "results.csv"))) == rows  # resumed: nothing left to train, nothing redone
     with open(os.path.join(target, "config.json")) as f:
         assert json.load(f)["protocol_v3_sha256"] == protocol_v3_hash()
+
+
+def test_a_complete_run_run_again_is_left_as_it_was(reference, tmp_path):
+    # the page's commands are rerun to check a stored run: that adds no wall time, no revision
+    out, rows = reference
+    target = str(tmp_path)
+    for name in ("config.json", "results.csv", "info.json"):
+        shutil.copy(os.path.join(out, name), os.path.join(target, name))
+    with open(os.path.join(target, "config.json")) as f:
+        stored = json.load(f)
+    stored["revision"] = "a-revision-that-made-the-rows"
+    with open(os.path.join(target, "config.json"), "w") as f:
+        json.dump(stored, f)
+    before = _files(target)
+    assert cli.main(["--out", target, *TINY]) == 0
+    assert _files(target) == before and _comparable(target) == rows
+
+
+def _files(folder):
+    found = {}
+    for name in ("config.json", "info.json", "results.csv"):
+        with open(os.path.join(folder, name), "rb") as f:
+            found[name] = f.read()
+    return found
+
+
+def test_info_names_the_revision_of_every_invocation_killed_ones_included(reference, tmp_path,
+                                                                            monkeypatch):
+    from prunekd.experiments import _store
+
+    out, rows = reference
+    target = str(tmp_path)
+    for revision, stop in (("rev-killed", True), ("rev-completing", False)):
+        with monkeypatch.context() as patch:
+            patch.setattr(_store, "provenance", lambda r=revision: {"prunekd_version": "x",
+                                                                     "revision": r})
+            if stop:  # killed after the first group's rows, before info.json exists
+                _interrupt_at_call(patch, "_append_group", 2)
+                with pytest.raises(_Interrupted):
+                    cli.main(["--out", target, *TINY])
+                assert not os.path.exists(os.path.join(target, "info.json"))
+            else:
+                assert cli.main(["--out", target, *TINY]) == 0
+    with open(os.path.join(target, "info.json")) as f:
+        assert json.load(f)["revisions"] == ["rev-completing", "rev-killed"]
+    assert _comparable(target) == rows
 
 
 def test_a_summary_names_the_protocol_its_run_was_made_under(reference):

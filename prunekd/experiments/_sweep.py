@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import os
 import time
 
@@ -41,7 +42,7 @@ from ._store import (
     run_key,
     write_json,
 )
-from ._sweep_cache import WallClock, load_teacher, save_teacher, scores_memory
+from ._sweep_cache import WallClock, load_teacher, note_revision, save_teacher, scores_memory
 from ._sweep_cache import clear as clear_cache
 from ._train import net_kwargs, one_thread
 
@@ -270,8 +271,11 @@ def _append_group(f, rows, done):
     done.update(run_key(r) for r in new)
 
 
-def _update_info(out, config, datas, teachers, relative, seconds, digests):
+def _update_info(out, config, datas, teachers, relative, seconds, digests, revisions):
     """``info.json``: split sizes, each teacher's accuracy, seconds and samples, code revisions.
+
+    ``revisions``: the code each invocation since the last completion started
+    with (its ``config.json``), killed ones included.
 
     ``digests``: SHA-256 of the data's arrays (and of a test pool's), so that a
     generated dataset is known to be the one the rows were made on.
@@ -302,16 +306,34 @@ def _update_info(out, config, datas, teachers, relative, seconds, digests):
     }
     info["relative_forward_cost"] = relative
     info.update(n_train=n_train, n_val=len(first["y_val"]), n_test=len(first["y_test"]))
-    # the code this invocation started with (config.json), not the code at its end
-    source = read_json(os.path.join(out, "config.json"))
-    info["prunekd_version"] = source["prunekd_version"]
-    info["revisions"] = sorted(set(info.get("revisions", [])) | {str(source["revision"])})
+    # the code the invocations started with (config.json), not the code at their end
+    info["prunekd_version"] = read_json(os.path.join(out, "config.json"))["prunekd_version"]
+    info["revisions"] = sorted(set(info.get("revisions", [])) | set(revisions))
     # Every version of protocol v3 the run's invocations saw (one, unless it changed).
     info["protocol_v3_sha256"] = sorted(
         set(info.get("protocol_v3_sha256", [])) | {protocol_v3_hash()}
     )
     write_json(info_path, info)
     return info
+
+
+def _stored_complete(out, config):
+    """``info.json`` of the sweep in ``out`` if it holds every run of ``config``, else None.
+
+    A rerun of a complete run (its documented command, run to check it) then
+    leaves it as it was: its wall time and revisions stay those of the
+    invocations that made its rows.
+    """
+    previous = read_json(os.path.join(out, "config.json"))
+    info = read_json(os.path.join(out, "info.json"))
+    results_path = os.path.join(out, "results.csv")
+    same = previous.get("key") == json.loads(json.dumps(config.key()))
+    if not (same and info and os.path.exists(results_path)):
+        return None
+    if previous.get("protocol_sha256") != protocol_hash():
+        return None  # prepare_out refuses it, naming why
+    done = {run_key(r) for r in read_results(results_path)}
+    return info if all(run_key(r) in done for r in plan_runs(config)) else None
 
 
 def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=True):
@@ -326,7 +348,8 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     appended to ``results.csv`` as soon as they finish. A sweep killed at any
     moment (``kill -9`` included) resumes where it stopped when run again, and
     ends with the rows an uninterrupted run writes: every process uses one
-    torch thread, so the results do not depend on ``n_jobs``.
+    torch thread, so the results do not depend on ``n_jobs``. Run again once
+    complete, it trains nothing and leaves ``out`` as it was.
 
     Parameters
     ----------
@@ -365,12 +388,16 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     ['accuracy_vs_fraction.png', 'alpha_heatmap.png', 'accuracy_vs_compute.png']
     """
     start = time.perf_counter()
+    stored = None if restart else _stored_complete(out, config)
+    if stored:
+        return stored
     results_path = prepare_out(
         out, config, restart, protocol_hash(), {"protocol_v3_sha256": protocol_v3_hash()}
     )
     if restart:
         clear_cache(out)
     clock = WallClock(out, start)  # counts the killed invocations since the last completion
+    revisions = note_revision(out, read_json(os.path.join(out, "config.json"))["revision"])
     X, y = load_dataset(config.dataset, config.data_dir, config.download)
     pools = {seed: held_out_pool(config, seed) for seed in config.seeds}
     datas = {seed: seed_data(config, X, y, seed, pools[seed]) for seed in config.seeds}
@@ -387,7 +414,7 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
         if (missing := [r for r in runs if run_key(r) not in done])
     ]
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    bar = dict(disable=not progress, leave=False)
+    bar = {"disable": not progress, "leave": False}
     first = datas[config.seeds[0]]
     relative = relative_costs(config, first["n_classes"], first["X_train"].shape[1:])
     teachers = _fit_teachers(config, datas, todo, parallel, bar, out, clock)
@@ -398,4 +425,4 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     )
     seconds = clock.seconds()
     clear_cache(out)  # complete: a later invocation with a larger grid fits what it needs
-    return _update_info(out, config, datas, teachers, relative, seconds, digests)
+    return _update_info(out, config, datas, teachers, relative, seconds, digests, revisions)

@@ -1,4 +1,4 @@
-"""What an unfinished sweep keeps between invocations: its teachers, its scores, its wall time.
+"""What an unfinished sweep keeps between invocations: teachers, scores, wall time, revisions.
 
 A sweep that stops (killed, or its session over) refits nothing when the same
 command runs again. Each teacher is stored under ``out/cache/`` as soon as it
@@ -10,7 +10,8 @@ its seed, name, width and epochs (the grid may change between invocations);
 the settings it also depends on are the sweep's key, which a resume must match
 (:func:`~prunekd.experiments._store.prepare_out`). The cache is removed when
 the sweep completes, and by ``restart``. So is the wall time of invocations
-that stopped before completing (:class:`WallClock`), which ``info.json``
+that stopped before completing (:class:`WallClock`), and the code revision
+each invocation started with (:func:`note_revision`), which ``info.json``
 would otherwise never count.
 """
 
@@ -60,6 +61,25 @@ def save_teacher(out, config, seed, name, fitted):
 def clear(out):
     """Remove the cache: the sweep completed, or restarts."""
     shutil.rmtree(cache_dir(out), ignore_errors=True)
+
+
+def note_revision(out, revision):
+    """Every code revision an invocation of the unfinished sweep started with, ``revision`` added.
+
+    A sweep resumed across sessions may run at several revisions; ``info.json``
+    is written once, at completion, and names them all.
+    """
+    path = os.path.join(cache_dir(out), "revisions.json")
+    seen = set()
+    if os.path.exists(path):
+        with open(path) as f:
+            seen = set(json.load(f))
+    revisions = sorted(seen | {str(revision)})
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".part", "w") as f:
+        json.dump(revisions, f)
+    os.replace(path + ".part", path)
+    return revisions
 
 
 class WallClock:
