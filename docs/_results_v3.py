@@ -75,6 +75,11 @@ def command_of(folder):
     return " ".join(words + ["--out", os.path.relpath(folder, os.path.dirname(HERE))])
 
 
+def _n_seeds(rows):
+    n = len({r["seed"] for r in rows})
+    return f"{n} seed" + ("s" if n != 1 else "")
+
+
 def _other_run_lines(dataset, run):
     """Every other stored run of the dataset (exploratory, resume checks): its command and time."""
     folder = os.path.dirname(run["main"])
@@ -86,7 +91,7 @@ def _other_run_lines(dataset, run):
         ):
             continue
         rows, _, info = _read(path)
-        lines += [f"- {name}: {len({r['seed'] for r in rows})} seeds, {len(rows):,} rows, "
+        lines += [f"- {name}: {_n_seeds(rows)}, {len(rows):,} rows, "
                   f"{info.get('wall_seconds', float('nan')):,.0f} s of wall time on 2 cores", "",
                   f"  `{command_of(path)}`", ""]  # fmt: skip
     return lines
@@ -199,7 +204,7 @@ def _recheck_line(stored_folder, folder):
     same = sum(all(index[tuple(r[k] for k in key)][m] == r[m] for m in metrics) for r in again)
     seeds = ", ".join(str(s) for s in sorted({r["seed"] for r in again}))
     where = os.path.relpath(folder, os.path.dirname(HERE))
-    return (f"- Resume check: seeds {seeds} rerun from scratch at revision {_short(config['revision'])} "
+    return (f"- Resume check: seed{'s' if ',' in seeds else ''} {seeds} rerun from scratch at revision {_short(config['revision'])} "
             f"(`{where}`): {same} of {len(again)} rows have the stored validation and test accuracy exactly.")  # fmt: skip
 
 
@@ -222,15 +227,17 @@ def _runs_lines(spec, dataset, run):
             lines += [f"The {part} command adds `{extra}` to the one frozen in the protocol: "
                       "the command's defaults were v2's design then, and are v3's now (which "
                       "adds the dynamic study); the grid it trains is the stored run's.", ""]  # fmt: skip
+    checks = [_recheck_line(run[stored], run[part])
+              for part, stored in (("recheck", "main"), ("recheck_dynamic", "dynamic"))
+              if part in run]  # fmt: skip
     lines += [
         "A revision marked +modified is one whose package source had uncommitted changes when "
-        "that invocation started; every row depends only on its seed and settings, which the "
-        "resume check tests:",
+        "that invocation started. Every row depends only on its seed and settings, whatever "
+        "the revision or the invocation that made it"
+        + (", which the resume check tests:" if checks else "."),
         "",
+        *checks,
     ]
-    for part, stored in (("recheck", "main"), ("recheck_dynamic", "dynamic")):
-        if part in run:
-            lines += [_recheck_line(run[stored], run[part])]
     return lines + ["", f"The other stored runs of {dataset}:", "", *_other_run_lines(dataset, run)]
 
 
@@ -328,7 +335,7 @@ def _dataset_lines(spec, dataset, run):
 
 def _exploratory_dynamic_lines(dataset, run):
     """F6's secondary descriptions: every prune ratio of the exploratory run, which the
-    confirmatory grid trimmed to 0.5."""
+    confirmatory grid trims on digits (to 0.5)."""
     folder = os.path.dirname(run["main"])
     main, dynamic = (os.path.join(folder, name) for name in ("exploratory", "dynamic-exploratory"))
     if not os.path.exists(os.path.join(dynamic, "results.csv")):
@@ -367,12 +374,16 @@ def v3_results_page(runs=None):
         "## Runs: commands and wall time",
         "",
         "Each command is rerun as written to resume or reproduce its run (the sweep resumes "
-        "exactly: an interrupted run continues where it stopped, with the same rows). Wall "
-        "time is what `info.json` records. Before commit 25b41a2 it counted only the "
-        "invocations that completed: a run resumed across sessions lacks the time of the "
-        "invocations killed part-way. `python docs/estimate_confirmatory_cost.py --check` "
-        "rebuilds digits' runs' time from their rows (training, scoring and teacher seconds "
-        "over 2 workers) beside what they record.",
+        "exactly: an interrupted run continues where it stopped, with the same rows; run "
+        "again once complete, it changes nothing). Wall time and revisions are what "
+        "`info.json` records. Before commit 25b41a2 the wall time counted only the "
+        "invocations that completed, and before commit 4a21251 so did the revisions: a run "
+        "resumed across sessions before then lacks the time of the invocations killed "
+        "part-way. (MNIST-1D's dynamic run names its killed invocation's revision, 7cde41d, "
+        "from the `config.json` committed with its partial rows in 063e4bd.) "
+        "`python docs/estimate_confirmatory_cost.py --check` rebuilds digits' runs' time "
+        "from their rows (training, scoring and teacher seconds over 2 workers) beside what "
+        "they record.",
         "",
     ]
     for dataset, run in runs.items():
