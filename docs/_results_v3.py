@@ -19,6 +19,7 @@ from prunekd.experiments._methods import label
 from prunekd.experiments._protocol import claim_2_family_v3, protocol_v3, protocol_v3_hash
 from prunekd.experiments._report_v3 import v3_section
 from prunekd.experiments._results import Results, fmt_interval
+from prunekd.experiments._store import run_key
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 V3 = os.path.join(HERE, "results", "v3")
@@ -325,23 +326,39 @@ def _dataset_lines(spec, dataset, run):
         "added in its own column, amortised over one student (★: the Pareto front of the "
         "student's cost, ☆: with the teacher counted).",
         "",
-        *compute_table(rows + dynamic, frozen, teacher),
+        *compute_table(_union(rows, dynamic), frozen, teacher),
         "",
         f"### {dataset}: dynamic pruning",
-        *dynamic_lines(rows + dynamic)[1:],  # under the dataset's heading, not a page-level one
+        *dynamic_lines(_union(rows, dynamic))[1:],  # under the dataset's heading, not a page-level one
         *_exploratory_dynamic_lines(dataset, run),
     ]
 
 
+def _union(*runs):
+    """The rows of several runs, each run key once, the first run's kept: two runs may store
+    the same run (the dynamic sweep retrains the full-data students alone, to pair F6 by
+    seed; the exploratory main sweep trained InfoBatch as the dynamic one did), and a row
+    counted twice would narrow its interval and mix wall times of two studies."""
+    rows = {}
+    for run in runs:
+        for r in run:
+            rows.setdefault(run_key(r), r)
+    return list(rows.values())
+
+
 def _exploratory_dynamic_lines(dataset, run):
-    """F6's secondary descriptions: every prune ratio of the exploratory run, which the
-    confirmatory grid trims on digits (to 0.5)."""
+    """F6's secondary descriptions: every prune ratio of the exploratory run, where the
+    confirmatory grid trimmed some (digits: to 0.5)."""
     folder = os.path.dirname(run["main"])
     main, dynamic = (os.path.join(folder, name) for name in ("exploratory", "dynamic-exploratory"))
     if not os.path.exists(os.path.join(dynamic, "results.csv")):
         return []
-    rows = load_results(main) + load_results(dynamic)
-    seeds = sorted({r["seed"] for r in load_results(dynamic)})
+    explored = load_results(dynamic)
+    ratios = {r["prune_ratio"] for r in explored} - {0.0}
+    if ratios <= {r["prune_ratio"] for r in load_results(run["dynamic"])}:
+        return []  # the confirmatory run kept every prune ratio (MNIST-1D): nothing to add
+    rows = _union(load_results(main), explored)
+    seeds = sorted({r["seed"] for r in explored})
     lines = dynamic_lines(rows)
     return [f"### {dataset}: every prune ratio, exploratory run (seeds {seeds[0]}-{seeds[-1]}; "
             "descriptions, secondary to F6)", "", *lines[2:]]  # fmt: skip

@@ -7,6 +7,7 @@ import pytest
 
 from prunekd.distillation import AUTO_ALPHA_KNOTS
 from prunekd.experiments import PRUNERS, fit_auto_alpha, load_results, protocol_hash
+from prunekd.experiments._store import run_key
 
 DOCS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs")
 
@@ -557,3 +558,24 @@ def test_each_trimming_step_trims_only_its_own_part_of_the_grid():
         assert main["fractions"] == fractions, steps
         assert main["budget_seeds"] == budget_seeds and len(main["budget_scales"]) == n_scales, steps
         assert dynamic["prune_ratios"] == ratios, steps
+
+
+def test_rows_stored_by_two_runs_count_once():
+    # MNIST-1D's exploratory main sweep trained InfoBatch at ratio 0.5, as its dynamic sweep did:
+    # the same 40 runs, which counted twice would narrow every interval of ratio 0.5
+    module = _results_v3()
+    folder = os.path.join(DOCS, "results", "v3", "mnist1d")
+    main, dynamic = (load_results(os.path.join(folder, name))
+                     for name in ("exploratory", "dynamic-exploratory"))  # fmt: skip
+    keys = {run_key(r) for r in main} & {run_key(r) for r in dynamic}
+    assert len(keys) >= 40
+    union = module._union(main, dynamic)
+    assert len(union) == len({run_key(r) for r in main + dynamic}) == len(main) + len(dynamic) - len(keys)
+    assert all(any(r is m for m in main) for r in union if run_key(r) in keys)  # the first run's
+
+
+def test_the_exploratory_ratios_are_shown_only_where_the_confirmatory_run_trimmed_them():
+    with open(os.path.join(DOCS, "results_v3.md")) as f:
+        text = f.read()
+    assert "### digits: every prune ratio, exploratory run" in text  # confirmatory: 0.5 only
+    assert "### mnist1d: every prune ratio" not in text  # confirmatory: 0.3, 0.5 and 0.7
