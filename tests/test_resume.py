@@ -389,6 +389,28 @@ def test_info_names_the_revision_of_every_invocation_killed_ones_included(refere
     assert _comparable(target) == rows
 
 
+def test_info_records_the_teachers_of_seeds_finished_by_a_killed_invocation(reference, tmp_path,
+                                                                            monkeypatch):
+    # killed once seed 0's two groups are written: the completing invocation needs no teacher
+    # of seed 0, whose accuracies were in the cache only
+    out, rows = reference
+    target = str(tmp_path)
+    with monkeypatch.context() as patch:
+        _interrupt_at_call(patch, "_append_group", 3)
+        with pytest.raises(_Interrupted):
+            cli.main(["--out", target, *TINY])
+    assert {r["seed"] for r in read_results(os.path.join(target, "results.csv"))} == {0}
+    assert cli.main(["--out", target, *TINY]) == 0
+    with open(os.path.join(target, "info.json")) as f:
+        recorded = json.load(f)["teacher_runs"]
+    with open(os.path.join(out, "info.json")) as f:
+        uninterrupted = json.load(f)["teacher_runs"]
+    assert {n: sorted(s) for n, s in recorded.items()} == {n: ["0", "1"] for n in ("small", "equal", "large")}
+    for name, by_seed in recorded.items():
+        for seed, run in by_seed.items():
+            assert run["val_accuracy"] == uninterrupted[name][seed]["val_accuracy"], (name, seed)
+
+
 def test_a_summary_names_the_protocol_its_run_was_made_under(reference):
     from prunekd.experiments._protocol import protocol_hash
     from prunekd.experiments._report import _provenance_line

@@ -62,11 +62,37 @@ def test_the_teacher_check_fails_between_minus_delta_and_minus_the_margin():
     full_val = Results(rows, protocol_v3()["frozen"]["digits"]).kd("random", 1.0, 0.0, "val_accuracy")
     from prunekd.experiments._findings_v3 import teacher_gap
 
-    gap = teacher_gap(info, full_val)  # points
+    gap = teacher_gap(info, dict(zip(Results(rows).seeds, full_val)))  # points, paired by seed
     target = -0.75 * margin  # between -margin and -margin/2
     for run in info["teacher_runs"]["equal"].values():
         run["val_accuracy"] += (target - gap) / 100
     assert "FAILED: no verdict" in v3_verdict_table(rows, info, "digits")
+
+
+def test_the_teacher_check_pairs_the_student_with_the_seeds_whose_teachers_are_recorded():
+    # the student's seeds whose teachers info.json lacks are left out of the check, not averaged in
+    from prunekd.experiments._findings_v3 import teacher_gap
+    from prunekd.experiments._report_v3 import _seed_list, _teacher_lines
+
+    rows, info = _default_rows(), _info()
+    r = Results(rows, protocol_v3()["frozen"]["digits"])
+    full_val = dict(zip(r.seeds, r.kd("random", 1.0, 0.0, "val_accuracy")))
+    dropped = r.seeds[:3]
+    for by_seed in info["teacher_runs"].values():
+        for seed in dropped:
+            by_seed.pop(str(seed), None)
+    kept = [s for s in r.seeds if s not in dropped]
+    paired = 100 * sum(info["teacher_runs"]["equal"][str(s)]["val_accuracy"] - full_val[s]
+                       for s in kept) / len(kept)  # fmt: skip
+    assert teacher_gap(info, full_val) == pytest.approx(paired)
+    # a student far off on the dropped seeds changes nothing
+    assert teacher_gap(info, {**full_val, **dict.fromkeys(dropped, 0.0)}) == pytest.approx(paired)
+    lines, _ = _teacher_lines(r, info, 0.85)
+    assert f"info.json records the teachers of {len(kept)} of {len(r.seeds)} seeds" in "\n".join(lines)
+    assert f"(not {_seed_list(dropped)}:" in "\n".join(lines)
+    assert [line.split(" |")[0] for line in lines if line.startswith("| teacher")] == [
+        "| teacher small", "| teacher equal", "| teacher large"]  # fmt: skip
+    assert _seed_list([70, 71, 72, 80, 82, 83]) == "70-72, 80, 82-83"
 
 
 # --- _report_v3._f6_cost_lines: at most 0.75 of the student's samples, as the gate reads it ---

@@ -96,16 +96,20 @@ def f6_dynamic_minus_full(dynamic, r, ratio=0.5, pruner="infobatch"):
     return np.array(values), np.array(processed)
 
 
-def teacher_gap(info, rows_full_val, first="equal", second=None):
-    """Mean validation accuracy of teacher ``first`` minus ``second`` (or the full-data student), in points."""
+def teacher_gap(info, full_val, first="equal", second=None):
+    """Validation accuracy of teacher ``first`` minus ``second`` (or the full-data student),
+    in points, paired: the mean over the seeds both record.
+
+    ``full_val``: ``{seed: the full-data student's validation accuracy}``. A
+    run's ``info.json`` may lack the teachers of some seeds (an invocation
+    killed before a run completed, before the cache carried them); pairing
+    compares the networks on the same splits.
+    """
     runs = info["teacher_runs"]
-    a = nanmean([v["val_accuracy"] for v in runs[first].values()])
-    b = (
-        nanmean(rows_full_val)
-        if second is None
-        else nanmean([v["val_accuracy"] for v in runs[second].values()])
-    )
-    return POINTS * (a - b)
+    a = {int(s): v["val_accuracy"] for s, v in runs[first].items()}
+    b = full_val if second is None else {int(s): v["val_accuracy"] for s, v in runs[second].items()}
+    seeds = sorted(set(a) & set(b))
+    return POINTS * nanmean([a[s] - b[s] for s in seeds]) if seeds else np.nan
 
 
 def primary_family(r, dynamic, spec, dataset, frozen, margin, info=None):
@@ -131,7 +135,7 @@ def primary_family(r, dynamic, spec, dataset, frozen, margin, info=None):
     }
     values["F6"], processed = f6_dynamic_minus_full(dynamic, r)
     notes = {}
-    if info is not None and teacher_gap(info, [], "large", "equal") < -margin / 2:
+    if info is not None and teacher_gap(info, {}, "large", "equal") < -margin / 2:
         notes["F4"] = "not tested: the large teacher had not finished learning"
     if not nanmean(processed) <= 0.75:
         notes["F6"] = f"not tested at 0.75: the dynamic student processed {nanmean(processed):.2f}"

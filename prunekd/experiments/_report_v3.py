@@ -33,23 +33,54 @@ def _teacher_lines(r, info, margin):
             f"| {100 * nanmean(r.kd('random', 1.0, 0.0)):.2f} |"
         ),
     ]
-    for name, by_seed in info["teacher_runs"].items():
+    runs = info["teacher_runs"]
+    for name in sorted(runs, key=lambda n: (_ORDER.get(n, len(_ORDER)), n)):  # by width
+        by_seed = runs[name]
         val = nanmean([v.get("val_accuracy", np.nan) for v in by_seed.values()])
         test = nanmean([v["test_accuracy"] for v in by_seed.values()])
         lines.append(f"| teacher {name} | {100 * val:.2f} | {100 * test:.2f} |")
+    full_val = dict(zip(r.seeds, full_val))
     equal = teacher_gap(info, full_val)
     passed = equal >= -delta
-    lines += [
-        "",
-        (
-            f"Teacher check (equal teacher minus the full-data student, validation): {equal:+.2f} "
-            f"points, against -delta = {-delta:.3f}: {'passed' if passed else 'FAILED: no verdict'}."
-        ),
-    ]
-    if "large" in info["teacher_runs"]:
+    lines += ["", *_recorded_seeds_lines(r, runs)]
+    lines.append(
+        f"Teacher check (equal teacher minus the full-data student, validation): {equal:+.2f} "
+        f"points, against -delta = {-delta:.3f}: {'passed' if passed else 'FAILED: no verdict'}."
+    )
+    if "large" in runs:
         large = teacher_gap(info, full_val, "large", "equal")
         lines.append(f"Large-teacher gate for F4 (large minus equal, validation): {large:+.2f}.")
     return lines, passed
+
+
+_ORDER = {"small": 0, "equal": 1, "large": 2}
+
+
+def _recorded_seeds_lines(r, runs):
+    """Which seeds' teachers ``info.json`` lacks, if any: the checks pair on those it records."""
+    recorded = set.intersection(*(set(map(int, by_seed)) for by_seed in runs.values()))
+    missing = sorted(set(r.seeds) - recorded)
+    if not missing:
+        return []
+    note = (
+        f"info.json records the teachers of {len(r.seeds) - len(missing)} of {len(r.seeds)} "
+        f"seeds (not {_seed_list(missing)}: fitted by an invocation killed before the run "
+        "completed, whose teachers the cache did not yet carry into info.json); the table "
+        "averages the seeds each network has, and each check pairs its two networks on the "
+        "seeds both have."
+    )
+    return [note, ""]
+
+
+def _seed_list(seeds):
+    """``[70, 71, 72, 80]`` as ``"70-72, 80"``."""
+    spans = []
+    for s in seeds:
+        if spans and s == spans[-1][1] + 1:
+            spans[-1][1] = s
+        else:
+            spans.append([s, s])
+    return ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in spans)
 
 
 def _primary_lines(family, notes, spec):

@@ -42,7 +42,14 @@ from ._store import (
     run_key,
     write_json,
 )
-from ._sweep_cache import WallClock, load_teacher, note_revision, save_teacher, scores_memory
+from ._sweep_cache import (
+    WallClock,
+    load_teacher,
+    note_revision,
+    save_teacher,
+    scores_memory,
+    stored_teachers,
+)
 from ._sweep_cache import clear as clear_cache
 from ._train import net_kwargs, one_thread
 
@@ -424,5 +431,7 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
         config, datas, todo, done, memory, parallel, bar, results_path, teachers, relative, clock
     )
     seconds = clock.seconds()
+    # info.json records every seed's teachers, those of killed invocations too (cached only)
+    teachers = {**stored_teachers(out, config), **teachers}
     clear_cache(out)  # complete: a later invocation with a larger grid fits what it needs
     return _update_info(out, config, datas, teachers, relative, seconds, digests, revisions)

@@ -50,6 +50,22 @@ def load_teacher(out, config, seed, name, keep):
     return None if keep and stored[3] is None else stored
 
 
+def stored_teachers(out, config):
+    """``{(seed, name): stored teacher}`` of every teacher of ``config`` in the cache.
+
+    A seed whose students all finished in an invocation that was then killed
+    needs no teacher in the invocation that completes the sweep; its teachers'
+    accuracies and fit times are in the cache only, until it is cleared.
+    """
+    found = {}
+    for seed in config.seeds:
+        for name in config.teacher_widths:
+            stored = load_teacher(out, config, seed, name, keep=False)
+            if stored is not None:
+                found[seed, name] = stored
+    return found
+
+
 def save_teacher(out, config, seed, name, fitted):
     """Store one fitted teacher, atomically: a file is whole or absent after a kill."""
     path = _teacher_path(out, config, seed, name)
