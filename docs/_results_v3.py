@@ -292,10 +292,18 @@ def _claim_2_sections(spec):
                   "Claim 2's family (the protocol's list of "
                   f"{len(spec['claim_2_family']['methods'])} methods, secondary to F2) needs the "
                   "methods sweep on the confirmatory seeds with v3's teachers. The "
-                  "[v2 page](results.md) shows it under v2's teachers (30 epochs). Not run yet "
-                  "on " + ", ".join(pending) + ":", "",
-                  *(f"- `{methods_command(spec, d)}`" for d in pending), ""]  # fmt: skip
+                  "[v2 page](results.md) shows it under v2's teachers (30 epochs). Not stored "
+                  "complete yet on " + ", ".join(pending) + " (each command resumes its run):",
+                  "", *(f"- {d}, {_progress(os.path.join(V3, d, 'methods'))}: "
+                        f"`{methods_command(spec, d)}`" for d in pending), ""]  # fmt: skip
     return lines
+
+
+def _progress(folder):
+    """How much of a run resumed across sessions is stored: "N runs stored, M pending"."""
+    if not os.path.exists(os.path.join(folder, "results.csv")):
+        return "not started"
+    return f"{len(load_results(folder))} runs stored, {len(pending_runs(folder))} pending"
 
 
 def _frozen_lines(spec, dataset):
@@ -304,9 +312,7 @@ def _frozen_lines(spec, dataset):
     lines = []
     for part, name in (("main", "confirmatory"), ("dynamic", "dynamic-confirmatory")):
         if part in frozen.get("commands", {}):
-            folder = os.path.join(V3, dataset, name)
-            done = len(load_results(folder)) if os.path.exists(folder) else 0
-            state = f"{done} runs stored, {len(pending_runs(folder))} pending" if done else "not started"
+            state = _progress(os.path.join(V3, dataset, name))
             lines += [f"- {part}, seeds {frozen['confirmatory_seeds']}, {state}: "
                       f"`{rerun_command(dataset, part)}`"]  # fmt: skip
     return lines + [""] if lines else []

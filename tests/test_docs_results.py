@@ -502,7 +502,10 @@ def test_a_methods_run_stored_part_way_publishes_no_claim_2(tmp_path, monkeypatc
     text = "\n".join(module._claim_2_sections(protocol_v3()))
     assert "## digits: claim 2 against every method" not in text
     assert "## Claim 2 against every method: not run yet under v3" in text
-    assert "Not run yet on digits, mnist1d:" in text
+    assert "Not stored complete yet on digits, mnist1d" in text
+    stored = len(load_results(str(tmp_path / "digits" / "methods")))
+    assert f"- digits, {stored} runs stored, 2 pending: `prunekd --dataset digits" in text
+    assert "- mnist1d, not started: `prunekd --dataset mnist1d" in text
 
 
 def test_the_methods_command_trains_on_the_confirmatory_seeds_and_teacher():
