@@ -20,8 +20,8 @@ from sklearn.pipeline import make_pipeline as sk_make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from prunekd import DistillationClassifier, RandomPruner, make_pipeline
-from prunekd.pruning import EmbeddingPruner
 from prunekd.models import MLP
+from prunekd.pruning import EmbeddingPruner
 
 
 def _student(teacher, **kwargs):
