@@ -31,7 +31,7 @@ from ._methods import (
     make_pruner,
     trains_proxies,
 )
-from ._plan import pending_runs, plan_groups, plan_runs
+from ._plan import plan_groups, plan_runs
 from ._protocol import protocol_hash, protocol_v3_hash
 from ._store import (
     RESULT_FIELDS,
@@ -339,7 +339,10 @@ def _stored_complete(out, config):
         return None
     if previous.get("protocol_sha256") != protocol_hash():
         return None  # prepare_out refuses it, naming why
-    return None if pending_runs(out) else info  # the stored settings are config's (same key)
+    # this invocation's plan, not the stored one (pending_runs): the key leaves out the grid
+    # (pruners, fractions, seeds), which may grow between invocations
+    done = {run_key(r) for r in read_results(results_path)}
+    return info if all(run_key(r) in done for r in plan_runs(config)) else None
 
 
 def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=True):
