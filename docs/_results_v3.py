@@ -17,7 +17,7 @@ from prunekd.experiments._family import holm_verdicts
 from prunekd.experiments._findings_v3 import NOT_WORSE, primary_family
 from prunekd.experiments._methods import label
 from prunekd.experiments._protocol import claim_2_family_v3, protocol_v3, protocol_v3_hash
-from prunekd.experiments._report_v3 import v3_section
+from prunekd.experiments._report_v3 import borrow_teachers, same_teachers, v3_section
 from prunekd.experiments._results import Results, fmt_interval
 from prunekd.experiments._store import run_key
 
@@ -128,11 +128,22 @@ def _read(folder):
     return load_results(folder), config, info
 
 
+def _main_run(run):
+    """The main run's rows, config and info, with the teachers its info.json lacks taken from
+    the dataset's other runs that fit the same teachers (:func:`borrow_teachers` checks)."""
+    rows, config, info = _read(run["main"])
+    others = {"dynamic sweep": _read(run["dynamic"])[2]}
+    methods = os.path.join(os.path.dirname(run["main"]), "methods")
+    if _complete(methods):
+        others["methods sweep"] = _read(methods)[2]
+    return rows, config, borrow_teachers(info, others, {r["seed"] for r in rows})
+
+
 def verdicts(spec, dataset, run):
     """``{finding: (word, estimate, low, high)}`` of one dataset, or None when it has no run."""
     if run is None:
         return None
-    rows, _, info = _read(run["main"])
+    rows, _, info = _main_run(run)
     dynamic = load_results(run["dynamic"])
     frozen = spec["frozen"][dataset]
     r = Results(rows, frozen)
@@ -286,7 +297,7 @@ def _claim_2_sections(spec):
         frozen = spec["frozen"][dataset]
         result = claim_2_v3(load_results(folder), frozen, frozen["margin"])
         lines += [f"## {dataset}: claim 2 against every method", "",
-                  *claim_2_lines(result, frozen["margin"])]  # fmt: skip
+                  *_same_teacher_lines(dataset, folder), *claim_2_lines(result, frozen["margin"])]  # fmt: skip
     if pending:
         lines += ["## Claim 2 against every method: not run yet under v3", "",
                   "Claim 2's family (the protocol's list of "
@@ -297,6 +308,18 @@ def _claim_2_sections(spec):
                   "", *(f"- {d}, {_progress(os.path.join(V3, d, 'methods'))}: "
                         f"`{methods_command(spec, d)}`" for d in pending), ""]  # fmt: skip
     return lines
+
+
+def _same_teacher_lines(dataset, folder):
+    """Whether the methods sweep's equal teachers are the main run's, seed by seed."""
+    main = os.path.join(V3, dataset, "confirmatory", "info.json")
+    if not os.path.exists(main):
+        return []
+    with open(main) as f:
+        shared, same = same_teachers(json.load(f), _read(folder)[2])
+    return [f"The methods sweep fits the main run's teachers again: on {len(same)} of "
+            f"{len(shared)} seeds both runs record, its equal teacher's validation and test "
+            "accuracies equal the main run's.", ""]  # fmt: skip
 
 
 def _progress(folder):
@@ -319,7 +342,7 @@ def _frozen_lines(spec, dataset):
 
 
 def _dataset_lines(spec, dataset, run):
-    rows, _, info = _read(run["main"])
+    rows, _, info = _main_run(run)
     dynamic = load_results(run["dynamic"])
     frozen = spec["frozen"][dataset]
     teacher = (info.get("teacher_samples") or {}).get("equal")

@@ -1,6 +1,7 @@
 """The results pages are what docs/make_results.py renders from the stored sweeps, nothing else."""
 
 import importlib.util
+import json
 import os
 
 import pytest
@@ -263,9 +264,24 @@ def test_the_v3_page_publishes_every_stored_confirmatory_run():
         assert sum(flagged in row for row in rows[1:]) >= 1, dataset
 
 
-def _json(path):
-    import json
+def test_every_v3_run_of_a_dataset_fits_the_same_equal_teacher_on_a_seed():
+    # The page fills the main run's missing teacher records from the dataset's other runs
+    # (borrow_teachers); it may, because on every seed two runs record, the records are equal.
+    from prunekd.experiments._report_v3 import same_teachers
 
+    for dataset in ("digits", "mnist1d"):
+        folder = os.path.join(DOCS, "results", "v3", dataset)
+        main = _json(os.path.join(folder, "confirmatory", "info.json"))
+        for name in ("dynamic-confirmatory", "methods"):
+            path = os.path.join(folder, name, "info.json")
+            if os.path.exists(path):
+                shared, same = same_teachers(main, _json(path))
+                assert shared and same == shared, (dataset, name)
+    text = open(os.path.join(DOCS, "results_v3.md")).read()
+    assert "The equal teacher of seeds 70-79 is the dynamic sweep's" in text
+
+
+def _json(path):
     with open(path) as f:
         return json.load(f)
 
@@ -506,6 +522,28 @@ def test_a_methods_run_stored_part_way_publishes_no_claim_2(tmp_path, monkeypatc
     stored = len(load_results(str(tmp_path / "digits" / "methods")))
     assert f"- digits, {stored} runs stored, 2 pending: `prunekd --dataset digits" in text
     assert "- mnist1d, not started: `prunekd --dataset mnist1d" in text
+
+
+def test_a_complete_methods_run_says_whether_its_teachers_are_the_main_runs(tmp_path, monkeypatch):
+    # kills: the seed-by-seed comparison counting every shared seed as equal
+    import shutil
+
+    from prunekd.experiments._protocol import protocol_v3
+
+    module = _results_v3()
+    methods, main = tmp_path / "digits" / "methods", tmp_path / "digits" / "confirmatory"
+    # v2's stored methods sweep stands in for a complete v3 one, and its info.json for the
+    # main run's: the same teachers on its 10 seeds, then one record planted different
+    shutil.copytree(os.path.join(DOCS, "results", "methods"), methods)
+    monkeypatch.setattr(module, "V3", str(tmp_path))
+    assert "fits the main run's teachers" not in "\n".join(module._claim_2_sections(protocol_v3()))
+    main.mkdir()
+    info = _json(methods / "info.json")
+    (main / "info.json").write_text(json.dumps(info))
+    assert "on 10 of 10 seeds both runs record" in "\n".join(module._claim_2_sections(protocol_v3()))
+    info["teacher_runs"]["equal"]["13"]["test_accuracy"] += 0.001
+    (main / "info.json").write_text(json.dumps(info))
+    assert "on 9 of 10 seeds both runs record" in "\n".join(module._claim_2_sections(protocol_v3()))
 
 
 def test_the_methods_command_trains_on_the_confirmatory_seeds_and_teacher():

@@ -42,7 +42,7 @@ def _teacher_lines(r, info, margin):
     full_val = dict(zip(r.seeds, full_val))
     equal = teacher_gap(info, full_val)
     passed = equal >= -delta
-    lines += ["", *_recorded_seeds_lines(r, runs)]
+    lines += ["", *_recorded_seeds_lines(r, runs, info.get("teachers_borrowed", {}))]
     lines.append(
         f"Teacher check (equal teacher minus the full-data student, validation): {equal:+.2f} "
         f"points, against -delta = {-delta:.3f}: {'passed' if passed else 'FAILED: no verdict'}."
@@ -56,20 +56,68 @@ def _teacher_lines(r, info, margin):
 _ORDER = {"small": 0, "equal": 1, "large": 2}
 
 
-def _recorded_seeds_lines(r, runs):
-    """Which seeds' teachers ``info.json`` lacks, if any: the checks pair on those it records."""
+def _recorded_seeds_lines(r, runs, borrowed):
+    """Which seeds' teachers the main run's ``info.json`` lacks, if any, and where the page
+    found the ones it borrowed (:func:`borrow_teachers`): the checks pair on those it has."""
+    taken = {s for entries in borrowed.values() for _, seeds, _ in entries for s in seeds}
     recorded = set.intersection(*(set(map(int, by_seed)) for by_seed in runs.values()))
-    missing = sorted(set(r.seeds) - recorded)
+    missing = sorted((set(r.seeds) - recorded) | taken)
     if not missing:
         return []
-    note = (
-        f"info.json records the teachers of {len(r.seeds) - len(missing)} of {len(r.seeds)} "
-        f"seeds (not {_seed_list(missing)}: fitted by an invocation killed before the run "
-        "completed, whose teachers the cache did not yet carry into info.json); the table "
-        "averages the seeds each network has, and each check pairs its two networks on the "
-        "seeds both have."
+    lines = [
+        (
+            f"info.json records the teachers of {len(r.seeds) - len(missing)} of "
+            f"{len(r.seeds)} seeds (not {_seed_list(missing)}: fitted by an invocation killed "
+            "before the run completed, whose teachers the cache did not yet carry into info.json)."
+        )
+    ]
+    for name, entries in borrowed.items():
+        lines += [
+            f"The {name} teacher of seeds {_seed_list(seeds)} is the {source}'s, which fits the "
+            f"same teacher on each seed: on all {shared} seeds both runs record, its validation "
+            "and test accuracies equal the main run's."
+            for source, seeds, shared in entries
+        ]
+    lines.append(
+        "The table averages the seeds each network has, and each check pairs its two networks "
+        "on the seeds both have."
     )
-    return [note, ""]
+    return [" ".join(lines), ""]
+
+
+def same_teachers(info, other, name="equal"):
+    """``(shared, same)``: the seeds both runs record teacher ``name`` on, and those of them on
+    which its validation and test accuracies are equal. Two runs of one design fit the same
+    teacher on a seed; equal records on every shared seed say they did."""
+    a = info["teacher_runs"].get(name, {})
+    b = (other.get("teacher_runs") or {}).get(name, {})
+    shared = sorted(set(a) & set(b), key=int)
+    keys = ("val_accuracy", "test_accuracy")
+    return shared, [s for s in shared if all(a[s].get(k) == b[s].get(k) for k in keys)]
+
+
+def borrow_teachers(info, others, seeds):
+    """``info`` with the teachers it lacks on ``seeds`` taken from ``others`` (``{label: info}``).
+
+    A run borrows teacher ``name`` from another only when the other records it on
+    at least one seed that this run records too and on every such seed its
+    accuracies equal this run's; ``info["teachers_borrowed"]`` says which seeds
+    came from where, and on how many seeds the two runs were compared. The
+    returned dict is new; ``info`` is left as it was.
+    """
+    runs = {name: dict(by_seed) for name, by_seed in info["teacher_runs"].items()}
+    borrowed = {}
+    for source, other in others.items():
+        for name, by_seed in (other.get("teacher_runs") or {}).items():
+            shared, same = same_teachers(info, other, name) if name in runs else ([], [])
+            wanted = {str(s) for s in seeds} - set(runs.get(name, {}))
+            missing = sorted(wanted & set(by_seed), key=int)
+            if missing and shared and same == shared:
+                runs[name].update({s: by_seed[s] for s in missing})
+                borrowed.setdefault(name, []).append(
+                    (source, [int(s) for s in missing], len(shared))
+                )
+    return {**info, "teacher_runs": runs, "teachers_borrowed": borrowed}
 
 
 def _seed_list(seeds):
