@@ -92,8 +92,7 @@ def _other_run_lines(dataset, run):
         ):
             continue
         rows, _, info = _read(path)
-        lines += [f"- {name}: {_n_seeds(rows)}, {len(rows):,} rows, "
-                  f"{info.get('wall_seconds', float('nan')):,.0f} s of wall time on 2 cores", "",
+        lines += [f"- {name}: {_n_seeds(rows)}, {len(rows):,} rows, {_record(info)}", "",
                   f"  `{command_of(path)}`", ""]  # fmt: skip
     return lines
 
@@ -194,6 +193,14 @@ def _comparator_lines(spec):
     ]
 
 
+def _record(info):
+    """A run's wall time, and the protocol and revisions its invocations saw, from info.json."""
+    revisions = ", ".join(_short(r) for r in sorted(info.get("revisions", [])))
+    return (f"{info.get('wall_seconds', float('nan')):,.0f} s of wall time on 2 cores (summed "
+            f"over its invocations). Protocol v3 as each invocation saw it: {_hashes(info)}. "
+            f"Revisions: {revisions or 'not recorded'}.")  # fmt: skip
+
+
 def _hashes(info):
     named = []
     for h in info.get("protocol_v3_sha256", []):
@@ -224,12 +231,9 @@ def _runs_lines(spec, dataset, run):
     lines = [f"### {dataset}", ""]
     for part in ("main", "dynamic"):
         rows, config, info = _read(run[part])
-        revisions = sorted(info.get("revisions", []))
         lines += [
             f"- {part} sweep: {len({r['seed'] for r in rows})} seeds, {len(rows):,} rows, "
-            f"{info.get('wall_seconds', float('nan')):,.0f} s of wall time on 2 cores "
-            f"(summed over its resumed invocations). Protocol v3 as each invocation saw it: "
-            f"{_hashes(info)}. Revisions: {', '.join(_short(r) for r in revisions)}.",
+            f"{_record(info)}",
             "",
             f"  `{rerun_command(dataset, part)}`",
             "",
