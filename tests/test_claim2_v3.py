@@ -57,7 +57,7 @@ def test_a_method_outside_the_protocols_list_is_reported_but_never_enters_the_fa
     inside = claim_2_v3(rows, FROZEN, 1.0, family=["el2n", "grand", "kcenter"])
     assert inside["word"] == "contradicted" and inside["later"] == {}
     lines = "\n".join(claim_2_lines(out, 1.0))
-    assert "| k-center | -5.0 [" in lines and "no: added after the freeze |" in lines
+    assert "| k-center | -5.00 [" in lines and "no: added after the freeze |" in lines
 
 
 def test_a_member_not_run_leaves_the_family_inconclusive():
@@ -115,6 +115,33 @@ def test_every_method_reads_the_95_interval_and_so_does_each_rows_word():
     assert len(rows) == 1 and "| reproduced | yes |" in rows[0]
 
 
+def test_a_rows_word_reads_a_contradiction_on_the_bonferroni_interval_only():
+    # kills: each row's word taken from its 95% interval in both directions (a method whose
+    # 95% interval lies below -margin, its Bonferroni one straddling it, read "contradicted"
+    # beside a family that is not)
+    from prunekd.experiments._methods import label
+
+    half95, half_b = _t_half(0.95), _t_half(1 - 0.05 / 2)
+    below = -1.0 - (half95 + half_b) / 2  # 95% interval below -1, Bonferroni one across it
+    out = claim_2_v3(_rows({"el2n": 0.4, "grand": below}), FROZEN, 1.0, family=["el2n", "grand"])
+    assert out["members"]["grand"][2] < -1.0 < out["members"]["grand"][4]
+    assert out["word"] == "inconclusive"
+    lines = claim_2_lines(out, 1.0)
+    (row,) = [line for line in lines if line.startswith(f"| {label('grand')} |")]
+    assert "| inconclusive | yes |" in row
+    out = claim_2_v3(_rows({"el2n": 0.4, "grand": -1.0 - half_b - 0.05}), FROZEN, 1.0,
+                     family=["el2n", "grand"])  # fmt: skip
+    (row,) = [line for line in claim_2_lines(out, 1.0) if line.startswith(f"| {label('grand')} |")]
+    assert out["word"] == "contradicted" and "| contradicted | yes |" in row
+
+
+def test_the_page_names_the_alpha_each_side_trained_at():
+    out = claim_2_v3(_rows({"el2n": 0.4}), FROZEN, 1.0, family=["el2n"])
+    assert out["alphas"] == {"random": [0.5, 0.5, 0.5], "pooled": [1.0, 1.0, 1.0]}
+    text = "\n".join(claim_2_lines(out, 1.0))
+    assert "at f = 0.1, 0.2, 0.3: Random 0.5, 0.5, 0.5; every other method 1, 1, 1." in text
+
+
 def test_the_bonferroni_level_counts_the_family_not_the_methods_added_later():
     # kills: level = 1 - 0.05 / len(scored) (a later method would widen the family's intervals)
     out = claim_2_v3(_rows({"el2n": 0.4, "grand": 0.1, "kcenter": 0.0}), FROZEN, 1.0,
@@ -151,5 +178,5 @@ def test_the_lines_name_the_weakest_member_and_count_the_family():
                      family=["el2n", "grand", "forgetting"])  # fmt: skip
     text = "\n".join(claim_2_lines(out, 1.0))
     # the weakest of the family's members run (k-center, added later, is not one of them)
-    assert f"Weakest: {label('grand')}." in text
+    assert f"Weakest (the lowest estimate): {label('grand')}." in text
     assert f"(2 of 3 run): {out['word']}**" in text and out["missing"] == ["forgetting"]

@@ -21,6 +21,15 @@ def _per_method(r, method, small):
     )
 
 
+def _row_word(interval, margin):
+    """One method's word, as the family reads it: "reproduced" when its 95% interval lies above
+    ``-margin``, "contradicted" when its Bonferroni interval lies below, else "inconclusive"."""
+    _, low, high, b_low, b_high = interval
+    if word(low, high, -margin) == "reproduced":
+        return "reproduced"
+    return "contradicted" if word(b_low, b_high, -margin) == "contradicted" else "inconclusive"
+
+
 def claim_2_v3(rows, frozen, margin, family=None):
     """Claim 2's family verdict under protocol v3, and every method's interval.
 
@@ -48,7 +57,9 @@ def claim_2_v3(rows, frozen, margin, family=None):
     result : dict
         ``word``; ``members`` and ``later``, each ``{method: (estimate, low,
         high, bonferroni_low, bonferroni_high)}``; ``missing``, the members
-        ``rows`` lacks; ``level``, the Bonferroni level.
+        ``rows`` lacks; ``level``, the Bonferroni level; ``alphas``, the KD
+        alpha at each small fraction (``fractions``) of random, of each design
+        pruner run, and of every other method (``"pooled"``).
 
     Examples
     --------
@@ -75,11 +86,20 @@ def claim_2_v3(rows, frozen, margin, family=None):
     members = {q: intervals(q) for q in family if q in scored}
     later = {q: intervals(q) for q in scored if q not in family}
     missing = [q for q in family if q not in scored]
-    above = [q for q, v in members.items() if word(v[1], v[2], -margin) == "reproduced"]
-    below = [q for q, v in members.items() if word(v[3], v[4], -margin) == "contradicted"]
-    reproduced = len(above) == len(family) and not missing
-    verdict = "contradicted" if below else "reproduced" if reproduced else "inconclusive"
-    return {"word": verdict, "members": members, "later": later, "missing": missing, "level": level}
+    words = [_row_word(v, margin) for v in members.values()]
+    reproduced = words.count("reproduced") == len(family) and not missing
+    verdict = (
+        "contradicted"
+        if "contradicted" in words
+        else "reproduced"
+        if reproduced
+        else "inconclusive"
+    )
+    design = [p for p in ("random", *frozen["alphas"]) if p in r.pruners]
+    alphas = {p: [r.chosen_alpha(p, f) for f in small] for p in dict.fromkeys(design)}
+    alphas["pooled"] = [frozen["pooled_alphas"].get(f"{f:g}") for f in small]
+    return {"word": verdict, "members": members, "later": later, "missing": missing,
+            "level": level, "alphas": alphas, "fractions": small}  # fmt: skip
 
 
 def claim_2_lines(result, margin):
@@ -91,17 +111,37 @@ def claim_2_lines(result, margin):
         f"{len(members) + len(result['missing'])} run): {result['word']}** (secondary to F2). "
         "Random minus each method, both with KD, mean over the small fractions, in points; "
         f"'every method' needs each 95% interval above −{margin:g}, a contradiction one "
-        f"Bonferroni interval ({100 * result['level']:.2f}%) below it."
-        + (f" Weakest: {label(weakest)}." if weakest else ""),
+        f"Bonferroni interval ({100 * result['level']:.2f}%) below it; each row's word reads "
+        "its method the same way."
+        + _alpha_sentence(result)
+        + (f" Weakest (the lowest estimate): {label(weakest)}." if weakest else ""),
         "",
         "| method | random − method, KD (95%) | Bonferroni interval | word | in the family |",
         "| --- | --- | --- | --- | --- |",
     ]
     for group, name in ((members, "yes"), (later, "no: added after the freeze")):
         for q, (est, low, high, b_low, b_high) in group.items():
-            interval = fmt_interval(est, low, high, scale=1)
-            bonferroni = fmt_interval(est, b_low, b_high, scale=1)
-            cells = [label(q), interval, bonferroni, word(low, high, -margin), name]
+            # two decimals: a bound within 0.05 of the margin reads on the right side of it
+            interval = fmt_interval(est, low, high, scale=1, digits=2)
+            bonferroni = fmt_interval(est, b_low, b_high, scale=1, digits=2)
+            cells = [
+                label(q),
+                interval,
+                bonferroni,
+                _row_word((est, low, high, b_low, b_high), margin),
+                name,
+            ]
             lines.append(md_row(cells))
     missing = ", ".join(label(q) for q in result["missing"])
     return lines + (["", f"Not run: {missing}."] if missing else []) + [""]
+
+
+def _alpha_sentence(result):
+    """Which KD alpha each side trained at: the protocol's frozen ones, per small fraction."""
+    if not result.get("fractions"):
+        return ""
+    names = {"pooled": "every other method"}
+    parts = [f"{names.get(p) or label(p)} {', '.join(f'{a:g}' for a in alphas)}"
+             for p, alphas in result["alphas"].items()]  # fmt: skip
+    fractions = ", ".join(f"{f:g}" for f in result["fractions"])
+    return f" KD alphas, frozen before the run, at f = {fractions}: {'; '.join(parts)}."
