@@ -98,8 +98,15 @@ def claim_2_v3(rows, frozen, margin, family=None):
     design = [p for p in ("random", *frozen["alphas"]) if p in r.pruners]
     alphas = {p: [r.chosen_alpha(p, f) for f in small] for p in dict.fromkeys(design)}
     alphas["pooled"] = [frozen["pooled_alphas"].get(f"{f:g}") for f in small]
-    return {"word": verdict, "members": members, "later": later, "missing": missing,
-            "level": level, "alphas": alphas, "fractions": small}  # fmt: skip
+    return {
+        "word": verdict,
+        "members": members,
+        "later": later,
+        "missing": missing,
+        "level": level,
+        "alphas": alphas,
+        "fractions": small,
+    }
 
 
 def claim_2_lines(result, margin):
@@ -141,7 +148,9 @@ def _alpha_sentence(result):
     if not result.get("fractions"):
         return ""
     names = {"pooled": "every other method"}
-    parts = [f"{names.get(p) or label(p)} {', '.join(f'{a:g}' for a in alphas)}"
-             for p, alphas in result["alphas"].items()]  # fmt: skip
+    parts = [
+        f"{names.get(p) or label(p)} {', '.join(f'{a:g}' for a in alphas)}"
+        for p, alphas in result["alphas"].items()
+    ]
     fractions = ", ".join(f"{f:g}" for f in result["fractions"])
     return f" KD alphas, frozen before the run, at f = {fractions}: {'; '.join(parts)}."
