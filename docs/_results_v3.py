@@ -230,7 +230,7 @@ def _recheck_line(stored_folder, folder):
 def _runs_lines(spec, dataset, run):
     lines = [f"### {dataset}", ""]
     for part in ("main", "dynamic"):
-        rows, config, info = _read(run[part])
+        rows, _, info = _read(run[part])
         lines += [
             f"- {part} sweep: {len({r['seed'] for r in rows})} seeds, {len(rows):,} rows, "
             f"{_record(info)}",

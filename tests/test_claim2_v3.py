@@ -27,9 +27,19 @@ def _rows(offsets):
                 for alpha in (0.0, 0.5, 1.0):
                     base = 90.0 if method == "random" else 90.0 - offset - NOISE[seed]
                     acc = base if alpha == chosen else 99.0
-                    rows.append(dict(study="main", pruner=method, fraction=f, alpha=alpha,
-                                     seed=seed, teacher="equal" if alpha else "none",
-                                     budget_scale=1.0, val_accuracy=0.5, test_accuracy=acc / 100))  # fmt: skip
+                    rows.append(
+                        {
+                            "study": "main",
+                            "pruner": method,
+                            "fraction": f,
+                            "alpha": alpha,
+                            "seed": seed,
+                            "teacher": "equal" if alpha else "none",
+                            "budget_scale": 1.0,
+                            "val_accuracy": 0.5,
+                            "test_accuracy": acc / 100,
+                        }
+                    )
     return rows
 
 
@@ -163,9 +173,19 @@ def test_only_the_small_fractions_enter_the_difference():
     for method, acc in (("random", 0.90), ("el2n", 0.80)):  # 10 points apart at fraction 0.5
         for seed in SEEDS:
             for alpha in (0.0, 0.5, 1.0):
-                rows.append(dict(study="main", pruner=method, fraction=0.5, alpha=alpha, seed=seed,
-                                 teacher="equal" if alpha else "none", budget_scale=1.0,
-                                 val_accuracy=0.5, test_accuracy=acc))  # fmt: skip
+                rows.append(
+                    {
+                        "study": "main",
+                        "pruner": method,
+                        "fraction": 0.5,
+                        "alpha": alpha,
+                        "seed": seed,
+                        "teacher": "equal" if alpha else "none",
+                        "budget_scale": 1.0,
+                        "val_accuracy": 0.5,
+                        "test_accuracy": acc,
+                    }
+                )
     out = claim_2_v3(rows, frozen, 1.0, family=["el2n"])
     assert out["members"]["el2n"][0] == pytest.approx(0.4)
 

@@ -194,12 +194,29 @@ def _synthetic(tmp_path, gain_small, gain_large):
                     + (gain - 0.01 * (alpha == 0.5) if alpha else 0)
                     + noise[3 * i + j]
                 )
-                rows.append(dict(study="main", pruner="random", fraction=f, alpha=alpha, seed=seed,
-                                 teacher="equal" if alpha else "none", teacher_width=16 if alpha else 0,
-                                 n_kept=1, epochs=1, val_accuracy=acc, test_accuracy=acc,
-                                 fit_seconds=0, budget_scale=1.0, steps=1, student_samples=1,
-                                 teacher_samples=0, pruner_samples=0, pruner_seconds=0,
-                                 prune_ratio=0.0))  # fmt: skip
+                rows.append(
+                    {
+                        "study": "main",
+                        "pruner": "random",
+                        "fraction": f,
+                        "alpha": alpha,
+                        "seed": seed,
+                        "teacher": "equal" if alpha else "none",
+                        "teacher_width": 16 if alpha else 0,
+                        "n_kept": 1,
+                        "epochs": 1,
+                        "val_accuracy": acc,
+                        "test_accuracy": acc,
+                        "fit_seconds": 0,
+                        "budget_scale": 1.0,
+                        "steps": 1,
+                        "student_samples": 1,
+                        "teacher_samples": 0,
+                        "pruner_samples": 0,
+                        "pruner_seconds": 0,
+                        "prune_ratio": 0.0,
+                    }
+                )
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=_sweep.RESULT_FIELDS)
         writer.writeheader()
@@ -247,10 +264,19 @@ def test_the_sweeps_teacher_scores_the_teacher_pruners_unchanged():
 
     config = SweepConfig(model="mlp", width=8, teacher_epochs=4, teacher_widths={"equal": 8})
     X, _, X_test, y, _, y_test = split_data(*load_digits())
-    data = dict(X_train=X, y_train=y, X_val=X_test, y_val=y_test, X_test=X_test, y_test=y_test,
-                n_classes=10)
+    data = {
+        "X_train": X,
+        "y_train": y,
+        "X_val": X_test,
+        "y_val": y_test,
+        "X_test": X_test,
+        "y_test": y_test,
+        "n_classes": 10,
+    }
     _, _, log_p, accuracy, _, none = _sweep._fit_teacher(config, data, "equal", 8)
-    *_, log_p_kept, accuracy_kept, _, teacher = _sweep._fit_teacher(config, data, "equal", 8, keep=True)
+    *_, log_p_kept, accuracy_kept, _, teacher = _sweep._fit_teacher(
+        config, data, "equal", 8, keep=True
+    )
     # recording the teacher's training leaves the teacher every student learns from unchanged
     assert none is None and accuracy_kept == accuracy
     np.testing.assert_array_equal(log_p_kept, log_p)

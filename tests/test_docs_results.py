@@ -277,8 +277,8 @@ def test_every_v3_run_of_a_dataset_fits_the_same_equal_teacher_on_a_seed():
             if os.path.exists(path):
                 shared, same = same_teachers(main, _json(path))
                 assert shared and same == shared, (dataset, name)
-    text = open(os.path.join(DOCS, "results_v3.md")).read()
-    assert "The equal teacher of seeds 70-79 is the dynamic sweep's" in text
+    with open(os.path.join(DOCS, "results_v3.md")) as f:
+        assert "The equal teacher of seeds 70-79 is the dynamic sweep's" in f.read()
 
 
 def _json(path):

@@ -26,8 +26,16 @@ FRACTION = 0.15
 def setting():
     X, y = load_digits()
     X, y = X[:400], y[:400]
-    data = dict(X_train=X, y_train=y, X_val=X[:50], y_val=y[:50], X_test=X[:50], y_test=y[:50],
-                n_classes=10, seed=0)
+    data = {
+        "X_train": X,
+        "y_train": y,
+        "X_val": X[:50],
+        "y_val": y[:50],
+        "X_test": X[:50],
+        "y_test": y[:50],
+        "n_classes": 10,
+        "seed": 0,
+    }
     teacher = _sweep._fit_teacher(CONFIG, data, "equal", 8, keep=True)[-1]
     return X, y, teacher
 
@@ -85,7 +93,10 @@ def test_one_registry_entry_adds_a_method_everywhere(setting, monkeypatch, tmp_p
     monkeypatch.setitem(_methods._REGISTRY, toy.name, toy)
     # the command's names, and its help
     parser = cli.build_parser()
-    assert parser.parse_args(["--pruners", "random,first_pixel"]).pruners == ("random", "first_pixel")
+    assert parser.parse_args(["--pruners", "random,first_pixel"]).pruners == (
+        "random",
+        "first_pixel",
+    )
     assert "first_pixel" in parser.format_help()
     # the contract tests
     _keeps_the_contract("first_pixel", setting)

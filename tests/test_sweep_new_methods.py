@@ -11,9 +11,19 @@ from prunekd.experiments import SweepConfig, _sweep
 from prunekd.experiments._cost import _flops, forward_flops
 from prunekd.models import SmallCNN
 
-CONFIG = dict(fractions=(0.2,), alphas=(1.0,), seeds=(0,), capacity_alpha=1.0, model="mlp",
-              width=8, steps=30, teacher_epochs=3, n_proxies=1, proxy_epochs=1,
-              teacher_widths={"equal": 8})  # fmt: skip
+CONFIG = {
+    "fractions": (0.2,),
+    "alphas": (1.0,),
+    "seeds": (0,),
+    "capacity_alpha": 1.0,
+    "model": "mlp",
+    "width": 8,
+    "steps": 30,
+    "teacher_epochs": 3,
+    "n_proxies": 1,
+    "proxy_epochs": 1,
+    "teacher_widths": {"equal": 8},
+}
 
 
 def _rows(out):
