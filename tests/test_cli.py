@@ -9,6 +9,7 @@ import pytest
 import prunekd
 from prunekd import cli
 from prunekd.datasets import load_digits
+from prunekd.experiments._store import machine
 from _helpers import tiny_sweep_args
 from prunekd.experiments import SweepConfig, plan_runs, split_data, write_summary
 from prunekd.experiments import _sweep
@@ -65,6 +66,7 @@ def test_tiny_sweep_end_to_end(tmp_path, capsys):
     info = json.load(open(os.path.join(out, "info.json")))
     assert config["prunekd_version"] == info["prunekd_version"] == prunekd.__version__
     assert info["revisions"] == [str(config["revision"])]
+    assert info["machines"] == [machine()]  # one invocation, on this machine
     assert f"Produced by prunekd {prunekd.__version__}" in summary
 
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 import zlib
 
 import pytest
@@ -387,6 +388,41 @@ def test_info_names_the_revision_of_every_invocation_killed_ones_included(refere
     with open(os.path.join(target, "info.json")) as f:
         assert json.load(f)["revisions"] == ["rev-completing", "rev-killed"]
     assert _comparable(target) == rows
+
+
+def test_info_names_every_machine_and_only_a_resume_on_another_warns(reference, tmp_path,
+                                                                      monkeypatch):
+    # Fits are deterministic on one machine only: a run resumed elsewhere says so, and info.json
+    # names each machine its invocations ran on.
+    from prunekd.experiments import _sweep
+
+    _, rows = reference
+    target = str(tmp_path)
+    for name in ("cpu-a (AVX512), torch x", "cpu-a (AVX512), torch x"):
+        with monkeypatch.context() as patch, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            patch.setattr(_sweep, "machine", lambda n=name: n)
+            _interrupt_at_call(patch, "_append_group", 2)  # one more group each time
+            with pytest.raises(_Interrupted):
+                cli.main(["--out", target, *TINY])
+        assert not [w for w in caught if "another machine" in str(w.message)]
+    monkeypatch.setattr(_sweep, "machine", lambda: "cpu-b (AVX2), torch x")
+    match = r"started on another machine \(cpu-a \(AVX512\), torch x\) and resumes on cpu-b.*--restart"
+    with pytest.warns(UserWarning, match=match):
+        assert cli.main(["--out", target, *TINY]) == 0
+    with open(os.path.join(target, "info.json")) as f:
+        assert json.load(f)["machines"] == ["cpu-a (AVX512), torch x", "cpu-b (AVX2), torch x"]
+    assert _comparable(target) == rows  # one real machine here: the rows are the same
+
+
+def test_a_machine_names_its_processor_instruction_set_and_torch():
+    import torch
+
+    from prunekd.experiments._store import machine
+
+    name = machine()
+    assert name.endswith(f"({torch.backends.cpu.get_cpu_capability()}), torch {torch.__version__}")
+    assert name.split(" (")[0].strip()  # the processor's name, or platform's
 
 
 def test_info_records_the_teachers_of_seeds_finished_by_a_killed_invocation(reference, tmp_path,

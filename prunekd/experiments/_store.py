@@ -4,7 +4,10 @@ import csv
 import dataclasses
 import json
 import os
+import platform
 import subprocess
+
+import torch
 
 from ._config import _SCHEMA
 
@@ -203,6 +206,25 @@ def provenance():
     except (OSError, subprocess.SubprocessError):
         pass
     return {"prunekd_version": __version__, "revision": revision}
+
+
+def machine():
+    """The processor and torch build a sweep computes on, as one line.
+
+    A fit is deterministic on one machine, but another processor may take
+    other floating-point kernels (another instruction set, another of MKL's
+    code paths) and learn other weights from the same seed. A sweep records
+    every machine its invocations ran on, so a resumed run says whether its
+    rows all come from one.
+    """
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        model = names[0] if names else model
+    except OSError:  # not Linux: platform's name of the processor
+        pass
+    return f"{model} ({torch.backends.cpu.get_cpu_capability()}), torch {torch.__version__}"
 
 
 def prepare_out(out, config, restart, protocol_hash, recorded=None):

@@ -35,6 +35,7 @@ from ._plan import plan_groups, plan_runs
 from ._protocol import protocol_hash, protocol_v3_hash
 from ._store import (
     RESULT_FIELDS,
+    machine,
     prepare_out,
     provenance,
     read_json,
@@ -45,6 +46,7 @@ from ._store import (
 from ._sweep_cache import (
     WallClock,
     load_teacher,
+    note_machine,
     note_revision,
     save_teacher,
     scores_memory,
@@ -278,11 +280,12 @@ def _append_group(f, rows, done):
     done.update(run_key(r) for r in new)
 
 
-def _update_info(out, config, datas, teachers, relative, seconds, digests, revisions):
+def _update_info(out, config, datas, teachers, relative, seconds, digests, seen):
     """``info.json``: split sizes, each teacher's accuracy, seconds and samples, code revisions.
 
-    ``revisions``: the code each invocation since the last completion started
-    with (its ``config.json``), killed ones included.
+    ``seen``: ``{"revisions": , "machines": }``, the code each invocation since
+    the last completion started with (its ``config.json``) and the machine it
+    ran on, killed ones included.
 
     ``digests``: SHA-256 of the data's arrays (and of a test pool's), so that a
     generated dataset is known to be the one the rows were made on.
@@ -315,7 +318,8 @@ def _update_info(out, config, datas, teachers, relative, seconds, digests, revis
     info.update(n_train=n_train, n_val=len(first["y_val"]), n_test=len(first["y_test"]))
     # the code the invocations started with (config.json), not the code at their end
     info["prunekd_version"] = read_json(os.path.join(out, "config.json"))["prunekd_version"]
-    info["revisions"] = sorted(set(info.get("revisions", [])) | set(revisions))
+    for key, values in seen.items():  # "revisions", "machines"
+        info[key] = sorted(set(info.get(key, [])) | set(values))
     # Every version of protocol v3 the run's invocations saw (one, unless it changed).
     info["protocol_v3_sha256"] = sorted(
         set(info.get("protocol_v3_sha256", [])) | {protocol_v3_hash()}
@@ -356,8 +360,9 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     and their rows, with what each cost (see ``docs/user_guide.rst``), are
     appended to ``results.csv`` as soon as they finish. A sweep killed at any
     moment (``kill -9`` included) resumes where it stopped when run again, and
-    ends with the rows an uninterrupted run writes: every process uses one
-    torch thread, so the results do not depend on ``n_jobs``. Run again once
+    ends with the rows an uninterrupted run on the same machine writes (it
+    warns when resumed on another; ``info.json`` names every machine): every
+    process uses one torch thread, so the results do not depend on ``n_jobs``. Run again once
     complete, it trains nothing and leaves ``out`` as it was.
 
     Parameters
@@ -406,7 +411,10 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     if restart:
         clear_cache(out)
     clock = WallClock(out, start)  # counts the killed invocations since the last completion
-    revisions = note_revision(out, read_json(os.path.join(out, "config.json"))["revision"])
+    seen = {
+        "revisions": note_revision(out, read_json(os.path.join(out, "config.json"))["revision"]),
+        "machines": note_machine(out, machine()),
+    }
     X, y = load_dataset(config.dataset, config.data_dir, config.download)
     pools = {seed: held_out_pool(config, seed) for seed in config.seeds}
     datas = {seed: seed_data(config, X, y, seed, pools[seed]) for seed in config.seeds}
@@ -436,4 +444,4 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     # info.json records every seed's teachers, those of killed invocations too (cached only)
     teachers = {**stored_teachers(out, config), **teachers}
     clear_cache(out)  # complete: a later invocation with a larger grid fits what it needs
-    return _update_info(out, config, datas, teachers, relative, seconds, digests, revisions)
+    return _update_info(out, config, datas, teachers, relative, seconds, digests, seen)

@@ -5,20 +5,21 @@ command runs again. Each teacher is stored under ``out/cache/`` as soon as it
 is fitted, with its log-probabilities, accuracies and fit time, and the
 pruners' scores live in a ``joblib.Memory`` there. Loading a teacher gives the
 same arrays and the same fitted network (a pickle round trip), so the rows of
-a resumed sweep are those of an uninterrupted one. A teacher's file is named by
+a sweep resumed on the same machine are those of an uninterrupted one. A teacher's file is named by
 its seed, name, width and epochs (the grid may change between invocations);
 the settings it also depends on are the sweep's key, which a resume must match
 (:func:`~prunekd.experiments._store.prepare_out`). The cache is removed when
 the sweep completes, and by ``restart``. So is the wall time of invocations
 that stopped before completing (:class:`WallClock`), and the code revision
-each invocation started with (:func:`note_revision`), which ``info.json``
-would otherwise never count.
+each invocation started with (:func:`note_revision`) and the machine it ran on
+(:func:`note_machine`), which ``info.json`` would otherwise never count.
 """
 
 import json
 import os
 import shutil
 import time
+import warnings
 
 import joblib
 
@@ -79,23 +80,49 @@ def clear(out):
     shutil.rmtree(cache_dir(out), ignore_errors=True)
 
 
+def _note(out, name, value):
+    """The values an invocation of the unfinished sweep started with, ``value`` added (sorted)."""
+    path = os.path.join(cache_dir(out), f"{name}.json")
+    seen = set()
+    if os.path.exists(path):
+        with open(path) as f:
+            seen = set(json.load(f))
+    values = sorted(seen | {str(value)})
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".part", "w") as f:
+        json.dump(values, f)
+    os.replace(path + ".part", path)
+    return values
+
+
 def note_revision(out, revision):
     """Every code revision an invocation of the unfinished sweep started with, ``revision`` added.
 
     A sweep resumed across sessions may run at several revisions; ``info.json``
     is written once, at completion, and names them all.
     """
-    path = os.path.join(cache_dir(out), "revisions.json")
-    seen = set()
-    if os.path.exists(path):
-        with open(path) as f:
-            seen = set(json.load(f))
-    revisions = sorted(seen | {str(revision)})
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".part", "w") as f:
-        json.dump(revisions, f)
-    os.replace(path + ".part", path)
-    return revisions
+    return _note(out, "revisions", revision)
+
+
+def note_machine(out, machine):
+    """Every machine an invocation of the unfinished sweep ran on, ``machine`` added.
+
+    Warns when there are several: fits are deterministic on one machine only
+    (see :func:`~prunekd.experiments._store.machine`), so the rows this
+    invocation adds are not those an uninterrupted run on the first machine
+    would have written.
+    """
+    machines = _note(out, "machines", machine)
+    if len(machines) > 1:
+        others = "; ".join(m for m in machines if m != machine)
+        warnings.warn(
+            f"{out} was started on another machine ({others}) and resumes on {machine}: "
+            "floating-point kernels differ between processors, so the rows added now are not "
+            "bit-identical to an uninterrupted run's. To have every row from one machine, "
+            "rerun with restart=True (prunekd --restart).",
+            stacklevel=3,
+        )
+    return machines
 
 
 class WallClock:
