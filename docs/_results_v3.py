@@ -17,7 +17,7 @@ from prunekd.experiments._family import holm_verdicts
 from prunekd.experiments._findings_v3 import NOT_WORSE, primary_family
 from prunekd.experiments._methods import label
 from prunekd.experiments._protocol import claim_2_family_v3, protocol_v3, protocol_v3_hash
-from prunekd.experiments._report_v3 import borrow_teachers, same_teachers, v3_section
+from prunekd.experiments._report_v3 import borrow_teachers, teacher_agreement_lines, v3_section
 from prunekd.experiments._results import Results, fmt_interval
 from prunekd.experiments._store import run_key
 
@@ -196,9 +196,10 @@ def _comparator_lines(spec):
 def _record(info):
     """A run's wall time, and the protocol and revisions its invocations saw, from info.json."""
     revisions = ", ".join(_short(r) for r in sorted(info.get("revisions", [])))
+    machines = "; ".join(info.get("machines", []))
     return (f"{info.get('wall_seconds', float('nan')):,.0f} s of wall time on 2 cores (summed "
             f"over its invocations). Protocol v3 as each invocation saw it: {_hashes(info)}. "
-            f"Revisions: {revisions or 'not recorded'}.")  # fmt: skip
+            f"Revisions: {revisions or 'not recorded'}. Machines: {machines or 'not recorded'}.")  # fmt: skip
 
 
 def _hashes(info):
@@ -320,10 +321,8 @@ def _same_teacher_lines(dataset, folder):
     if not os.path.exists(main):
         return []
     with open(main) as f:
-        shared, same = same_teachers(json.load(f), _read(folder)[2])
-    return [f"The methods sweep fits the main run's teachers again: on {len(same)} of "
-            f"{len(shared)} seeds both runs record, its equal teacher's validation and test "
-            "accuracies equal the main run's.", ""]  # fmt: skip
+        _, config, info = _read(folder)
+        return teacher_agreement_lines(json.load(f), info, len(config["config"]["seeds"]))
 
 
 def _progress(folder):
@@ -423,9 +422,12 @@ def v3_results_page(runs=None):
         "",
         "## Runs: commands and wall time",
         "",
-        "Each command is rerun as written to resume or reproduce its run (the sweep resumes "
-        "exactly: an interrupted run continues where it stopped, with the same rows; run "
-        "again once complete, it changes nothing). Wall time and revisions are what "
+        "Each command is rerun as written to resume or reproduce its run (on one machine the "
+        "sweep resumes exactly: an interrupted run continues where it stopped, with the same "
+        "rows; run again once complete, it changes nothing). Another processor may compute "
+        "other floating-point results from the same seed, so a run resumed or repeated on "
+        "another machine gives other rows; each run names the machines its invocations ran "
+        "on, from commit c495803 on. Wall time, revisions and machines are what "
         "`info.json` records. Before commit 25b41a2 the wall time counted only the "
         "invocations that completed, and before commit 4a21251 so did the revisions: a run "
         "resumed across sessions before then lacks the time of the invocations killed "

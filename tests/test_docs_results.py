@@ -540,10 +540,24 @@ def test_a_complete_methods_run_says_whether_its_teachers_are_the_main_runs(tmp_
     main.mkdir()
     info = _json(methods / "info.json")
     (main / "info.json").write_text(json.dumps(info))
-    assert "on 10 of 10 seeds both runs record" in "\n".join(module._claim_2_sections(protocol_v3()))
+    text = "\n".join(module._claim_2_sections(protocol_v3()))
+    assert "On 10 of 10 seeds both runs record, the methods sweep's equal teacher has" in text
+    assert "fits the main run's teachers again" in text and "records its equal" not in text
     info["teacher_runs"]["equal"]["13"]["test_accuracy"] += 0.001
     (main / "info.json").write_text(json.dumps(info))
-    assert "on 9 of 10 seeds both runs record" in "\n".join(module._claim_2_sections(protocol_v3()))
+    text = "\n".join(module._claim_2_sections(protocol_v3()))
+    assert "On 9 of 10 seeds both runs record" in text and "on the other 1 it does not" in text
+    assert "fits the main run's teachers again" not in text
+    assert "The main run's machines: not recorded." in text
+    # the sweep's own record: fewer seeds than it ran, and the machines it ran on
+    swept = _json(methods / "info.json")
+    del swept["teacher_runs"]["equal"]["10"]
+    swept["machines"] = ["cpu-a (AVX2), torch x", "cpu-b (AVX512), torch x"]
+    (methods / "info.json").write_text(json.dumps(swept))
+    text = "\n".join(module._claim_2_sections(protocol_v3()))
+    assert "The methods sweep records its equal teacher on 9 of its 10 seeds." in text
+    assert "On 8 of 9 seeds both runs record" in text
+    assert "The methods sweep's: cpu-a (AVX2), torch x; cpu-b (AVX512), torch x." in text
 
 
 def test_the_methods_command_trains_on_the_confirmatory_seeds_and_teacher():

@@ -96,6 +96,39 @@ def same_teachers(info, other, name="equal"):
     return shared, [s for s in shared if all(a[s].get(k) == b[s].get(k) for k in keys)]
 
 
+def _machines(info):
+    return "; ".join(info.get("machines", [])) or "not recorded"
+
+
+def teacher_agreement_lines(main, info, n_seeds, label="methods sweep"):
+    """Whether run ``info``'s equal teachers are those of the main run (``main``), seed by seed.
+
+    Says on how many of its ``n_seeds`` seeds the run records its equal
+    teacher, on how many of those both runs do and agree, and, where they do
+    not, the machines each run's invocations ran on: a fit is deterministic
+    on one machine, not across machines.
+    """
+    shared, same = same_teachers(main, info)
+    recorded = len(info["teacher_runs"].get("equal", {}))
+    lines = []
+    if recorded != n_seeds:
+        lines.append(f"The {label} records its equal teacher on {recorded} of its {n_seeds} seeds.")
+    agree = (
+        f"On {len(same)} of {len(shared)} seeds both runs record, the {label}'s equal teacher "
+        "has the main run's validation and test accuracy"
+    )
+    if same == shared:
+        lines.append(f"{agree}: it fits the main run's teachers again.")
+    else:
+        lines.append(
+            f"{agree}; on the other {len(shared) - len(same)} it does not. A fit is "
+            "deterministic on one machine, not across machines. The main run's machines: "
+            f"{_machines(main)}. The {label}'s: {_machines(info)}. Claim 2 reads the {label} "
+            "alone: on each seed and fraction, random and every method learn from one teacher."
+        )
+    return [" ".join(lines), ""]
+
+
 def borrow_teachers(info, others, seeds):
     """``info`` with the teachers it lacks on ``seeds`` taken from ``others`` (``{label: info}``).
 
