@@ -100,12 +100,12 @@ def test_the_page_renders_claim_2_from_a_complete_methods_run(tmp_path, monkeypa
     from prunekd.experiments._protocol import protocol_v3
 
     spec = protocol_v3()
+    monkeypatch.setattr(_results_v3, "V3", str(tmp_path))  # no methods run stored yet
     assert "## Claim 2 against every method: not run yet under v3" in "\n".join(
         _results_v3._claim_2_sections(spec)
     )
     # v2's stored methods sweep stands in for a complete v3 one
     shutil.copytree(os.path.join(docs, "results", "methods"), tmp_path / "digits" / "methods")
-    monkeypatch.setattr(_results_v3, "V3", str(tmp_path))
     text = "\n".join(_results_v3._claim_2_sections(spec))
     assert "## digits: claim 2 against every method" in text
     assert "(27 of 27 run): inconclusive**" in text and "| k-center | " in text
