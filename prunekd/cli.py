@@ -224,7 +224,7 @@ def build_parser():
             "seed, train a student and record its accuracy. Writes results.csv, summary.md and "
             "figures to --out, and prints the verdicts. By default it runs results protocol "
             "v3's digits design on 10 of its 109 confirmatory seeds, on the embedded digits data "
-            "(CPU, about 11 minutes on 2 cores; --quick: a smoke test of about a "
+            "(CPU, 11 to 17 minutes on 2 cores by machine; --quick: a smoke test of about a "
             "minute that reads no verdict), and prints v3's verdicts on those seeds. "
             "Rerunning the same command resumes an interrupted sweep."
         ),
