@@ -321,8 +321,9 @@ def _same_teacher_lines(dataset, folder):
     if not os.path.exists(main):
         return []
     with open(main) as f:
-        _, config, info = _read(folder)
-        return teacher_agreement_lines(json.load(f), info, len(config["config"]["seeds"]))
+        main_info = json.load(f)
+    _, config, info = _read(folder)
+    return teacher_agreement_lines(main_info, info, len(config["config"]["seeds"]))
 
 
 def _progress(folder):

@@ -362,8 +362,9 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     moment (``kill -9`` included) resumes where it stopped when run again, and
     ends with the rows an uninterrupted run on the same machine writes (it
     warns when resumed on another; ``info.json`` names every machine): every
-    process uses one torch thread, so the results do not depend on ``n_jobs``. Run again once
-    complete, it trains nothing and leaves ``out`` as it was.
+    process uses one torch thread, so the results do not depend on
+    ``n_jobs``. Run again once complete, it trains nothing and leaves ``out``
+    as it was.
 
     Parameters
     ----------
