@@ -157,6 +157,34 @@ def test_pruners_on_a_dataset_match_pruners_on_its_arrays(blobs):
             pruner.transform(TensorDataset(torch.as_tensor(X[::-1].copy()), torch.as_tensor(y)))
 
 
+@pytest.mark.parametrize("name", ["EL2NPruner", "ContextualDiversityPruner"])
+def test_a_pruners_random_state_fixes_the_augmentation_of_its_scoring_passes(blobs, name):
+    """A Dataset that augments at every access draws from torch's generator in
+    the scoring (and embedding) passes; random_state fixes those draws, whatever
+    state the caller left the generator in, and leaves that state as it was."""
+    import prunekd
+
+    X, y = blobs
+    params = dict(fraction=0.3, n_proxies=1, max_epochs=2)
+    if name == "ContextualDiversityPruner":
+        params = dict(fraction=0.3, model=MLP(2, 3, hidden=(8,)).eval())
+    fits = []
+    for state in (0, 1):
+        torch.manual_seed(state)
+        pruner = getattr(prunekd, name)(random_state=0, **params).fit(NoisyDataset(X, y))
+        fits.append((pruner.scores_, pruner.sample_indices_, torch.rand(1)))
+    np.testing.assert_array_equal(fits[0][0], fits[1][0])
+    assert fits[0][1].tolist() == fits[1][1].tolist()
+    torch.manual_seed(1)
+    assert torch.equal(fits[1][2], torch.rand(1))  # the caller's stream is untouched
+    # random_state=None keeps torch's generator: the draws then follow the caller's state
+    unseeded = [
+        getattr(prunekd, name)(random_state=None, **params).fit(NoisyDataset(X, y)).scores_
+        for _ in range(2)
+    ]
+    assert not np.array_equal(*unseeded)
+
+
 def test_cifar_shaped_grid_search_with_augmented_dataset_el2n_and_resnet_teacher():
     """Dataset input + random crop/flip + EL2N pruning + KD from a CIFAR ResNet, in GridSearchCV."""
     from skorch.helper import SliceDataset

@@ -145,13 +145,16 @@ def test_cifar_shaped_search_on_the_device():
     pipe = make_pipeline(
         EL2NPruner(n_proxies=1, max_epochs=1, random_state=0, device=DEVICE),
         DistillationClassifier(SmallCNN, module__in_channels=3, module__width=8, teacher=teacher,
-                               optimizer=torch.optim.Adam, lr=3e-3, max_epochs=3, batch_size=32,
+                               optimizer=torch.optim.Adam, lr=3e-3, max_epochs=8, batch_size=32,
                                verbose=0, random_state=0, device=DEVICE, mixed_precision=True),
     )  # fmt: skip
+    # The scores read augmented validation folds, drawn from torch's global generator.
+    torch.manual_seed(0)
     search = GridSearchCV(
         pipe, {"el2npruner__fraction": [0.3, 0.6], "distillationclassifier__alpha": [0.0, 0.7]},
         cv=2,
     ).fit(SliceDataset(ds), y)  # fmt: skip
+    # on the CPU: 0.46 at f = 0.3 and 0.93 at f = 0.6; always the majority class: 0.135
     assert np.all(best_alpha_per_fraction(search).mean_test_score > majority_rate(y) + 0.1)
     student = search.best_estimator_[-1]
     assert _on_device(student.module_)

@@ -14,7 +14,7 @@ from skorch.utils import is_dataset
 
 from .._cache import cached_call, fitted_token, input_fingerprint, score_memory, token
 from .._compat import HasMethods, Interval, StrOptions, _fit_context, validate_params
-from .._utils import _MAX_SEED, clone_sharing
+from .._utils import _MAX_SEED, _torch_seeded, clone_sharing
 from ..datasets._labels import as_torch_dataset, dataset_labels
 from ._selection import n_kept, select
 
@@ -319,11 +319,15 @@ class BasePruner(TransformerMixin, BaseEstimator):
             )
         score_seed, tie_seed = check_random_state(self.random_state).randint(_MAX_SEED, size=2)
         fingerprint = input_fingerprint(X)
-        scores = self._scores(X, y, int(score_seed), fingerprint, memory)
         tiebreak = np.random.RandomState(tie_seed).permutation(n_samples)
         self._fit_memory = memory  # for selection hooks that cache more (embeddings)
+        # A Dataset may augment at every access, drawing from torch's generator in
+        # every scoring or embedding pass: random_state fixes those draws too.
+        seeded = None if self.random_state is None else int(score_seed)
         try:
-            indices = self.select_samples(X, scores, y_encoded, n_keep, tiebreak)
+            with _torch_seeded(seeded):
+                scores = self._scores(X, y, int(score_seed), fingerprint, memory)
+                indices = self.select_samples(X, scores, y_encoded, n_keep, tiebreak)
         finally:
             del self._fit_memory
         self.classes_ = classes
