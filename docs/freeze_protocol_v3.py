@@ -107,7 +107,7 @@ def _confirmatory(spec, dataset, n, steps=(1, 2, 3)):
     out = f"docs/results/v3/{dataset}"
     main = (f"prunekd --dataset {dataset} --pruners {','.join(PAPER_PRUNERS)} --seeds {seeds} "
             f"--fractions {fractions} --epochs {s['epochs']} --teacher-epochs {teachers} "
-            f"--budget-scales {budget} --baseline-scales {baselines}{pool} "
+            f"--budget-scales {budget} --baseline-scales {baselines}{pool} --secondary "
             f"--out {out}/confirmatory")  # fmt: skip
     dynamic = (f"prunekd --dataset {dataset} --pruners random,infobatch,infobatch_kd "
                f"--fractions 1.0 --prune-ratios {ratios} --teachers equal={s['teacher_widths']['equal']} "

@@ -32,6 +32,7 @@ def test_plan_runs_counts():
     config = SweepConfig(
         pruners=("random", "el2n"), fractions=(0.2, 1.0), alphas=(1.0,), seeds=(0, 1),
         capacity_alpha=0.5, budget_scales=(0.5, 2.0), budget_seeds=5, baseline_scales=(),
+        secondary=True,
     )  # fmt: skip
     runs = plan_runs(config)
     # per seed: f=0.2: 2 pruners x (alpha 0, 1) = 4; f=1: one run per alpha = 2;

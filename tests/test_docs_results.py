@@ -348,6 +348,7 @@ GRID = ("pruners", "fractions", "alphas", "seeds", "teacher_widths", "budget_sca
 def _same_run(config, stored):
     """The stored run's settings and grid, as the command would train them."""
     from prunekd.experiments import SweepConfig
+    from prunekd.experiments._plan import primary_only
 
     key = SweepConfig(**{k: v for k, v in config.items()}).key()
     stored_key = SweepConfig(**{k: v for k, v in stored.items() if k in config}).key()
@@ -359,7 +360,10 @@ def _same_run(config, stored):
         c = {"baseline_scales": [], **c}
         return {k: sorted(c[k]) if k == "pruners" else c[k] for k in keys}
 
-    return json_equal(key, stored_key) and json_equal(grid(config), grid(stored))
+    # whether it trains the secondary runs (stored before the field existed: it did)
+    trims = [primary_only(SweepConfig(**c)) for c in (config, {"secondary": True, **stored})]
+    return json_equal(key, stored_key) and json_equal(grid(config), grid(stored)) and \
+        trims[0] == trims[1]  # fmt: skip
 
 
 def json_equal(a, b):

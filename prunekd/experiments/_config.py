@@ -29,12 +29,18 @@ class SweepConfig:
     """Everything that defines a sweep; saved next to its results for resuming.
 
     The defaults are those of the ``prunekd`` command: results protocol v3's
-    digits design, the grid its confirmatory run trained (pruners, fractions,
-    the budget study's same-cost baselines, InfoBatch at prune ratio 0.5), on
-    the first ten of its 109 confirmatory seeds, 30 to 39, so that the run
-    fits in a quarter of an hour on 2 cores (its rows are those of the
-    published run for the same seeds). See ``prunekd --help`` for
-    each field. With ``budget="epochs"`` every student trains ``epochs``
+    digits design (pruners, fractions, the budget study's same-cost
+    baselines, InfoBatch at prune ratio 0.5) on the first ten of its 109
+    confirmatory seeds, 30 to 39, training the runs its primary findings read
+    (``secondary=False``), so that the run fits in a quarter of an hour on 2
+    cores; each row is the published run's for the same seed and settings, on
+    the machine that made it. ``secondary=True`` also trains the runs only
+    secondary statistics read, as the confirmatory runs did: at the large
+    fractions every pruner and the capacity study's teachers (not only random
+    pruning with the equal teacher), and the dynamic study's same-cost
+    comparators and its dynamic methods without KD. A sweep that does not
+    train as a frozen v3 design trains them always (protocol v2's rules read
+    them). See ``prunekd --help`` for each field. With ``budget="epochs"`` every student trains ``epochs``
     epochs over its kept rows, so its cost is proportional to its fraction;
     with ``"steps"`` about ``steps`` optimiser steps whatever its fraction.
     ``epochs`` and ``teacher_epochs`` left at None take the dataset's, fixed
@@ -84,6 +90,7 @@ class SweepConfig:
     test_pool_seed: int = None
     device: str = "cpu"
     mixed_precision: bool = False
+    secondary: bool = False
 
     def __post_init__(self):
         # A dataclass of settings, not an estimator: the dataset's epochs are filled in here so
@@ -131,6 +138,7 @@ class SweepConfig:
             "budget_seeds",
             "baseline_scales",
             "prune_ratios",
+            "secondary",
         }
         grid.add("steps" if self.budget == "epochs" else "epochs")  # the budget not used
         key = {k: v for k, v in dataclasses.asdict(self).items() if k not in grid}

@@ -1,18 +1,26 @@
 """Which students a sweep trains, and which of them train together."""
 
+import dataclasses
 import os
 
 from ._config import SweepConfig
 from ._methods import get_method
-from ._protocol import protocol
+from ._protocol import protocol, protocol_v3, v3_design
 from ._store import read_json, read_results, run_key
+
+
+def primary_only(config):
+    """Whether a sweep trains only the runs its primary findings read (see ``secondary``)."""
+    return not config.secondary and v3_design(dataclasses.asdict(config)) is not None
 
 
 def _main_and_capacity(config, seed, fraction):
     runs = []
     static = [p for p in config.pruners if get_method(p).kind == "static"]
+    # At a large fraction v3's primary findings read random pruning and the equal teacher only.
+    large = primary_only(config) and fraction not in protocol_v3()["small_fractions"]
     # At fraction 1.0 every pruner keeps everything: run it once, as "random".
-    for pruner in ["random"] if fraction == 1.0 else static:
+    for pruner in ["random"] if fraction == 1.0 or large else static:
         for alpha in (0.0, *config.alphas):
             runs.append(
                 dict(
@@ -25,8 +33,8 @@ def _main_and_capacity(config, seed, fraction):
                 )
             )
     for teacher in config.teacher_widths:
-        if teacher == "equal" and config.capacity_alpha in config.alphas:
-            continue  # the main study already has this run
+        if teacher == "equal" and config.capacity_alpha in config.alphas or large:
+            continue  # the main study already has this run, or no primary finding reads it
         runs.append(
             dict(
                 study="capacity",
@@ -76,7 +84,8 @@ def _dynamic(config, seed):
     student with KD processed, measured in the same task: static random
     pruning with KD at that fraction (``fraction`` None until then), and the
     full data without KD trained for that share of the epochs
-    (``budget_scale`` None until then).
+    (``budget_scale`` None until then). Without ``secondary`` on a v3 design,
+    the dynamic methods with KD alone: F6 reads nothing else here.
     """
     dynamic = [p for p in config.pruners if get_method(p).kind == "dynamic"]
     if not dynamic:
@@ -86,14 +95,16 @@ def _dynamic(config, seed):
             f"the dynamic pruners {dynamic} save compute by training fewer rows per epoch; "
             "budget='steps' fixes the steps, so they would save nothing: use budget='epochs'"
         )
-    alpha = config.capacity_alpha
+    alpha, primary = config.capacity_alpha, primary_only(config)
     runs = []
     for ratio in config.prune_ratios:
         study = dict(study="dynamic", seed=seed, prune_ratio=float(ratio))
         for name in dynamic:
-            for a in (alpha,) if get_method(name).needs_kd else (0.0, alpha):
+            for a in (alpha,) if get_method(name).needs_kd or primary else (0.0, alpha):
                 teacher = "equal" if a > 0 else "none"
                 runs.append(dict(study, pruner=name, fraction=1.0, alpha=a, teacher=teacher))
+        if primary:  # F6 compares with the main study's full data: the comparators are secondary
+            continue
         runs.append(dict(study, pruner="random", fraction=None, alpha=alpha, teacher="equal"))
         runs.append(
             dict(study, pruner="random", fraction=1.0, alpha=0.0, teacher="none", budget_scale=None)
@@ -151,10 +162,17 @@ def plan_groups(config):
     Examples
     --------
     >>> from prunekd.experiments import SweepConfig, plan_groups
-    >>> groups = plan_groups(SweepConfig(pruners=("random", "el2n"), fractions=(0.5, 1.0),
-    ...                                  alphas=(1.0,), seeds=(0,), budget_scales=()))
+    >>> grid = dict(pruners=("random", "el2n"), fractions=(0.5, 1.0), alphas=(1.0,), seeds=(0,),
+    ...             budget_scales=())
+    >>> groups = plan_groups(SweepConfig(**grid, secondary=True))
     >>> [(fraction, seed, scale, len(runs)) for (fraction, seed, scale), runs in groups]
     [(0.5, 0, 1.0, 7), (1.0, 0, 1.0, 5)]
+
+    Without ``secondary`` (v3's digits design), the large fractions train
+    random pruning with the equal teacher only, what the primary findings read:
+
+    >>> [len(runs) for _, runs in plan_groups(SweepConfig(**grid))]
+    [2, 2]
     """
     groups = {}
     for run in plan_runs(config):
@@ -192,5 +210,6 @@ def pending_runs(out):
     stored = read_json(os.path.join(out, "config.json")).get("config")
     if stored is None:
         return set()
-    planned = {run_key(r) for r in plan_runs(SweepConfig(**stored))}
+    # A sweep stored before ``secondary`` existed trained the secondary runs.
+    planned = {run_key(r) for r in plan_runs(SweepConfig(**{"secondary": True, **stored}))}
     return planned - {run_key(r) for r in read_results(os.path.join(out, "results.csv"))}

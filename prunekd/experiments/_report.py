@@ -163,11 +163,10 @@ def _alpha_tables(r):
     ]
     for p in r.pruners:
         curves = r.alpha_curves([p])[:, 0]  # (seeds, fractions, alphas)
-        cells = [
-            f"{smoothed_best_alpha(r.kd_alphas, nanmean(curves[:, j], axis=0)):.2f} "
-            f"({r.chosen_alpha(p, f):g})"
-            for j, f in enumerate(r.fractions)
-        ]
+        cells = []
+        for j, f in enumerate(r.fractions):  # NaN where the sweep did not train p at f
+            best = smoothed_best_alpha(r.kd_alphas, nanmean(curves[:, j], axis=0))
+            cells.append(f"{best:.2f} ({r.chosen_alpha(p, f):g})" if best == best else "–")
         lines.append(md_row([method_label(p), *cells]))
     pooled = [f"{e:.2f} [{lo:.2f}, {hi:.2f}]" for _, e, lo, hi in best_alpha_table(r)]
     lines += [md_row(["pooled", *pooled]), "", "## Accuracy over alpha", ""]
