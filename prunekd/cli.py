@@ -22,6 +22,7 @@ from .experiments import (
     write_figures,
     write_summary,
 )
+from .experiments._plan import resumed_config
 from .experiments._protocol import v3_design
 from .experiments._report_v3 import v3_verdict_table
 from .experiments._store import read_json
@@ -240,8 +241,8 @@ def build_parser():
         "--secondary",
         action="store_true",
         help="also train the runs only secondary statistics of protocol v3 read (every pruner "
-        "and teacher at the large fractions, the dynamic study's same-cost comparators), as "
-        "its confirmatory runs did; other designs train them always",
+        "and teacher at the large fractions, the dynamic study's methods without KD and its "
+        "same-cost comparators), as its confirmatory runs did; other designs train them always",
     )
     p.add_argument("--out", default="prunekd-results", help="output folder")
     _add_data_options(p, d)
@@ -367,6 +368,7 @@ def main(argv=None):
     if args.target is not None or args.shared_teacher:
         parser.error("--target and --shared-teacher apply to --data FILE")
     config = _config_from(args, explicit)
+    config = config if args.restart else resumed_config(args.out, config)  # as the sweep resumes
     try:  # a dict of teacher epochs names every teacher
         [config.teacher_epochs_of(name) for name in config.teacher_widths]
     except ValueError as exc:

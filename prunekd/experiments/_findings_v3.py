@@ -105,9 +105,13 @@ def teacher_gap(info, full_val, first="equal", second=None):
     killed before a run completed, before the cache carried them); pairing
     compares the networks on the same splits.
     """
-    runs = info["teacher_runs"]
-    a = {int(s): v["val_accuracy"] for s, v in runs[first].items()}
-    b = full_val if second is None else {int(s): v["val_accuracy"] for s, v in runs[second].items()}
+    runs = info["teacher_runs"]  # a run that trained no capacity study fitted no large teacher
+    a = {int(s): v["val_accuracy"] for s, v in runs.get(first, {}).items()}
+    b = (
+        full_val
+        if second is None
+        else {int(s): v["val_accuracy"] for s, v in runs.get(second, {}).items()}
+    )
     seeds = sorted(set(a) & set(b))
     return POINTS * nanmean([a[s] - b[s] for s in seeds]) if seeds else np.nan
 

@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import warnings
 
 from ._config import SweepConfig
 from ._methods import get_method
@@ -14,11 +15,31 @@ def primary_only(config):
     return not config.secondary and v3_design(dataclasses.asdict(config)) is not None
 
 
+def resumed_config(out, config):
+    """``config``, keeping the secondary runs of the sweep stored in ``out`` where it trained them.
+
+    A resumed sweep trains the runs it started with: one stored before
+    ``secondary`` existed, or with ``secondary=True``, keeps it (with a
+    warning naming the fix, ``restart``, to train the primary runs alone).
+    """
+    stored = read_json(os.path.join(out, "config.json")).get("config")
+    if stored is None or not stored.get("secondary", True) or not primary_only(config):
+        return config
+    warnings.warn(
+        f"{out} holds a sweep that trains the runs only secondary statistics read; resuming "
+        "it keeps them (secondary=True, prunekd --secondary). Restart it (--restart) to train "
+        "what the primary findings read alone.",
+        UserWarning,
+        stacklevel=2,
+    )
+    return dataclasses.replace(config, secondary=True)
+
+
 def _main_and_capacity(config, seed, fraction):
     runs = []
     static = [p for p in config.pruners if get_method(p).kind == "static"]
     # At a large fraction v3's primary findings read random pruning and the equal teacher only.
-    large = primary_only(config) and fraction not in protocol_v3()["small_fractions"]
+    large = primary_only(config) and fraction in protocol_v3()["large_fractions"]
     # At fraction 1.0 every pruner keeps everything: run it once, as "random".
     for pruner in ["random"] if fraction == 1.0 or large else static:
         for alpha in (0.0, *config.alphas):

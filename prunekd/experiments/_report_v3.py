@@ -375,5 +375,13 @@ def v3_summary_lines(rows, config, info):
         "verdicts the results page publishes (docs/results_v3.md).",
         "",
     ]
+    if config.get("secondary", True) is False:
+        lines += [
+            "It trains the runs the primary findings read: the runs only secondary statistics "
+            "read (every pruner and teacher at the large fractions, the dynamic study's methods "
+            "without KD and its same-cost comparators) read – or n/a below; `prunekd "
+            "--secondary` trains them.",
+            "",
+        ]
     section = v3_section(rows, rows, info, spec, dataset, frozen, frozen["margin"])
     return lines + section[1:]  # the section's own title gives way to this one

@@ -31,7 +31,7 @@ from ._methods import (
     make_pruner,
     trains_proxies,
 )
-from ._plan import plan_groups, plan_runs
+from ._plan import plan_groups, plan_runs, resumed_config
 from ._protocol import protocol_hash, protocol_v3_hash
 from ._store import (
     RESULT_FIELDS,
@@ -403,6 +403,7 @@ def run_sweep(config, out="prunekd-results", n_jobs=1, restart=False, progress=T
     ['accuracy_vs_fraction.png', 'alpha_heatmap.png', 'accuracy_vs_compute.png']
     """
     start = time.perf_counter()
+    config = config if restart else resumed_config(out, config)  # a stored sweep's own grid
     stored = None if restart else _stored_complete(out, config)
     if stored:
         return stored

@@ -9,6 +9,7 @@ from ._recommend import DEFAULT_ALPHAS, DEFAULT_FRACTIONS, recommend
 
 # Options of the paper study that mean nothing for your own data.
 _STUDY_ONLY = (
+    "secondary",
     "dataset",
     "data_dir",
     "download",
