@@ -14,6 +14,8 @@ KD_LOSS_NAMES = tuple(KD_LOSSES)
 _SCHEMA = 3
 # Settings added after runs were stored, with the value those runs had.
 _ADDED_LATER = {"kd_loss": "kd", "test_pool_seed": None}
+# Grid fields added later, with what sweeps stored before them trained: all their runs.
+STORED_BEFORE = {"secondary": True}
 # Each dataset's epochs, fixed by the rule of benchmarks/epoch_curve.py on each network's own
 # curve (protocol_v3.json, design.settings, records the same; a test checks): students, and
 # teachers by name. A dataset without curves keeps v2's 70 and 30.
@@ -40,8 +42,8 @@ class SweepConfig:
     pruning with the equal teacher), and the dynamic study's same-cost
     comparators and its dynamic methods without KD. A sweep that does not
     train as a frozen v3 design trains them always (protocol v2's rules read
-    them). See ``prunekd --help`` for each field. With ``budget="epochs"`` every student trains ``epochs``
-    epochs over its kept rows, so its cost is proportional to its fraction;
+    them). See ``prunekd --help`` for each field. With ``budget="epochs"``
+    every student trains ``epochs`` epochs over its kept rows, so its cost is proportional to its fraction;
     with ``"steps"`` about ``steps`` optimiser steps whatever its fraction.
     ``epochs`` and ``teacher_epochs`` left at None take the dataset's, fixed
     by the rule of ``benchmarks/epoch_curve.py`` on each network's own curve
@@ -102,6 +104,11 @@ class SweepConfig:
             self.teacher_epochs = (
                 dict(teacher_epochs) if isinstance(teacher_epochs, dict) else teacher_epochs
             )
+
+    @classmethod
+    def from_stored(cls, stored):
+        """The settings of a sweep's ``config.json``, fields added since taking what it trained."""
+        return cls(**{**STORED_BEFORE, **stored})
 
     def teacher_epochs_of(self, name):
         """Epochs of the teacher ``name``: ``teacher_epochs``, or its entry when a dict.

@@ -23,7 +23,7 @@ def resumed_config(out, config):
     warning naming the fix, ``restart``, to train the primary runs alone).
     """
     stored = read_json(os.path.join(out, "config.json")).get("config")
-    if stored is None or not stored.get("secondary", True) or not primary_only(config):
+    if stored is None or not SweepConfig.from_stored(stored).secondary or not primary_only(config):
         return config
     warnings.warn(
         f"{out} holds a sweep that trains the runs only secondary statistics read; resuming "
@@ -35,11 +35,11 @@ def resumed_config(out, config):
     return dataclasses.replace(config, secondary=True)
 
 
-def _main_and_capacity(config, seed, fraction):
+def _main_and_capacity(config, seed, fraction, primary):
     runs = []
     static = [p for p in config.pruners if get_method(p).kind == "static"]
     # At a large fraction v3's primary findings read random pruning and the equal teacher only.
-    large = primary_only(config) and fraction in protocol_v3()["large_fractions"]
+    large = primary and fraction in protocol_v3()["large_fractions"]
     # At fraction 1.0 every pruner keeps everything: run it once, as "random".
     for pruner in ["random"] if fraction == 1.0 or large else static:
         for alpha in (0.0, *config.alphas):
@@ -96,7 +96,7 @@ def _budget(config, seed, fraction):
     return runs
 
 
-def _dynamic(config, seed):
+def _dynamic(config, seed, primary):
     """Dynamic pruning per prune ratio, and what it is compared with at the same cost.
 
     Per ratio: every dynamic method of ``config.pruners`` with KD (the
@@ -105,8 +105,9 @@ def _dynamic(config, seed):
     student with KD processed, measured in the same task: static random
     pruning with KD at that fraction (``fraction`` None until then), and the
     full data without KD trained for that share of the epochs
-    (``budget_scale`` None until then). Without ``secondary`` on a v3 design,
-    the dynamic methods with KD alone: F6 reads nothing else here.
+    (``budget_scale`` None until then). With ``primary`` (see
+    :func:`primary_only`), the dynamic methods with KD alone: F6 reads nothing
+    else here.
     """
     dynamic = [p for p in config.pruners if get_method(p).kind == "dynamic"]
     if not dynamic:
@@ -116,7 +117,7 @@ def _dynamic(config, seed):
             f"the dynamic pruners {dynamic} save compute by training fewer rows per epoch; "
             "budget='steps' fixes the steps, so they would save nothing: use budget='epochs'"
         )
-    alpha, primary = config.capacity_alpha, primary_only(config)
+    alpha = config.capacity_alpha
     runs = []
     for ratio in config.prune_ratios:
         study = dict(study="dynamic", seed=seed, prune_ratio=float(ratio))
@@ -158,12 +159,12 @@ def plan_runs(config):
     [('main', 0.0, 'none', 1.0), ('main', 1.0, 'equal', 1.0), ('capacity', 0.5, 'equal', 1.0),
      ('budget', 0.0, 'none', 2.0), ('budget', 0.5, 'equal', 2.0)]
     """
-    runs = []
+    runs, primary = [], primary_only(config)
     for seed in config.seeds:
         for fraction in sorted(set(config.fractions)):
-            runs += _main_and_capacity(config, seed, fraction)
+            runs += _main_and_capacity(config, seed, fraction, primary)
             runs += _budget(config, seed, fraction)
-        runs += _dynamic(config, seed)
+        runs += _dynamic(config, seed, primary)
     for run in runs:
         run.setdefault("budget_scale", 1.0)
         run.setdefault("prune_ratio", 0.0)
@@ -231,6 +232,5 @@ def pending_runs(out):
     stored = read_json(os.path.join(out, "config.json")).get("config")
     if stored is None:
         return set()
-    # A sweep stored before ``secondary`` existed trained the secondary runs.
-    planned = {run_key(r) for r in plan_runs(SweepConfig(**{"secondary": True, **stored}))}
+    planned = {run_key(r) for r in plan_runs(SweepConfig.from_stored(stored))}
     return planned - {run_key(r) for r in read_results(os.path.join(out, "results.csv"))}

@@ -7,6 +7,7 @@ dataset side by side.
 
 import numpy as np
 
+from ._config import STORED_BEFORE
 from ._family import holm_verdicts
 from ._findings_v3 import (
     PAPER_PRUNERS,
@@ -375,13 +376,13 @@ def v3_summary_lines(rows, config, info):
         "verdicts the results page publishes (docs/results_v3.md).",
         "",
     ]
-    if config.get("secondary", True) is False:
-        lines += [
-            "It trains the runs the primary findings read: the runs only secondary statistics "
+    if not {**STORED_BEFORE, **config}["secondary"]:
+        untrained = (
+            "It trains the runs the primary findings read. The runs only secondary statistics "
             "read (every pruner and teacher at the large fractions, the dynamic study's methods "
-            "without KD and its same-cost comparators) read – or n/a below; `prunekd "
-            "--secondary` trains them.",
-            "",
-        ]
+            "without KD and its same-cost comparators) were not trained and show – or n/a "
+            "below; `prunekd --secondary` trains them."
+        )
+        lines += [untrained, ""]
     section = v3_section(rows, rows, info, spec, dataset, frozen, frozen["margin"])
     return lines + section[1:]  # the section's own title gives way to this one

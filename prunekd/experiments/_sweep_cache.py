@@ -8,7 +8,8 @@ same arrays and the same fitted network (a pickle round trip), so the rows of
 a sweep resumed on the same machine are those of an uninterrupted one. A
 teacher's file is named by its seed, name, width and epochs (the grid may
 change between invocations); the settings it also depends on are the sweep's
-key, which a resume must match (:func:`~prunekd.experiments._store.prepare_out`). The cache is removed when
+key, which a resume must match
+(:func:`~prunekd.experiments._store.prepare_out`). The cache is removed when
 the sweep completes, and by ``restart``. So is the wall time of invocations
 that stopped before completing (:class:`WallClock`), and the code revision
 each invocation started with (:func:`note_revision`) and the machine it ran on
